@@ -1,0 +1,69 @@
+/* libxenamp device set-up: open RPMsg device N of a partition, get the
+ * OpenAMP-compatible struct rpmsg_device, wait and dispatch, close.
+ *
+ * The transport (local or xen) is chosen by xenamp_opts.transport, else
+ * $XENAMP_TRANSPORT, else automatically. The partition name comes from the
+ * argument, else $XENAMP_PARTITION. In local mode the backend socket is
+ * xenamp_opts.socket_path, else $XENAMP_SOCKET, else
+ * /tmp/xenamp-backend.sock.
+ *
+ * Callbacks (endpoint callbacks, name-service bind/unbind) run in the
+ * thread that calls xenamp_dispatch(). All calls are thread-safe. */
+#ifndef XENAMP_XENAMP_H
+#define XENAMP_XENAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xenamp/rpmsg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xenamp_dev;
+
+struct xenamp_opts {
+	const char *transport;     /* "local", "xen" or NULL (environment/auto) */
+	const char *socket_path;   /* local mode; NULL: environment/default */
+	int connect_timeout_ms;    /* 0: 10000 */
+	/* Called (in the dispatching thread) when the peer announces a
+	 * service for which no local endpoint waits; may be NULL. */
+	rpmsg_ns_bind_cb ns_bind_cb;
+	void *priv;                /* returned by xenamp_priv() */
+};
+
+/* Open device `devno` of `partition`: connect to the backend, lay out and
+ * share the region, reach Connected. Returns 0 and *out, or a negative
+ * RPMSG_ERR_* code; xenamp_strerror_last() then gives one line saying
+ * what failed and what to do. */
+int xenamp_open(const char *partition, unsigned devno,
+		const struct xenamp_opts *opts, struct xenamp_dev **out);
+
+/* The RPMsg device for the rpmsg_* API. */
+struct rpmsg_device *xenamp_rpmsg_dev(struct xenamp_dev *dev);
+
+/* A file descriptor that becomes readable when xenamp_dispatch() has work
+ * (for poll/epoll in the application's own loop). */
+int xenamp_fd(struct xenamp_dev *dev);
+
+/* Wait up to timeout_ms (-1 forever, 0 not at all) for traffic and run
+ * the callbacks of everything received. Returns the number of messages
+ * delivered (>= 0), or a negative RPMSG_ERR_* code (RPMSG_ERR_DEV_STATE
+ * when the link is gone for good). */
+int xenamp_dispatch(struct xenamp_dev *dev, int timeout_ms);
+
+/* Destroy remaining endpoints, wait (up to 15 s) until the backend has
+ * taken every message already sent, walk Closing/Closed, unshare, free. */
+void xenamp_close(struct xenamp_dev *dev);
+
+void *xenamp_priv(struct xenamp_dev *dev);
+
+/* One line about the last failure in this thread (never NULL). */
+const char *xenamp_strerror_last(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

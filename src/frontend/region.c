@@ -1,0 +1,241 @@
+/* The shared region of one RPMsg device, as libxenamp (the virtio driver)
+ * lays it out. The backend trusts none of it: it parses the resource table
+ * with xa_rsc_parse and checks every ring value against the region.
+ *
+ * All offsets are from the start of the region (DESIGN §3); N = buf_count,
+ * B = buf_size, S = stride = B rounded up to 16, P = 4096:
+ *
+ *   0x0000  page 0: resource table (little-endian, packed)
+ *             0   ver = 1, num = 1, reserved[2] = 0
+ *             16  offset[0] = 20
+ *             20  fw_rsc_vdev: type 3 (vdev), id 7 (RPMsg), notifyid 2,
+ *                 dfeatures = gfeatures = 1 << VIRTIO_RPMSG_F_NS,
+ *                 config_len 0, status (0, then 0x7 = ACKNOWLEDGE |
+ *                 DRIVER | DRIVER_OK once the rings and RX buffers are
+ *                 ready), num_of_vrings 2
+ *             48  vring[0] {da = V0, align P, num N, notifyid 0}
+ *             68  vring[1] {da = V1, align P, num N, notifyid 1}
+ *   V0 = P  vring 0: driver RX (we post empty buffers; the device fills
+ *           them), legacy split layout, used ring aligned to P
+ *   V1      vring 1: driver TX (we post full buffers; the device reads
+ *           them), V1 = V0 + ALIGN(vring_size(N, P), P)
+ *   R       N RX buffers of B bytes, buffer i at R + i*S,
+ *           R = V1 + ALIGN(vring_size(N, P), P)
+ *   T       N TX buffers of B bytes, buffer i at T + i*S,
+ *           T = R + ALIGN(N*S, P)
+ *   size    T + ALIGN(N*S, P), which must be <= max_pages * P
+ *
+ * RX descriptors are {addr = R + i*S, len = B, WRITE}; TX descriptors are
+ * {addr = T + i*S, len = 16 + payload length}. Descriptor ids are private:
+ * the token of each buffer is its index, so any used id the device returns
+ * is checked by vring.c and mapped back without trusting the ring. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenamp/rsc_table.h>
+
+#include "core/byteorder.h"
+#include "frontend/fe_internal.h"
+
+static bool is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
+			char *err, size_t errlen)
+{
+	uint64_t vsize, bufs, off;
+
+	memset(r, 0, sizeof(*r));
+	if (!is_pow2(p->buf_count) || p->buf_count > XA_VRING_MAX_NUM) {
+		snprintf(err, errlen,
+			 "the backend's buf_count %u is not a power of two in 1..%u",
+			 p->buf_count, XA_VRING_MAX_NUM);
+		return -EINVAL;
+	}
+	if (p->buf_size < XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE ||
+	    p->buf_size > XA_RPMSG_HDR_SIZE + 0xffffu) {
+		snprintf(err, errlen,
+			 "the backend's buf_size %u is outside %u..%u",
+			 p->buf_size, XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE,
+			 XA_RPMSG_HDR_SIZE + 0xffffu);
+		return -EINVAL;
+	}
+	r->buf_size = p->buf_size;
+	r->buf_count = p->buf_count;
+	r->stride = (uint32_t)align_up(p->buf_size, 16);
+	vsize = align_up(xa_vring_size(p->buf_count, XA_FE_VRING_ALIGN), XA_FE_PAGE);
+	bufs = align_up((uint64_t)p->buf_count * r->stride, XA_FE_PAGE);
+
+	off = XA_FE_PAGE;
+	r->vring_off[0] = (size_t)off;
+	off += vsize;
+	r->vring_off[1] = (size_t)off;
+	off += vsize;
+	r->rx_off = (size_t)off;
+	off += bufs;
+	r->tx_off = (size_t)off;
+	off += bufs;
+	if (off > SIZE_MAX / 2) {
+		snprintf(err, errlen, "region of %llu bytes is too large",
+			 (unsigned long long)off);
+		return -E2BIG;
+	}
+	if (p->max_pages != 0 && off / XA_FE_PAGE > p->max_pages) {
+		snprintf(err, errlen,
+			 "the region needs %llu pages (buf_count %u, buf_size %u) but the backend maps at most %u; lower buf_count or buf_size in the link's configuration, or raise its page cap",
+			 (unsigned long long)(off / XA_FE_PAGE), p->buf_count,
+			 p->buf_size, p->max_pages);
+		return -E2BIG;
+	}
+	r->size = (size_t)off;
+	return 0;
+}
+
+int xa_fe_region_alloc(struct xa_fe_region *r)
+{
+	unsigned n = r->buf_count;
+
+	r->rx_slots = calloc(n, sizeof(*r->rx_slots));
+	r->tx_slots = calloc(n, sizeof(*r->tx_slots));
+	r->rx_refs = calloc(n, sizeof(*r->rx_refs));
+	r->tx_state = calloc(n, sizeof(*r->tx_state));
+	r->tx_free = calloc(n, sizeof(*r->tx_free));
+	if (!r->rx_slots || !r->tx_slots || !r->rx_refs || !r->tx_state ||
+	    !r->tx_free) {
+		xa_fe_region_free(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xa_fe_region_free(struct xa_fe_region *r)
+{
+	free(r->rx_slots);
+	free(r->tx_slots);
+	free(r->rx_refs);
+	free(r->tx_state);
+	free(r->tx_free);
+	r->rx_slots = r->tx_slots = NULL;
+	r->rx_refs = NULL;
+	r->tx_state = NULL;
+	r->tx_free = NULL;
+}
+
+static void write_rsc_table(struct xa_fe_region *r)
+{
+	uint8_t *t = r->base;
+	uint8_t *v = t + XA_FE_RSC_VDEV_OFF;
+	uint32_t features = 1u << XA_VIRTIO_RPMSG_F_NS;
+	unsigned i;
+
+	xa_put_le32(t + offsetof(struct resource_table, ver), 1);
+	xa_put_le32(t + offsetof(struct resource_table, num), 1);
+	xa_put_le32(t + offsetof(struct resource_table, reserved), 0);
+	xa_put_le32(t + offsetof(struct resource_table, reserved) + 4, 0);
+	xa_put_le32(t + offsetof(struct resource_table, offset), XA_FE_RSC_VDEV_OFF);
+
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, type), RSC_VDEV);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, id), XA_VIRTIO_ID_RPMSG);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, notifyid), 2);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, dfeatures), features);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, gfeatures), features);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, config_len), 0);
+	v[offsetof(struct fw_rsc_vdev, status)] = 0;
+	v[offsetof(struct fw_rsc_vdev, num_of_vrings)] = 2;
+	v[offsetof(struct fw_rsc_vdev, reserved)] = 0;
+	v[offsetof(struct fw_rsc_vdev, reserved) + 1] = 0;
+	for (i = 0; i < 2; i++) {
+		uint8_t *vr = v + offsetof(struct fw_rsc_vdev, vring) +
+			      i * sizeof(struct fw_rsc_vdev_vring);
+
+		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, da),
+			    (uint32_t)r->vring_off[i]);
+		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, align),
+			    XA_FE_VRING_ALIGN);
+		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, num),
+			    r->buf_count);
+		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, notifyid), i);
+		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, reserved), 0);
+	}
+}
+
+void xa_fe_rx_repost(struct xa_fe_region *r, unsigned i)
+{
+	/* Cannot fail: there are exactly as many descriptors as buffers,
+	 * and buffer i is not in the ring. */
+	(void)xa_vqdrv_add(&r->rxq, r->rx_off + (uint64_t)i * r->stride,
+			   r->buf_size, true, xa_fe_token(i));
+}
+
+int xa_fe_region_init(struct xa_fe_region *r, void *base)
+{
+	unsigned i, n = r->buf_count;
+	int e;
+
+	if (r->vring_off[1] > UINT32_MAX) /* da is 32 bits */
+		return -E2BIG;
+	r->base = base;
+	write_rsc_table(r);
+	e = xa_vqdrv_init(&r->rxq, r->base + r->vring_off[0], n,
+			  XA_FE_VRING_ALIGN, r->rx_slots);
+	if (e == XA_OK)
+		e = xa_vqdrv_init(&r->txq, r->base + r->vring_off[1], n,
+				  XA_FE_VRING_ALIGN, r->tx_slots);
+	if (e != XA_OK)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		r->rx_refs[i] = 0;
+		xa_fe_rx_repost(r, i);
+	}
+	(void)xa_vqdrv_publish(&r->rxq);   /* nobody to kick yet */
+	r->tx_nfree = 0;
+	for (i = n; i-- > 0;) {
+		r->tx_state[i] = XA_TXB_FREE;
+		r->tx_free[r->tx_nfree++] = (uint16_t)i;
+	}
+	/* TX completions are reclaimed lazily; a sender that runs out asks
+	 * for the interrupt while it waits. */
+	xa_vqdrv_disable_notify(&r->txq);
+	__atomic_store_n(r->base + XA_FE_RSC_VDEV_OFF +
+			 offsetof(struct fw_rsc_vdev, status),
+			 (uint8_t)XA_FE_STATUS_READY, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int buf_index(const struct xa_fe_region *r, size_t area,
+		     const void *payload)
+{
+	uintptr_t p = (uintptr_t)payload, start;
+	size_t off;
+
+	if (r->base == NULL)
+		return -1;
+	start = (uintptr_t)(r->base + area) + XA_RPMSG_HDR_SIZE;
+	if (p < start)
+		return -1;
+	off = (size_t)(p - start);
+	if (off % r->stride != 0 || off / r->stride >= r->buf_count)
+		return -1;
+	return (int)(off / r->stride);
+}
+
+int xa_fe_rx_index(const struct xa_fe_region *r, const void *payload)
+{
+	return buf_index(r, r->rx_off, payload);
+}
+
+int xa_fe_tx_index(const struct xa_fe_region *r, const void *payload)
+{
+	return buf_index(r, r->tx_off, payload);
+}

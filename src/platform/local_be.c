@@ -1,0 +1,1204 @@
+/* Local backend transport (DESIGN §5): partitions are processes that reach
+ * the backend over a UNIX SOCK_SEQPACKET socket (local_proto.h), share
+ * their region as a memfd and notify through two eventfds. The same socket
+ * serves xenampctl (CTL_REQ instead of HELLO).
+ *
+ * Nothing a client sends is trusted more than a Xen guest's grants:
+ *   - datagrams must have the exact size of their type; names must be
+ *     NUL-terminated printable ASCII;
+ *   - REGION must carry exactly three fds; the memfd's real size must equal
+ *     the announced one, a multiple of 4096 within the end's page cap;
+ *   - the memfd is sealed against shrinking (F_SEAL_SHRINK) before it is
+ *     mapped: otherwise the partition could truncate it and the backend
+ *     would take SIGBUS on its next access -- one process crashing every
+ *     link. A memfd created without MFD_ALLOW_SEALING is refused;
+ *   - the eventfds must be eventfds; they are switched to O_NONBLOCK so a
+ *     read or write can never stall the backend. The flag lives in the
+ *     open file description the partition shares, so it is checked again
+ *     before each use and an end that cleared it is disconnected. (A
+ *     partition flipping it back in the few instructions between the
+ *     check and the call can still stall one read or write; closing that
+ *     window needs per-call non-blocking I/O, which eventfds lack.)
+ *   - fds that arrive with any other message, or beyond the three, are
+ *     closed at once.
+ * One client misbehaving closes that client only. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "platform/be_transport.h"
+#include "platform/local_proto.h"
+
+#define LB_BATCH 64u            /* epoll events read per refill */
+#define LB_MAX_CONNS 1024u      /* clients at once; more are refused */
+#define LB_MAX_FDS 8u           /* fds we make room for in one recvmsg */
+#define LB_OUTQ_MAX (4u << 20)  /* bytes queued to one slow client */
+#define PAGE 4096u
+
+enum lb_kind { W_LISTEN, W_SOCK, W_KICK };
+
+struct lb_watch {
+	enum lb_kind kind;
+	struct xa_be_end *c;
+};
+
+enum lb_phase {
+	P_NEW,        /* connected, nothing said yet */
+	P_APPEARED,   /* HELLO reported; the backend is deciding */
+	P_INITWAIT,   /* PARAMS sent, waiting for REGION */
+	P_REGION,     /* region reported; the backend is validating */
+	P_CONNECTED,
+	P_GONE,       /* reported gone; waiting for close_end */
+	P_CTL,        /* a control client */
+};
+
+struct lb_out {
+	struct lb_out *next;
+	size_t len;
+	unsigned char data[];
+};
+
+struct xa_be_ctl {
+	struct xa_be_end *conn;
+};
+
+struct xa_be_end {
+	struct xa_be_end *next, *prev;  /* live list */
+	struct xa_be_end *znext;        /* zombie list */
+	struct lb_watch wsock, wkick;
+	struct xa_be_ctl ctl;
+	enum lb_phase phase;
+	bool dead;                      /* freed at the next batch refill */
+	bool epollout;
+	int sock, kick, call;
+	char name[XA_LOCAL_NAME_MAX];
+	unsigned devno;
+	char peer[64];
+	void *cookie;
+	struct xa_link_params params;
+	void *region;
+	size_t region_size;
+	struct lb_out *outq, *outq_tail;
+	size_t outq_bytes;
+};
+
+struct lb {
+	struct xa_be_transport pub;
+	int epfd, lfd;
+	struct lb_watch wlisten;
+	char *path;
+	dev_t sock_dev;
+	ino_t sock_ino;
+	struct xa_be_end *conns;
+	struct xa_be_end *zombies;
+	unsigned nconns;
+	struct epoll_event batch[LB_BATCH];
+	int nbatch, pos;
+	void (*log)(void *ctx, int level, const char *line);
+	void *log_ctx;
+	char detail[320];
+	unsigned char rbuf[XA_LOCAL_MSG_MAX];
+};
+
+static struct lb *lb_of(struct xa_be_transport *t)
+{
+	return t->priv;
+}
+
+static void lb_log(struct lb *lb, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lb_log(struct lb *lb, int level, const char *fmt, ...)
+{
+	char line[400];
+	va_list ap;
+
+	if (lb->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	lb->log(lb->log_ctx, level, line);
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+
+/* Send one datagram now, or queue it behind earlier ones. Returns 0, or
+ * -errno when the client must be dropped. */
+static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
+		     size_t len)
+{
+	if (c->sock < 0)
+		return -EPIPE;
+	if (c->outq == NULL) {
+		ssize_t n = send(c->sock, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n == (ssize_t)len)
+			return 0;
+		if (n >= 0)
+			return -EMSGSIZE;  /* seqpacket: all or nothing */
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+	}
+	if (c->outq_bytes + len > LB_OUTQ_MAX)
+		return -ENOBUFS;
+
+	struct lb_out *o = malloc(sizeof(*o) + len);
+
+	if (o == NULL)
+		return -ENOMEM;
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->data, buf, len);
+	if (c->outq_tail)
+		c->outq_tail->next = o;
+	else
+		c->outq = o;
+	c->outq_tail = o;
+	c->outq_bytes += len;
+	if (!c->epollout) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT,
+					  .data.ptr = &c->wsock };
+
+		if (epoll_ctl(lb->epfd, EPOLL_CTL_MOD, c->sock, &ev) < 0)
+			return -errno;
+		c->epollout = true;
+	}
+	return 0;
+}
+
+static int conn_flush(struct lb *lb, struct xa_be_end *c)
+{
+	while (c->outq) {
+		struct lb_out *o = c->outq;
+		ssize_t n = send(c->sock, o->data, o->len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
+		}
+		c->outq = o->next;
+		if (c->outq == NULL)
+			c->outq_tail = NULL;
+		c->outq_bytes -= o->len;
+		free(o);
+	}
+	if (c->epollout) {
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.ptr = &c->wsock };
+
+		if (epoll_ctl(lb->epfd, EPOLL_CTL_MOD, c->sock, &ev) < 0)
+			return -errno;
+		c->epollout = false;
+	}
+	return 0;
+}
+
+static void send_error(struct lb *lb, struct xa_be_end *c, int code,
+		       const char *msg)
+{
+	struct xa_local_error e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = XA_LOCAL_ERROR;
+	e.code = code;
+	snprintf(e.msg, sizeof(e.msg), "%s", msg);
+	/* Best effort: the client is being dropped anyway. */
+	(void)conn_send(lb, c, &e, sizeof(e));
+}
+
+static int send_state(struct lb *lb, struct xa_be_end *c, enum xa_state st)
+{
+	struct xa_local_state s = { .type = XA_LOCAL_STATE, .state = st };
+
+	return conn_send(lb, c, &s, sizeof(s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection lifetime                                                 */
+
+static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
+{
+	if (c->kick >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->kick, NULL);
+	if (c->sock >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	if (c->region != NULL) {
+		munmap(c->region, c->region_size);
+		c->region = NULL;
+		c->region_size = 0;
+	}
+	close_fd(&c->kick);
+	close_fd(&c->call);
+	if (c->sock >= 0 && c->outq) {
+		/* Last chance for an ERROR still queued; the socket buffer
+		 * of a client that stopped reading is its own problem. */
+		(void)conn_flush(lb, c);
+	}
+	close_fd(&c->sock);
+	while (c->outq) {
+		struct lb_out *o = c->outq;
+
+		c->outq = o->next;
+		free(o);
+	}
+	c->outq_tail = NULL;
+	c->outq_bytes = 0;
+}
+
+/* Unlink and free later: events for c may still sit in the current
+ * batch, and they must find it (marked dead) rather than freed memory. */
+static void conn_kill(struct lb *lb, struct xa_be_end *c)
+{
+	if (c->dead)
+		return;
+	conn_release_resources(lb, c);
+	c->dead = true;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		lb->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	c->znext = lb->zombies;
+	lb->zombies = c;
+	lb->nconns--;
+}
+
+static void free_zombies(struct lb *lb)
+{
+	while (lb->zombies) {
+		struct xa_be_end *c = lb->zombies;
+
+		lb->zombies = c->znext;
+		free(c);
+	}
+}
+
+/* The client is gone (EOF, Closing) or broke the protocol. A partition the
+ * backend took is reported and kept until close_end(); anything else just
+ * goes. Returns 1 when *ev was filled. */
+static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
+		     const char *detail, struct xa_be_event *ev)
+{
+	bool report = c->cookie != NULL &&
+		(c->phase == P_INITWAIT || c->phase == P_REGION ||
+		 c->phase == P_CONNECTED);
+
+	if (code != 0 && c->sock >= 0)
+		send_error(lb, c, code, detail);
+	if (!report) {
+		if (code != 0)
+			lb_log(lb, XA_BE_LOG_INFO, "local client (%s%s%s) dropped: %s",
+			       c->peer, c->name[0] ? ", partition " : "",
+			       c->name, detail);
+		conn_kill(lb, c);
+		return 0;
+	}
+	/* Stop listening to it; the region stays mapped until close_end. */
+	if (c->kick >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->kick, NULL);
+	if (c->sock >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	close_fd(&c->sock);
+	c->phase = P_GONE;
+	snprintf(lb->detail, sizeof(lb->detail), "%s", detail);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = XA_BE_EV_END_GONE;
+	ev->end = c;
+	ev->cookie = c->cookie;
+	ev->code = code;
+	ev->detail = lb->detail;
+	return 1;
+}
+
+static void do_accept_conn(struct lb *lb)
+{
+	int fd = accept4(lb->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			lb_log(lb, XA_BE_LOG_WARNING, "accept on %s: %s", lb->path,
+			       strerror(errno));
+		return;
+	}
+	if (lb->nconns >= LB_MAX_CONNS) {
+		lb_log(lb, XA_BE_LOG_WARNING,
+		       "refusing a client on %s: %u clients already connected",
+		       lb->path, lb->nconns);
+		close(fd);
+		return;
+	}
+
+	struct xa_be_end *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->sock = fd;
+	c->kick = c->call = -1;
+	c->phase = P_NEW;
+	c->wsock.kind = W_SOCK;
+	c->wsock.c = c;
+	c->wkick.kind = W_KICK;
+	c->wkick.c = c;
+	c->ctl.conn = c;
+
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+		snprintf(c->peer, sizeof(c->peer), "pid %ld uid %ld",
+			 (long)cred.pid, (long)cred.uid);
+	else
+		snprintf(c->peer, sizeof(c->peer), "unknown peer");
+
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->wsock };
+
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		lb_log(lb, XA_BE_LOG_WARNING, "epoll_ctl: %s", strerror(errno));
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = lb->conns;
+	if (lb->conns)
+		lb->conns->prev = c;
+	lb->conns = c;
+	lb->nconns++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Is fd an eventfd? /proc names it so; without /proc we cannot tell and
+ * let it pass (the O_NONBLOCK switch still protects us). */
+static bool is_eventfd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return true;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool still_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* REGION with its fds: check, seal, map. On success c owns kick and call
+ * and the mapping; fds[] entries it took are set to -1. Returns 0 or a
+ * negative errno with msg filled. */
+static int take_region(struct lb *lb, struct xa_be_end *c,
+		       const struct xa_local_region *r, int *fds,
+		       unsigned nfds, char *msg, size_t msglen)
+{
+	uint64_t max = (uint64_t)c->params.max_pages * PAGE;
+	struct stat st;
+	int seals;
+
+	if (nfds != 3) {
+		seterr(msg, msglen,
+		       "REGION must carry exactly 3 fds (region memfd, kick eventfd, call eventfd); it carried %u",
+		       nfds);
+		return -EINVAL;
+	}
+	if (r->size == 0 || r->size % PAGE != 0) {
+		seterr(msg, msglen,
+		       "region size %llu is not a non-zero multiple of 4096",
+		       (unsigned long long)r->size);
+		return -EINVAL;
+	}
+	if (r->size > max) {
+		seterr(msg, msglen,
+		       "region of %llu bytes exceeds this end's cap of %u pages (%llu bytes; max-pages in the backend config)",
+		       (unsigned long long)r->size, c->params.max_pages,
+		       (unsigned long long)max);
+		return -EFBIG;
+	}
+	if (fstat(fds[0], &st) < 0 || !S_ISREG(st.st_mode)) {
+		seterr(msg, msglen, "the region fd is not a memfd");
+		return -EINVAL;
+	}
+	/* Seal before looking at the size: after this it can only grow. */
+	seals = fcntl(fds[0], F_GET_SEALS);
+	if (seals < 0) {
+		seterr(msg, msglen, "the region fd is not a memfd (F_GET_SEALS: %s)",
+		       strerror(errno));
+		return -EINVAL;
+	}
+	if (!(seals & F_SEAL_SHRINK) &&
+	    fcntl(fds[0], F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+		seterr(msg, msglen,
+		       "cannot seal the region memfd against shrinking (%s); create it with memfd_create(..., MFD_ALLOW_SEALING)",
+		       strerror(errno));
+		return -EPERM;
+	}
+	if (fstat(fds[0], &st) < 0) {
+		seterr(msg, msglen, "fstat of the region memfd: %s", strerror(errno));
+		return -errno;
+	}
+	if ((uint64_t)st.st_size != r->size) {
+		seterr(msg, msglen,
+		       "region memfd holds %lld bytes but REGION announced %llu",
+		       (long long)st.st_size, (unsigned long long)r->size);
+		return -EINVAL;
+	}
+	if (!is_eventfd(fds[1]) || !is_eventfd(fds[2])) {
+		seterr(msg, msglen,
+		       "the kick and call fds of REGION must be eventfds");
+		return -EINVAL;
+	}
+	if (set_nonblock(fds[1]) < 0 || set_nonblock(fds[2]) < 0) {
+		seterr(msg, msglen, "cannot make the eventfds non-blocking: %s",
+		       strerror(errno));
+		return -EINVAL;
+	}
+
+	void *p = mmap(NULL, (size_t)r->size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fds[0], 0);
+
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		seterr(msg, msglen, "cannot map the region: %s", strerror(e));
+		return -e;
+	}
+
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->wkick };
+
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, fds[1], &ev) < 0) {
+		int e = errno;
+
+		munmap(p, (size_t)r->size);
+		seterr(msg, msglen, "epoll_ctl on the kick eventfd: %s",
+		       strerror(e));
+		return -e;
+	}
+	close_fd(&fds[0]);   /* the mapping keeps the memory */
+	c->kick = fds[1];
+	c->call = fds[2];
+	fds[1] = fds[2] = -1;
+	c->region = p;
+	c->region_size = (size_t)r->size;
+	return 0;
+}
+
+static bool name_ok(const char *name, char *msg, size_t msglen)
+{
+	size_t n;
+
+	for (n = 0; n < XA_LOCAL_NAME_MAX; n++) {
+		unsigned char ch = (unsigned char)name[n];
+
+		if (ch == 0)
+			break;
+		if (ch < 0x21 || ch > 0x7e) {
+			seterr(msg, msglen,
+			       "partition name has a non-printable or blank character at %zu",
+			       n);
+			return false;
+		}
+	}
+	if (n == XA_LOCAL_NAME_MAX) {
+		seterr(msg, msglen,
+		       "partition name is not NUL-terminated within %u bytes (at most %u characters)",
+		       XA_LOCAL_NAME_MAX, XA_LOCAL_NAME_MAX - 1);
+		return false;
+	}
+	if (n == 0) {
+		seterr(msg, msglen, "partition name is empty");
+		return false;
+	}
+	return true;
+}
+
+static const char *type_name(uint32_t t)
+{
+	switch (t) {
+	case XA_LOCAL_HELLO: return "HELLO";
+	case XA_LOCAL_PARAMS: return "PARAMS";
+	case XA_LOCAL_REGION: return "REGION";
+	case XA_LOCAL_STATE: return "STATE";
+	case XA_LOCAL_ERROR: return "ERROR";
+	case XA_LOCAL_CTL_REQ: return "CTL_REQ";
+	case XA_LOCAL_CTL_REPLY: return "CTL_REPLY";
+	default: return "unknown";
+	}
+}
+
+/* Read and handle one datagram from c. Returns 1 with *ev filled, 0 when
+ * there was nothing to report. */
+static int conn_read(struct lb *lb, struct xa_be_end *c,
+		     struct xa_be_event *ev)
+{
+	union {
+		char buf[CMSG_SPACE(LB_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = lb->rbuf, .iov_len = sizeof(lb->rbuf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	int fds[LB_MAX_FDS];
+	unsigned nfds = 0;
+	char msg[256];
+	ssize_t n;
+	int rc = 0;
+
+	n = recvmsg(c->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		snprintf(msg, sizeof(msg), "socket error: %s", strerror(errno));
+		return conn_gone(lb, c, 0, msg, ev);
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+	     cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (nfds < LB_MAX_FDS)
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n == 0 && nfds == 0)
+		return conn_gone(lb, c, 0, "closed the connection", ev);
+	if (mh.msg_flags & MSG_TRUNC) {
+		close_fds(fds, nfds);
+		return conn_gone(lb, c, -EMSGSIZE,
+				 "sent a datagram larger than 65536 bytes", ev);
+	}
+	if ((size_t)n < sizeof(uint32_t)) {
+		close_fds(fds, nfds);
+		return conn_gone(lb, c, -EPROTO, "sent a datagram without a type", ev);
+	}
+
+	uint32_t type;
+
+	memcpy(&type, lb->rbuf, sizeof(type));
+
+	/* Fds are only ever welcome with REGION in InitWait. */
+	if (nfds && !(type == XA_LOCAL_REGION && c->phase == P_INITWAIT)) {
+		close_fds(fds, nfds);
+		snprintf(msg, sizeof(msg), "sent file descriptors with %s",
+			 type_name(type));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+	}
+
+	switch (c->phase) {
+	case P_NEW:
+		if (type == XA_LOCAL_CTL_REQ) {
+			c->phase = P_CTL;
+			snprintf(c->name, sizeof(c->name), "xenampctl");
+			break;   /* handled below with the other requests */
+		}
+		if (type != XA_LOCAL_HELLO)
+			return conn_gone(lb, c, -EPROTO,
+					 "the first message must be HELLO or CTL_REQ", ev);
+		if ((size_t)n != sizeof(struct xa_local_hello))
+			return conn_gone(lb, c, -EPROTO,
+					 "HELLO has the wrong size", ev);
+		{
+			struct xa_local_hello h;
+
+			memcpy(&h, lb->rbuf, sizeof(h));
+			if (h.version != XA_LOCAL_PROTO_VERSION) {
+				snprintf(msg, sizeof(msg),
+					 "protocol version %u is not supported (this backend speaks %u); use matching xenamp versions",
+					 h.version, XA_LOCAL_PROTO_VERSION);
+				return conn_gone(lb, c, -EPROTONOSUPPORT, msg, ev);
+			}
+			if (!name_ok(h.name, msg, sizeof(msg)))
+				return conn_gone(lb, c, -EINVAL, msg, ev);
+			memcpy(c->name, h.name, sizeof(c->name));
+			c->devno = h.devno;
+		}
+		c->phase = P_APPEARED;
+		memset(ev, 0, sizeof(*ev));
+		ev->type = XA_BE_EV_END_APPEARED;
+		ev->end = c;
+		ev->partition = c->name;
+		ev->devno = c->devno;
+		ev->peer = c->peer;
+		return 1;
+
+	case P_INITWAIT:
+		if (type == XA_LOCAL_STATE)
+			goto state_msg;
+		if (type != XA_LOCAL_REGION) {
+			close_fds(fds, nfds);
+			snprintf(msg, sizeof(msg), "sent %s while the backend waits for REGION",
+				 type_name(type));
+			return conn_gone(lb, c, -EPROTO, msg, ev);
+		}
+		if ((size_t)n != sizeof(struct xa_local_region)) {
+			close_fds(fds, nfds);
+			return conn_gone(lb, c, -EPROTO, "REGION has the wrong size", ev);
+		}
+		{
+			struct xa_local_region r;
+
+			memcpy(&r, lb->rbuf, sizeof(r));
+			if (mh.msg_flags & MSG_CTRUNC) {
+				rc = -EINVAL;
+				snprintf(msg, sizeof(msg),
+					 "REGION must carry exactly 3 fds; it carried more than %u",
+					 LB_MAX_FDS);
+			} else {
+				rc = take_region(lb, c, &r, fds, nfds, msg, sizeof(msg));
+			}
+			close_fds(fds, nfds);
+			if (rc < 0)
+				return conn_gone(lb, c, rc, msg, ev);
+		}
+		c->phase = P_REGION;
+		memset(ev, 0, sizeof(*ev));
+		ev->type = XA_BE_EV_REGION_READY;
+		ev->end = c;
+		ev->cookie = c->cookie;
+		ev->region = c->region;
+		ev->region_size = c->region_size;
+		return 1;
+
+	case P_CONNECTED:
+		if (type == XA_LOCAL_STATE)
+			goto state_msg;
+		snprintf(msg, sizeof(msg), "sent %s while Connected", type_name(type));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+
+	case P_APPEARED:
+	case P_REGION:
+	case P_GONE:
+		/* The backend answers these synchronously; nothing can
+		 * arrive in between. Treat as a violation all the same. */
+		snprintf(msg, sizeof(msg), "sent %s out of turn", type_name(type));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+
+	case P_CTL:
+		break;
+	}
+
+	/* P_CTL */
+	if (type != XA_LOCAL_CTL_REQ || (size_t)n < sizeof(struct xa_local_ctl))
+		return conn_gone(lb, c, -EPROTO,
+				 "a control client may only send CTL_REQ", ev);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = XA_BE_EV_CTL_REQUEST;
+	ev->ctl = &c->ctl;
+	ev->req = (const char *)lb->rbuf + sizeof(struct xa_local_ctl);
+	ev->req_len = (size_t)n - sizeof(struct xa_local_ctl);
+	return 1;
+
+state_msg:
+	if ((size_t)n != sizeof(struct xa_local_state))
+		return conn_gone(lb, c, -EPROTO, "STATE has the wrong size", ev);
+	{
+		struct xa_local_state s;
+
+		memcpy(&s, lb->rbuf, sizeof(s));
+		if (s.state == XA_STATE_CLOSING || s.state == XA_STATE_CLOSED) {
+			snprintf(msg, sizeof(msg), "moved to %s",
+				 xa_state_name((int)s.state));
+			return conn_gone(lb, c, 0, msg, ev);
+		}
+		snprintf(msg, sizeof(msg), "announced state %u (%s) out of turn",
+			 s.state, xa_state_name((int)s.state));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+	}
+}
+
+static int conn_kick(struct lb *lb, struct xa_be_end *c,
+		     struct xa_be_event *ev)
+{
+	uint64_t v;
+
+	if (c->phase != P_CONNECTED || c->kick < 0)
+		return 0;
+	if (!still_nonblock(c->kick))
+		return conn_gone(lb, c, -EPERM,
+				 "cleared O_NONBLOCK on its kick eventfd", ev);
+	if (read(c->kick, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return 0;   /* EAGAIN: the partition read its own kick */
+	memset(ev, 0, sizeof(*ev));
+	ev->type = XA_BE_EV_KICK;
+	ev->end = c;
+	ev->cookie = c->cookie;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                          */
+
+static int lb_declare_end(struct xa_be_transport *t, const char *partition,
+			  unsigned devno)
+{
+	(void)t; (void)partition; (void)devno;
+	return 0;   /* partitions come to us */
+}
+
+static int lb_event_fd(struct xa_be_transport *t)
+{
+	return lb_of(t)->epfd;
+}
+
+static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
+{
+	struct lb *lb = lb_of(t);
+
+	for (;;) {
+		if (lb->pos >= lb->nbatch) {
+			/* Nothing of the last batch is left to point at the
+			 * dead: now they can go. */
+			free_zombies(lb);
+			lb->pos = lb->nbatch = 0;
+			int n = epoll_wait(lb->epfd, lb->batch, (int)LB_BATCH, 0);
+
+			if (n < 0)
+				return errno == EINTR ? 0 : -errno;
+			if (n == 0)
+				return 0;
+			lb->nbatch = n;
+		}
+
+		struct epoll_event *e = &lb->batch[lb->pos++];
+		struct lb_watch *w = e->data.ptr;
+		struct xa_be_end *c = w->c;
+
+		switch (w->kind) {
+		case W_LISTEN:
+			do_accept_conn(lb);
+			continue;
+		case W_KICK:
+			if (c->dead)
+				continue;
+			if (conn_kick(lb, c, ev))
+				return 1;
+			continue;
+		case W_SOCK:
+			if (c->dead || c->sock < 0)
+				continue;
+			if (e->events & EPOLLOUT) {
+				int rc = conn_flush(lb, c);
+
+				if (rc < 0) {
+					char m[96];
+
+					snprintf(m, sizeof(m), "socket error: %s",
+						 strerror(-rc));
+					if (conn_gone(lb, c, 0, m, ev))
+						return 1;
+					continue;
+				}
+			}
+			if (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+				/* One datagram per event keeps the work per
+				 * client bounded; level triggering brings us
+				 * back for the rest. HUP with data still queued
+				 * reads the data first; then recvmsg gives 0. */
+				if (conn_read(lb, c, ev))
+					return 1;
+			}
+			continue;
+		}
+	}
+}
+
+static int lb_accept(struct xa_be_transport *t, struct xa_be_end *c,
+		     void *cookie, const struct xa_link_params *params,
+		     char *err, size_t errlen)
+{
+	struct lb *lb = lb_of(t);
+	struct xa_local_params p = {
+		.type = XA_LOCAL_PARAMS,
+		.buf_size = params->buf_size,
+		.buf_count = params->buf_count,
+		.max_pages = params->max_pages,
+	};
+	int rc;
+
+	c->cookie = cookie;
+	c->params = *params;
+	rc = conn_send(lb, c, &p, sizeof(p));
+	if (rc < 0) {
+		seterr(err, errlen, "cannot send PARAMS to %s: %s", c->peer,
+		       strerror(-rc));
+		conn_kill(lb, c);
+		return rc;
+	}
+	c->phase = P_INITWAIT;
+	return 0;
+}
+
+static int lb_set_state(struct xa_be_transport *t, struct xa_be_end *c,
+			enum xa_state state)
+{
+	struct lb *lb = lb_of(t);
+	int rc;
+
+	if (c->dead || c->phase == P_GONE)
+		return -EPIPE;
+	rc = send_state(lb, c, state);
+	if (rc < 0)
+		return rc;
+	if (state == XA_STATE_CONNECTED)
+		c->phase = P_CONNECTED;
+	return 0;
+}
+
+static int lb_notify(struct xa_be_transport *t, struct xa_be_end *c)
+{
+	uint64_t one = 1;
+
+	(void)t;
+	if (c->call < 0)
+		return -EPIPE;
+	if (!still_nonblock(c->call))
+		return -EPERM;   /* the caller disconnects the end */
+	if (write(c->call, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	/* EAGAIN: the counter is saturated, so a wake-up is pending. */
+	return 0;
+}
+
+static void lb_close_end(struct xa_be_transport *t, struct xa_be_end *c,
+			 int code, const char *why)
+{
+	struct lb *lb = lb_of(t);
+
+	if (c->dead)
+		return;
+	if (why != NULL && c->sock >= 0)
+		send_error(lb, c, code, why);
+	else if (c->sock >= 0 && c->phase == P_CONNECTED)
+		(void)send_state(lb, c, XA_STATE_CLOSED);
+	conn_kill(lb, c);
+}
+
+static int lb_ctl_reply(struct xa_be_transport *t, struct xa_be_ctl *ctl,
+			const char *json, size_t len)
+{
+	struct lb *lb = lb_of(t);
+	struct xa_be_end *c = ctl->conn;
+	const size_t chunk = XA_LOCAL_MSG_MAX - sizeof(struct xa_local_ctl);
+	unsigned char *buf;
+	size_t off = 0;
+	int rc = 0;
+
+	if (c->dead || c->sock < 0)
+		return -EPIPE;
+	buf = malloc(XA_LOCAL_MSG_MAX);
+	if (buf == NULL)
+		return -ENOMEM;
+	do {
+		size_t n = len - off < chunk ? len - off : chunk;
+		struct xa_local_ctl h = {
+			.type = XA_LOCAL_CTL_REPLY,
+			.flags = off + n == len ? XA_CTL_F_LAST : 0,
+		};
+
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), json + off, n);
+		rc = conn_send(lb, c, buf, sizeof(h) + n);
+		off += n;
+	} while (rc == 0 && off < len);
+	free(buf);
+	if (rc < 0) {
+		lb_log(lb, XA_BE_LOG_INFO, "control client (%s) dropped: %s",
+		       c->peer, rc == -ENOBUFS ? "it does not read its replies" :
+		       strerror(-rc));
+		conn_kill(lb, c);
+	}
+	return rc;
+}
+
+static void lb_destroy(struct xa_be_transport *t)
+{
+	struct lb *lb = lb_of(t);
+	struct stat st;
+
+	while (lb->conns)
+		conn_kill(lb, lb->conns);
+	free_zombies(lb);
+	close_fd(&lb->lfd);
+	close_fd(&lb->epfd);
+	/* Remove the socket only if it is still ours: a second backend
+	 * started by mistake may have replaced it. */
+	if (lb->path && stat(lb->path, &st) == 0 && st.st_dev == lb->sock_dev &&
+	    st.st_ino == lb->sock_ino)
+		unlink(lb->path);
+	free(lb->path);
+	free(lb);
+}
+
+static const struct xa_be_ops lb_ops = {
+	.name = "local",
+	.declare_end = lb_declare_end,
+	.event_fd = lb_event_fd,
+	.next_event = lb_next_event,
+	.accept = lb_accept,
+	.set_state = lb_set_state,
+	.notify = lb_notify,
+	.close_end = lb_close_end,
+	.ctl_reply = lb_ctl_reply,
+	.destroy = lb_destroy,
+};
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+
+/* An existing file at path: remove it only when it is a socket nobody
+ * answers on (a backend that died without cleaning up). */
+static int clear_stale(struct lb *lb, const struct sockaddr_un *sa,
+		       char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		seterr(err, errlen,
+		       "%s exists and is not a socket; remove it or choose another --socket",
+		       sa->sun_path);
+		return -EEXIST;
+	}
+
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
+		close(fd);
+		seterr(err, errlen,
+		       "another xenamp-backend is already listening on %s; stop it or choose another --socket",
+		       sa->sun_path);
+		return -EADDRINUSE;
+	}
+	int e = errno;
+
+	close(fd);
+	if (e != ECONNREFUSED) {
+		seterr(err, errlen, "cannot probe the existing socket %s: %s",
+		       sa->sun_path, strerror(e));
+		return -e;
+	}
+	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
+		e = errno;
+		seterr(err, errlen, "cannot remove the stale socket %s: %s",
+		       sa->sun_path, strerror(e));
+		return -e;
+	}
+	lb_log(lb, XA_BE_LOG_INFO, "removed stale socket %s", sa->sun_path);
+	return 0;
+}
+
+int xa_be_local_new(const struct xa_be_opts *opts,
+		    struct xa_be_transport **out, char *err, size_t errlen)
+{
+	const char *path = opts->socket_path ? opts->socket_path
+		: XA_LOCAL_DEFAULT_SOCKET;
+	unsigned mode = opts->socket_mode ? opts->socket_mode : 0660;
+	struct sockaddr_un sa;
+	struct stat st;
+	struct lb *lb;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
+		seterr(err, errlen,
+		       "socket path '%s' is empty or longer than %zu characters; choose a shorter --socket",
+		       path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	lb = calloc(1, sizeof(*lb));
+	if (lb == NULL)
+		return -ENOMEM;
+	lb->pub.ops = &lb_ops;
+	lb->pub.priv = lb;
+	lb->lfd = lb->epfd = -1;
+	lb->log = opts->log;
+	lb->log_ctx = opts->log_ctx;
+	lb->wlisten.kind = W_LISTEN;
+
+	rc = clear_stale(lb, &sa, err, errlen);
+	if (rc < 0) {
+		if (err && err[0] == '\0')
+			seterr(err, errlen, "cannot use %s: %s", path, strerror(-rc));
+		goto fail;
+	}
+
+	lb->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lb->lfd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "socket(AF_UNIX, SOCK_SEQPACKET): %s", strerror(-rc));
+		goto fail;
+	}
+	/* The socket file is created with the umask; make it no wider than
+	 * the requested mode from the start, then set the mode exactly. */
+	mode_t old = umask((mode_t)(~mode & 0777));
+
+	rc = bind(lb->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	int e = errno;
+
+	if (rc < 0 && e == ENOENT) {
+		/* A missing parent such as /run/xenamp: create that one
+		 * level (0755), not a whole tree a typo could invent. */
+		char dir[sizeof(sa.sun_path)];
+		char *slash;
+
+		memcpy(dir, sa.sun_path, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			umask(old);
+			if (mkdir(dir, 0755) == 0) {
+				lb_log(lb, XA_BE_LOG_INFO, "created %s", dir);
+				umask((mode_t)(~mode & 0777));
+				rc = bind(lb->lfd, (struct sockaddr *)&sa, sizeof(sa));
+				e = errno;
+			}
+		}
+	}
+
+	umask(old);
+	if (rc < 0) {
+		rc = -e;
+		seterr(err, errlen, "cannot bind %s: %s (check the directory exists and is writable)",
+		       path, strerror(e));
+		goto fail;
+	}
+	if (chmod(path, mode) < 0 || stat(path, &st) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot set the mode of %s: %s", path,
+		       strerror(-rc));
+		unlink(path);
+		goto fail;
+	}
+	lb->path = strdup(path);
+	if (lb->path == NULL) {
+		rc = -ENOMEM;
+		unlink(path);
+		goto fail;
+	}
+	lb->sock_dev = st.st_dev;
+	lb->sock_ino = st.st_ino;
+	if (listen(lb->lfd, 64) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "listen on %s: %s", path, strerror(-rc));
+		goto fail_unlink;
+	}
+	lb->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (lb->epfd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "epoll_create1: %s", strerror(-rc));
+		goto fail_unlink;
+	}
+
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wlisten };
+
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->lfd, &ev) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "epoll_ctl: %s", strerror(-rc));
+		goto fail_unlink;
+	}
+	*out = &lb->pub;
+	return 0;
+
+fail_unlink:
+	unlink(path);
+fail:
+	close_fd(&lb->lfd);
+	close_fd(&lb->epfd);
+	free(lb->path);
+	free(lb);
+	return rc;
+}
+
+/* The factory. A Xen transport adds its branch here (under HAVE_XEN). */
+int xa_be_transport_new(const char *name, const struct xa_be_opts *opts,
+			struct xa_be_transport **out, char *err, size_t errlen)
+{
+	if (name == NULL || strcmp(name, "local") == 0)
+		return xa_be_local_new(opts, out, err, errlen);
+	seterr(err, errlen, "unknown backend transport '%s' (this build has: local)",
+	       name);
+	return -ENOENT;
+}

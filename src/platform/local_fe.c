@@ -1,0 +1,549 @@
+/* Local transport, partition side (DESIGN §5, local_proto.h).
+ *
+ * The partition connects to xenamp-backend's UNIX SOCK_SEQPACKET socket,
+ * says HELLO {name, devno}, receives PARAMS (backend InitWait), creates its
+ * region as a memfd mapped MAP_SHARED plus two eventfds (kick: partition ->
+ * backend, call: backend -> partition), sends REGION with the three fds as
+ * SCM_RIGHTS (frontend Initialised) and waits for STATE Connected or an
+ * ERROR. Afterwards the event fd is an epoll set over the call eventfd and
+ * the socket: a call is XA_FE_EV_NOTIFY; a STATE message, an ERROR or the
+ * socket closing is XA_FE_EV_STATE (the latter two mean Closed). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* memfd_create, F_ADD_SEALS */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "platform/fe_platform.h"
+#include "platform/local_proto.h"
+#include "platform/transport.h"
+
+struct local_fe {
+	struct xa_fe_transport t;
+	int sock;
+	int memfd;
+	int kick;
+	int call;
+	int epfd;
+	bool sock_in_epoll;
+	void *region;
+	size_t size;
+	int be_state;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool path_set;
+	char partition[XA_LOCAL_NAME_MAX];
+};
+
+static struct local_fe *lfe(struct xa_fe_transport *t)
+{
+	return (struct local_fe *)t->priv;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	if (left < 0)
+		return 0;
+	if (left > 0x7fffffff)
+		return 0x7fffffff;
+	return (int)left;
+}
+
+/* Receive one datagram, waiting until deadline. Returns its length,
+ * -ETIMEDOUT, -ECONNRESET on EOF, or -errno. */
+static ssize_t recv_until(int sock, void *buf, size_t len, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		int r = poll(&p, 1, remaining_ms(deadline));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -ETIMEDOUT;
+		ssize_t n = recv(sock, buf, len, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		return n;
+	}
+}
+
+/* Copy the backend's ERROR message into err. */
+static int take_error(struct local_fe *l, const void *buf, size_t n,
+		      const char *when, char *err, size_t errlen)
+{
+	struct xa_local_error e;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(&e, buf, n < sizeof(e) ? n : sizeof(e));
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	snprintf(err, errlen, "xenamp-backend refused partition '%s' %s: %s",
+		 l->partition, when, e.msg[0] ? e.msg : "(no reason given)");
+	l->be_state = XA_STATE_CLOSED;
+	return e.code < 0 ? e.code : -EPROTO;
+}
+
+static int local_connect(struct xa_fe_transport *t, const char *partition,
+			 unsigned devno, struct xa_link_params *params,
+			 int timeout_ms, char *err, size_t errlen)
+{
+	struct local_fe *l = lfe(t);
+	struct sockaddr_un sa;
+	struct xa_local_hello hello;
+	union {
+		uint32_t type;
+		struct xa_local_params p;
+		struct xa_local_error e;
+		struct xa_local_state s;
+		char raw[1024];
+	} m;
+	const char *path;
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	ssize_t n;
+	int e;
+
+	if (partition == NULL || partition[0] == '\0' ||
+	    strlen(partition) >= XA_LOCAL_NAME_MAX) {
+		snprintf(err, errlen,
+			 "partition name must be 1..%u characters",
+			 XA_LOCAL_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf(l->partition, sizeof(l->partition), "%s", partition);
+
+	path = l->path_set ? l->path : getenv(XA_LOCAL_SOCKET_ENV);
+	if (path == NULL || path[0] == '\0')
+		path = XA_LOCAL_DEFAULT_SOCKET;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "backend socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+
+	l->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (l->sock < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create a UNIX socket: %s",
+			 strerror(e));
+		return -e;
+	}
+	if (connect(l->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		snprintf(err, errlen,
+			 "cannot connect to xenamp-backend at %s: %s (is the backend running? set %s or the socket option to its socket)",
+			 path, strerror(e), XA_LOCAL_SOCKET_ENV);
+		return -e;
+	}
+
+	memset(&hello, 0, sizeof(hello));
+	hello.type = XA_LOCAL_HELLO;
+	hello.version = XA_LOCAL_PROTO_VERSION;
+	hello.devno = devno;
+	hello.flags = 0;
+	memcpy(hello.name, partition, strlen(partition));
+	if (send(l->sock, &hello, sizeof(hello), MSG_NOSIGNAL) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot send HELLO to xenamp-backend at %s: %s",
+			 path, strerror(e));
+		return -e;
+	}
+
+	for (;;) {
+		n = recv_until(l->sock, &m, sizeof(m), deadline);
+		if (n == -ETIMEDOUT) {
+			snprintf(err, errlen,
+				 "xenamp-backend at %s did not send the link parameters for partition '%s' device %u in time (is '%s' in a link of its configuration?)",
+				 path, partition, devno, partition);
+			return (int)n;
+		}
+		if (n == -ECONNRESET) {
+			snprintf(err, errlen,
+				 "xenamp-backend at %s closed the connection after HELLO from partition '%s' device %u (unknown partition or device?)",
+				 path, partition, devno);
+			return (int)n;
+		}
+		if (n < 0) {
+			snprintf(err, errlen, "reading from xenamp-backend at %s: %s",
+				 path, strerror((int)-n));
+			return (int)n;
+		}
+		if ((size_t)n < sizeof(uint32_t))
+			continue;
+		if (m.type == XA_LOCAL_ERROR)
+			return take_error(l, &m, (size_t)n, "at HELLO", err, errlen);
+		if (m.type == XA_LOCAL_STATE && (size_t)n >= sizeof(m.s)) {
+			if (m.s.state >= XA_STATE_CLOSING) {
+				snprintf(err, errlen,
+					 "xenamp-backend moved partition '%s' device %u to %s during the handshake",
+					 partition, devno, xa_state_name((int)m.s.state));
+				return -ECONNRESET;
+			}
+			l->be_state = (int)m.s.state;
+			continue;
+		}
+		if (m.type == XA_LOCAL_PARAMS && (size_t)n >= sizeof(m.p))
+			break;
+		/* anything else during the handshake is ignored */
+	}
+	params->buf_size = m.p.buf_size;
+	params->buf_count = m.p.buf_count;
+	params->max_pages = m.p.max_pages;
+	l->be_state = XA_STATE_INITWAIT;
+
+	l->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->kick < 0 || l->call < 0 || l->epfd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create eventfds: %s", strerror(e));
+		return -e;
+	}
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = l->call;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->call, &ev) < 0)
+		goto epoll_fail;
+	ev.data.fd = l->sock;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sock, &ev) < 0)
+		goto epoll_fail;
+	l->sock_in_epoll = true;
+	return 0;
+epoll_fail:
+	e = errno;
+	snprintf(err, errlen, "cannot set up the event set: %s", strerror(e));
+	return -e;
+}
+
+static int local_alloc_region(struct xa_fe_transport *t, size_t size,
+			      void **region, char *err, size_t errlen)
+{
+	struct local_fe *l = lfe(t);
+	void *p;
+	int e;
+
+	if (size == 0 || size % 4096 != 0 || l->memfd >= 0) {
+		snprintf(err, errlen, "invalid region size %zu (or region already allocated)",
+			 size);
+		return -EINVAL;
+	}
+	l->memfd = memfd_create("xenamp-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (l->memfd < 0) {
+		e = errno;
+		snprintf(err, errlen, "memfd_create: %s", strerror(e));
+		return -e;
+	}
+	if (ftruncate(l->memfd, (off_t)size) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot size the region to %zu bytes: %s",
+			 size, strerror(e));
+		return -e;
+	}
+	/* The backend maps exactly this size; it must never change under it. */
+	(void)fcntl(l->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, l->memfd, 0);
+	if (p == MAP_FAILED) {
+		e = errno;
+		snprintf(err, errlen, "cannot map the region (%zu bytes): %s",
+			 size, strerror(e));
+		return -e;
+	}
+	l->region = p;
+	l->size = size;
+	*region = p;
+	return 0;
+}
+
+static int local_publish(struct xa_fe_transport *t, int timeout_ms,
+			 char *err, size_t errlen)
+{
+	struct local_fe *l = lfe(t);
+	struct xa_local_region r;
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct cmsghdr *c;
+	int fds[3];
+	union {
+		uint32_t type;
+		struct xa_local_state s;
+		struct xa_local_error e;
+		char raw[1024];
+	} m;
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	ssize_t n;
+	int e;
+
+	if (l->region == NULL) {
+		snprintf(err, errlen, "no region to publish");
+		return -EINVAL;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = XA_LOCAL_REGION;
+	r.size = l->size;
+	iov.iov_base = &r;
+	iov.iov_len = sizeof(r);
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	fds[0] = l->memfd;
+	fds[1] = l->kick;
+	fds[2] = l->call;
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(l->sock, &mh, MSG_NOSIGNAL) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot send the region to xenamp-backend: %s",
+			 strerror(e));
+		return -e;
+	}
+	l->be_state = XA_STATE_INITWAIT;
+
+	for (;;) {
+		n = recv_until(l->sock, &m, sizeof(m), deadline);
+		if (n == -ETIMEDOUT) {
+			snprintf(err, errlen,
+				 "xenamp-backend did not accept the region of partition '%s' in time",
+				 l->partition);
+			return (int)n;
+		}
+		if (n == -ECONNRESET) {
+			l->be_state = XA_STATE_CLOSED;
+			snprintf(err, errlen,
+				 "xenamp-backend closed the connection of partition '%s' after the region was sent (see the backend's log)",
+				 l->partition);
+			return (int)n;
+		}
+		if (n < 0) {
+			snprintf(err, errlen, "reading from xenamp-backend: %s",
+				 strerror((int)-n));
+			return (int)n;
+		}
+		if ((size_t)n < sizeof(uint32_t))
+			continue;
+		if (m.type == XA_LOCAL_ERROR)
+			return take_error(l, &m, (size_t)n, "when validating its region",
+					  err, errlen);
+		if (m.type != XA_LOCAL_STATE || (size_t)n < sizeof(m.s))
+			continue;
+		l->be_state = (int)m.s.state;
+		if (m.s.state == XA_STATE_CONNECTED)
+			return 0;
+		if (m.s.state >= XA_STATE_CLOSING) {
+			snprintf(err, errlen,
+				 "xenamp-backend moved partition '%s' to %s instead of Connected (see the backend's log)",
+				 l->partition, xa_state_name((int)m.s.state));
+			return -ECONNRESET;
+		}
+	}
+}
+
+static int local_notify(struct xa_fe_transport *t)
+{
+	struct local_fe *l = lfe(t);
+	uint64_t one = 1;
+	ssize_t r;
+
+	do
+		r = write(l->kick, &one, sizeof(one));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+static int local_event_fd(struct xa_fe_transport *t)
+{
+	return lfe(t)->epfd;
+}
+
+static void drop_socket(struct local_fe *l)
+{
+	if (l->sock_in_epoll) {
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->sock, NULL);
+		l->sock_in_epoll = false;
+	}
+	l->be_state = XA_STATE_CLOSED;
+}
+
+static int local_consume(struct xa_fe_transport *t, unsigned *events)
+{
+	struct local_fe *l = lfe(t);
+	union {
+		uint32_t type;
+		struct xa_local_state s;
+		char raw[512];
+	} m;
+	uint64_t v;
+	ssize_t n;
+
+	*events = 0;
+	if (l->call >= 0) {
+		do
+			n = read(l->call, &v, sizeof(v));
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(v) && v != 0)
+			*events |= XA_FE_EV_NOTIFY;
+	}
+	while (l->sock_in_epoll) {
+		n = recv(l->sock, &m, sizeof(m), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			drop_socket(l);   /* ECONNRESET and friends */
+			*events |= XA_FE_EV_STATE;
+			break;
+		}
+		if (n == 0) {
+			drop_socket(l);
+			*events |= XA_FE_EV_STATE;
+			break;
+		}
+		if ((size_t)n < sizeof(uint32_t))
+			continue;
+		if (m.type == XA_LOCAL_ERROR) {
+			/* The backend gives up on this end; it closes next. */
+			drop_socket(l);
+			*events |= XA_FE_EV_STATE;
+			break;
+		}
+		if (m.type == XA_LOCAL_STATE && (size_t)n >= sizeof(m.s)) {
+			int st = (int)m.s.state;
+
+			if (st == XA_STATE_CLOSING || st == XA_STATE_CLOSED)
+				l->be_state = st;
+			else if (l->be_state != XA_STATE_CLOSED &&
+				 l->be_state != XA_STATE_CLOSING)
+				l->be_state = st;
+			*events |= XA_FE_EV_STATE;
+		}
+	}
+	return 0;
+}
+
+static int local_state(struct xa_fe_transport *t)
+{
+	return lfe(t)->be_state;
+}
+
+static void local_close(struct xa_fe_transport *t)
+{
+	struct local_fe *l;
+
+	if (t == NULL)
+		return;
+	l = lfe(t);
+	if (l->sock >= 0) {
+		if (l->sock_in_epoll) {
+			struct xa_local_state s = { .type = XA_LOCAL_STATE,
+						    .state = XA_STATE_CLOSING };
+
+			(void)send(l->sock, &s, sizeof(s), MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		close(l->sock);
+	}
+	if (l->region != NULL)
+		munmap(l->region, l->size);
+	if (l->memfd >= 0)
+		close(l->memfd);
+	if (l->kick >= 0)
+		close(l->kick);
+	if (l->call >= 0)
+		close(l->call);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l);
+}
+
+static const struct xa_fe_ops local_ops = {
+	.name = "local",
+	.connect = local_connect,
+	.alloc_region = local_alloc_region,
+	.publish = local_publish,
+	.notify = local_notify,
+	.event_fd = local_event_fd,
+	.consume = local_consume,
+	.state = local_state,
+	.close = local_close,
+};
+
+int xa_local_fe_new(struct xa_fe_transport **out, char *err, size_t errlen)
+{
+	struct local_fe *l = calloc(1, sizeof(*l));
+
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->sock = l->memfd = l->kick = l->call = l->epfd = -1;
+	l->be_state = XA_STATE_UNKNOWN;
+	l->t.ops = &local_ops;
+	l->t.priv = l;
+	*out = &l->t;
+	return 0;
+}
+
+int xa_local_fe_set_socket(struct xa_fe_transport *t, const char *path,
+			   char *err, size_t errlen)
+{
+	struct local_fe *l;
+
+	if (t == NULL || t->ops != &local_ops) {
+		snprintf(err, errlen, "not a local transport");
+		return -EINVAL;
+	}
+	l = lfe(t);
+	if (path == NULL) {
+		l->path_set = false;
+		return 0;
+	}
+	if (path[0] == '\0' || strlen(path) >= sizeof(l->path)) {
+		snprintf(err, errlen, "invalid backend socket path '%s' (1..%zu characters)",
+			 path, sizeof(l->path) - 1);
+		return -EINVAL;
+	}
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->path_set = true;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* Choosing the frontend transport by name (transport.h), and transport
+ * options (fe_platform.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/fe_platform.h"
+#include "platform/transport.h"
+
+#define XA_TRANSPORT_ENV "XENAMP_TRANSPORT"
+
+int xa_fe_transport_new(const char *name, struct xa_fe_transport **out,
+			char *err, size_t errlen)
+{
+	const char *from = "argument";
+
+	*out = NULL;
+	if (name == NULL || name[0] == '\0') {
+		name = getenv(XA_TRANSPORT_ENV);
+		from = "$" XA_TRANSPORT_ENV;
+	}
+	/* No automatic Xen detection until the Xen transport exists. */
+	if (name == NULL || name[0] == '\0') {
+		name = "local";
+		from = "default";
+	}
+	if (strcmp(name, "local") == 0)
+		return xa_local_fe_new(out, err, errlen);
+	if (strcmp(name, "xen") == 0) {
+		snprintf(err, errlen,
+			 "transport 'xen' (from %s) is not available in this build of libxenamp yet; use the local transport (%s=local)",
+			 from, XA_TRANSPORT_ENV);
+		return -ENOTSUP;
+	}
+	snprintf(err, errlen, "unknown transport '%s' (from %s); expected 'local' or 'xen'",
+		 name, from);
+	return -EINVAL;
+}
+
+int xa_fe_transport_set_option(struct xa_fe_transport *t, const char *key,
+			       const char *value, char *err, size_t errlen)
+{
+	if (t == NULL || key == NULL) {
+		snprintf(err, errlen, "invalid transport option");
+		return -EINVAL;
+	}
+	if (strcmp(t->ops->name, "local") == 0 && strcmp(key, "socket") == 0)
+		return xa_local_fe_set_socket(t, value, err, errlen);
+	snprintf(err, errlen, "transport '%s' has no option '%s'", t->ops->name, key);
+	return -ENOENT;
+}
