@@ -1,0 +1,582 @@
+/* xenamp-backend configuration loader (see config.h).
+ *
+ * inih does the INI syntax; this file knows the keys. inih's handler is
+ * not told the line it is on (unless the library was built with
+ * INI_HANDLER_LINENO, which distributions do not do), so the file is fed
+ * to inih through our own reader, which counts lines and also notes the
+ * section headers: the line of an error is then exact, and a section
+ * without any key is still seen (an empty [link x] is an error too). */
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/conf.h"
+#include "backend/log.h"
+#include "core/vring.h"
+
+enum sect { S_NONE, S_BACKEND, S_LINK };
+
+enum { K_SOCKET, K_MAX_PAGES, K_MAX_SERVICES, K_LOG_LEVEL, K_NBACKEND };
+enum { K_END_A, K_END_B, K_BUF_SIZE, K_BUF_COUNT, K_NLINK };
+
+struct ctx {
+	struct xa_config *cfg;
+	const char *fname;
+	/* source: a FILE or a string */
+	FILE *f;
+	const char *str;
+	size_t spos;
+	/* position */
+	unsigned line;           /* line of the text last handed to inih */
+	bool at_bol;
+	bool stop;
+	/* sections */
+	enum sect sect;
+	struct xa_cfg_link *link;           /* current link */
+	unsigned backend_keys[K_NBACKEND];  /* line each key was set on */
+	unsigned (*link_keys)[K_NLINK];     /* per link, same */
+	size_t link_cap;
+	/* the first error */
+	unsigned err_line;
+	char err[400];
+	bool has_err;
+};
+
+static const char *const backend_key_names[K_NBACKEND] = {
+	"socket", "max-pages", "max-services", "log-level",
+};
+static const char *const link_key_names[K_NLINK] = {
+	"end-a", "end-b", "buf-size", "buf-count",
+};
+
+static void fail(struct ctx *c, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct ctx *c, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->has_err)
+		return;
+	c->has_err = true;
+	c->stop = true;
+	c->err_line = line;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+			 e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static bool link_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= XA_CFG_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		char ch = *s;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A section header line: open the section. */
+static void open_section(struct ctx *c, char *hdr)
+{
+	char *name = trim(hdr);
+
+	if (strcmp(name, "backend") == 0) {
+		c->sect = S_BACKEND;
+		c->link = NULL;
+		return;
+	}
+	if (strncmp(name, "link", 4) == 0 &&
+	    (name[4] == '\0' || name[4] == ' ' || name[4] == '\t')) {
+		char *ln = trim(name + 4);
+
+		if (*ln == '\0') {
+			fail(c, c->line,
+			     "section [link] needs a name: write [link NAME]");
+			return;
+		}
+		if (!link_name_ok(ln)) {
+			fail(c, c->line,
+			     "link name '%s' is not valid: use 1 to %u letters, digits, '.', '_' or '-'",
+			     ln, XA_CFG_NAME_MAX - 1);
+			return;
+		}
+		for (size_t i = 0; i < c->cfg->nlinks; i++) {
+			if (strcmp(c->cfg->links[i].name, ln) == 0) {
+				fail(c, c->line,
+				     "link '%s' is defined twice (first on line %u); give each [link NAME] its own name",
+				     ln, c->cfg->links[i].line);
+				return;
+			}
+		}
+		if (c->cfg->nlinks == c->link_cap) {
+			size_t cap = c->link_cap ? c->link_cap * 2 : 4;
+			struct xa_cfg_link *nl = realloc(c->cfg->links,
+							 cap * sizeof(*nl));
+			unsigned (*nk)[K_NLINK];
+
+			if (nl == NULL) {
+				fail(c, c->line, "out of memory");
+				return;
+			}
+			c->cfg->links = nl;
+			nk = realloc(c->link_keys, cap * sizeof(*nk));
+			if (nk == NULL) {
+				fail(c, c->line, "out of memory");
+				return;
+			}
+			c->link_keys = nk;
+			c->link_cap = cap;
+		}
+		struct xa_cfg_link *l = &c->cfg->links[c->cfg->nlinks];
+
+		memset(l, 0, sizeof(*l));
+		memset(c->link_keys[c->cfg->nlinks], 0, sizeof(c->link_keys[0]));
+		snprintf(l->name, sizeof(l->name), "%s", ln);
+		l->line = c->line;
+		l->buf_size = XA_CFG_DEFAULT_BUF_SIZE;
+		l->buf_count = XA_CFG_DEFAULT_BUF_COUNT;
+		c->cfg->nlinks++;
+		c->link = l;
+		c->sect = S_LINK;
+		return;
+	}
+	fail(c, c->line, "unknown section [%s]; expected [backend] or [link NAME]",
+	     name);
+}
+
+/* inih's reader: one line per call (fgets semantics). */
+static char *reader(char *str, int num, void *stream)
+{
+	struct ctx *c = stream;
+	char *got;
+
+	if (c->stop)
+		return NULL;
+	if (c->f) {
+		got = fgets(str, num, c->f);
+	} else {
+		size_t i = 0;
+
+		if (c->str[c->spos] == '\0')
+			return NULL;
+		while (i + 1 < (size_t)num && c->str[c->spos] != '\0') {
+			char ch = c->str[c->spos++];
+
+			str[i++] = ch;
+			if (ch == '\n')
+				break;
+		}
+		str[i] = '\0';
+		got = str;
+	}
+	if (got == NULL)
+		return NULL;
+
+	size_t len = strlen(str);
+
+	if (c->at_bol)
+		c->line++;
+	c->at_bol = len > 0 && str[len - 1] == '\n';
+	if (!c->at_bol) {
+		bool eof = c->f ? feof(c->f) : c->str[c->spos] == '\0';
+
+		if (!eof) {
+			fail(c, c->line, "line is longer than %d characters; shorten it",
+			     num - 3);
+			return NULL;
+		}
+	}
+
+	/* Section headers: note them ourselves (see the top of the file). */
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", str);
+	char *s = tmp;
+
+	if (c->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;   /* a UTF-8 byte order mark, which inih skips too */
+	s = trim(s);
+
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+
+		if (end == NULL) {
+			fail(c, c->line, "section header without ']'; write [backend] or [link NAME]");
+			return NULL;
+		}
+		*end = '\0';
+		char *rest = trim(end + 1);
+
+		if (*rest != '\0' && *rest != ';' && *rest != '#') {
+			fail(c, c->line, "text after the section header: '%s'", rest);
+			return NULL;
+		}
+		open_section(c, s + 1);
+		if (c->stop)
+			return NULL;
+	}
+	return str;
+}
+
+/* A whole decimal number in [lo, hi]. */
+static bool parse_u32(const char *v, unsigned long lo, unsigned long hi,
+		      uint32_t *out)
+{
+	char *end;
+	unsigned long x;
+
+	if (*v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || *end != '\0' || x < lo || x > hi)
+		return false;
+	*out = (uint32_t)x;
+	return true;
+}
+
+static bool parse_end(struct ctx *c, const char *key, const char *v,
+		      struct xa_cfg_end *e)
+{
+	const char *colon = strchr(v, ':');
+	size_t plen = colon ? (size_t)(colon - v) : strlen(v);
+
+	if (plen == 0 || plen >= XA_CFG_NAME_MAX) {
+		fail(c, c->line,
+		     "%s = '%s': expected PARTITION[:DEVNO] with a partition name of 1 to %u characters, e.g. fw or fw:1",
+		     key, v, XA_CFG_NAME_MAX - 1);
+		return false;
+	}
+	for (size_t i = 0; i < plen; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch < 0x21 || ch > 0x7e) {
+			fail(c, c->line,
+			     "%s = '%s': the partition name may hold only printable characters without blanks",
+			     key, v);
+			return false;
+		}
+	}
+	uint32_t devno = 0;
+
+	if (colon && !parse_u32(colon + 1, 0, XA_CFG_MAX_DEVNO, &devno)) {
+		fail(c, c->line,
+		     "%s = '%s': DEVNO after ':' must be a number from 0 to %u, e.g. fw:1",
+		     key, v, XA_CFG_MAX_DEVNO);
+		return false;
+	}
+	memcpy(e->partition, v, plen);
+	e->partition[plen] = '\0';
+	e->devno = devno;
+	e->line = c->line;
+	return true;
+}
+
+static int key_index(const char *const *names, int n, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], key) == 0)
+			return i;
+	return -1;
+}
+
+static void backend_key(struct ctx *c, const char *key, const char *v)
+{
+	int k = key_index(backend_key_names, K_NBACKEND, key);
+	struct xa_config *cfg = c->cfg;
+
+	if (k < 0) {
+		fail(c, c->line,
+		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services or log-level",
+		     key);
+		return;
+	}
+	if (c->backend_keys[k]) {
+		fail(c, c->line, "%s is set twice in [backend] (first on line %u); keep one",
+		     key, c->backend_keys[k]);
+		return;
+	}
+	c->backend_keys[k] = c->line;
+
+	switch (k) {
+	case K_SOCKET:
+		if (*v == '\0' || strlen(v) >= XA_CFG_SOCKET_MAX) {
+			fail(c, c->line,
+			     "socket = '%s': give a path of 1 to %u characters",
+			     v, XA_CFG_SOCKET_MAX - 1);
+			return;
+		}
+		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", v);
+		return;
+	case K_MAX_PAGES:
+		if (!parse_u32(v, 2, XA_CFG_MAX_MAX_PAGES, &cfg->max_pages))
+			fail(c, c->line,
+			     "max-pages = '%s': expected a number of 4 KiB pages from 2 to %u",
+			     v, XA_CFG_MAX_MAX_PAGES);
+		return;
+	case K_MAX_SERVICES:
+		if (!parse_u32(v, 1, XA_CFG_MAX_MAX_SERVICES, &cfg->max_services))
+			fail(c, c->line,
+			     "max-services = '%s': expected a number from 1 to %u",
+			     v, XA_CFG_MAX_MAX_SERVICES);
+		return;
+	case K_LOG_LEVEL:
+		cfg->log_level = xa_log_level_parse(v);
+		if (cfg->log_level < 0)
+			fail(c, c->line,
+			     "log-level = '%s': expected error, warning, info, debug or trace",
+			     v);
+		return;
+	}
+}
+
+static void link_key(struct ctx *c, const char *key, const char *v)
+{
+	int k = key_index(link_key_names, K_NLINK, key);
+	struct xa_cfg_link *l = c->link;
+	unsigned *seen = c->link_keys[l - c->cfg->links];
+
+	if (k < 0) {
+		fail(c, c->line,
+		     "unknown key '%s' in [link %s]; expected end-a, end-b, buf-size or buf-count",
+		     key, l->name);
+		return;
+	}
+	if (seen[k]) {
+		fail(c, c->line, "%s is set twice in [link %s] (first on line %u); keep one",
+		     key, l->name, seen[k]);
+		return;
+	}
+	seen[k] = c->line;
+
+	switch (k) {
+	case K_END_A:
+	case K_END_B:
+		(void)parse_end(c, key, v, &l->end[k == K_END_A ? 0 : 1]);
+		return;
+	case K_BUF_SIZE:
+		if (!parse_u32(v, XA_CFG_MIN_BUF_SIZE, XA_CFG_MAX_BUF_SIZE,
+			       &l->buf_size))
+			fail(c, c->line,
+			     "buf-size = '%s': expected a number of bytes from %u to %u (a buffer holds the 16-byte RPMsg header and at least a 40-byte name-service message)",
+			     v, XA_CFG_MIN_BUF_SIZE, XA_CFG_MAX_BUF_SIZE);
+		return;
+	case K_BUF_COUNT:
+		if (!parse_u32(v, 1, XA_CFG_MAX_BUF_COUNT, &l->buf_count) ||
+		    (l->buf_count & (l->buf_count - 1)) != 0)
+			fail(c, c->line,
+			     "buf-count = '%s': expected a power of two from 1 to %u (it is the vring size)",
+			     v, XA_CFG_MAX_BUF_COUNT);
+		return;
+	}
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct ctx *c = user;
+
+	(void)section;   /* ours is exact; inih's is truncated to 50 chars */
+	if (c->has_err)
+		return 0;
+	switch (c->sect) {
+	case S_NONE:
+		fail(c, c->line,
+		     "'%s' is outside any section; put it under [backend] or [link NAME]",
+		     name);
+		break;
+	case S_BACKEND:
+		backend_key(c, name, value);
+		break;
+	case S_LINK:
+		link_key(c, name, value);
+		break;
+	}
+	return c->has_err ? 0 : 1;
+}
+
+uint64_t xa_config_region_pages(uint32_t buf_size, uint32_t buf_count)
+{
+	size_t ring = xa_vring_size(buf_count, 4096);
+
+	if (ring == 0)
+		return 0;
+	/* libxenamp's layout (src/frontend/region.c): buffers on a 16-byte
+	 * stride, each part page-aligned. */
+	uint64_t ring_pages = ((uint64_t)ring + 4095) / 4096;
+	uint64_t stride = ((uint64_t)buf_size + 15) & ~(uint64_t)15;
+	uint64_t buf_pages = (stride * buf_count + 4095) / 4096;
+
+	return 1 + 2 * ring_pages + 2 * buf_pages;
+}
+
+static const char *end_key(int i)
+{
+	return i == 0 ? "end-a" : "end-b";
+}
+
+/* Checks that need the whole file. */
+static void check_all(struct ctx *c)
+{
+	struct xa_config *cfg = c->cfg;
+
+	if (cfg->nlinks == 0) {
+		fail(c, 0,
+		     "no [link NAME] section: the backend would have nothing to serve; add one with end-a and end-b");
+		return;
+	}
+	for (size_t i = 0; i < cfg->nlinks && !c->has_err; i++) {
+		struct xa_cfg_link *l = &cfg->links[i];
+
+		for (int j = 0; j < 2; j++) {
+			if (l->end[j].line == 0) {
+				fail(c, l->line, "[link %s] has no %s; add %s = PARTITION[:DEVNO]",
+				     l->name, end_key(j), end_key(j));
+				return;
+			}
+		}
+		uint64_t need = xa_config_region_pages(l->buf_size, l->buf_count);
+
+		if (need == 0 || need > cfg->max_pages) {
+			unsigned *seen = c->link_keys[i];
+			unsigned line = seen[K_BUF_COUNT] > seen[K_BUF_SIZE]
+				? seen[K_BUF_COUNT] : seen[K_BUF_SIZE];
+
+			fail(c, line ? line : l->line,
+			     "[link %s] needs up to %llu pages per end (buf-size %u x buf-count %u in each direction, plus rings and table), more than max-pages %u; raise max-pages in [backend] or lower buf-size/buf-count",
+			     l->name, (unsigned long long)need, l->buf_size,
+			     l->buf_count, cfg->max_pages);
+			return;
+		}
+	}
+	/* Each (partition, devno) is one device: it belongs to one link. */
+	for (size_t i = 0; i < cfg->nlinks; i++) {
+		for (int a = 0; a < 2; a++) {
+			const struct xa_cfg_end *x = &cfg->links[i].end[a];
+
+			for (size_t j = i; j < cfg->nlinks; j++) {
+				for (int b = (j == i ? a + 1 : 0); b < 2; b++) {
+					const struct xa_cfg_end *y = &cfg->links[j].end[b];
+
+					if (strcmp(x->partition, y->partition) != 0 ||
+					    x->devno != y->devno)
+						continue;
+					bool y_late = y->line > x->line;
+					const struct xa_cfg_end *late = y_late ? y : x;
+					const struct xa_cfg_end *early = y_late ? x : y;
+					size_t ei = y_late ? i : j;
+					int ek = y_late ? a : b;
+
+					fail(c, late->line,
+					     "%s:%u is already %s of link %s (line %u); a device belongs to one link: give this end another DEVNO",
+					     late->partition, late->devno, end_key(ek),
+					     cfg->links[ei].name, early->line);
+					return;
+				}
+			}
+		}
+	}
+}
+
+static int load(struct ctx *c, char *err, size_t errlen)
+{
+	struct xa_config *cfg = c->cfg;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_pages = XA_CFG_DEFAULT_MAX_PAGES;
+	cfg->max_services = XA_CFG_DEFAULT_MAX_SERVICES;
+	cfg->log_level = -1;
+	c->at_bol = true;
+
+	rc = ini_parse_stream(reader, c, handler, c);
+	/* inih's own syntax errors (a line that is neither a section, a
+	 * key = value nor a comment) come back as a line number without
+	 * our message; ours may come later in the file or not at all. */
+	if (rc > 0 && (!c->has_err || (unsigned)rc < c->err_line)) {
+		c->has_err = false;
+		fail(c, (unsigned)rc,
+		     "syntax error: expected [section], key = value, or a comment starting with ; or #");
+	} else if (rc < 0 && !c->has_err) {
+		fail(c, 0, "out of memory while parsing");
+	}
+	if (!c->has_err)
+		check_all(c);
+	free(c->link_keys);
+	c->link_keys = NULL;
+	if (c->has_err) {
+		if (c->err_line)
+			snprintf(err, errlen, "%s:%u: %s", c->fname, c->err_line, c->err);
+		else
+			snprintf(err, errlen, "%s: %s", c->fname, c->err);
+		xa_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+int xa_config_load(const char *path, struct xa_config *cfg, char *err,
+		   size_t errlen)
+{
+	struct ctx c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.fname = path;
+	c.f = fopen(path, "r");
+	if (c.f == NULL) {
+		memset(cfg, 0, sizeof(*cfg));
+		snprintf(err, errlen,
+			 "cannot read the configuration %s: %s; pass --config FILE",
+			 path, strerror(errno));
+		return -1;
+	}
+	rc = load(&c, err, errlen);
+	fclose(c.f);
+	return rc;
+}
+
+int xa_config_load_string(const char *text, const char *name,
+			  struct xa_config *cfg, char *err, size_t errlen)
+{
+	struct ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.fname = name;
+	c.str = text;
+	return load(&c, err, errlen);
+}
+
+void xa_config_free(struct xa_config *cfg)
+{
+	free(cfg->links);
+	cfg->links = NULL;
+	cfg->nlinks = 0;
+}

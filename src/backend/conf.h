@@ -1,0 +1,77 @@
+/* xenamp-backend configuration: an INI file (xen-configs/xenamp.conf is
+ * the documented example).
+ *
+ *   [backend]
+ *   socket = /run/xenamp/backend.sock   ; local transport / control socket
+ *   max-pages = 4096                    ; largest region per end, 4 KiB pages
+ *   max-services = 64                   ; live name-service entries per end
+ *   log-level = info                    ; error, warning, info, debug, trace
+ *
+ *   [link NAME]                         ; NAME: letters, digits, . _ -
+ *   end-a = PARTITION[:DEVNO]           ; DEVNO defaults to 0
+ *   end-b = PARTITION[:DEVNO]
+ *   buf-size = 512                      ; bytes per buffer, header included, 56..65536
+ *   buf-count = 256                     ; buffers per direction, power of two <= 32768
+ *
+ * The loader reports the first error only, as one line
+ * "FILE:LINE: what is wrong; what to do". */
+#ifndef XENAMP_BACKEND_CONF_H
+#define XENAMP_BACKEND_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XA_CFG_NAME_MAX 64u          /* link and partition names, NUL included */
+#define XA_CFG_SOCKET_MAX 108u       /* sun_path */
+
+#define XA_CFG_DEFAULT_MAX_PAGES 4096u
+#define XA_CFG_MAX_MAX_PAGES (1u << 20)   /* 4 GiB */
+#define XA_CFG_DEFAULT_MAX_SERVICES 64u
+#define XA_CFG_MAX_MAX_SERVICES 4096u
+#define XA_CFG_DEFAULT_BUF_SIZE 512u
+#define XA_CFG_MIN_BUF_SIZE 56u          /* 16-byte header + 40-byte NS message */
+#define XA_CFG_MAX_BUF_SIZE 65536u
+#define XA_CFG_DEFAULT_BUF_COUNT 256u
+#define XA_CFG_MAX_BUF_COUNT 32768u
+#define XA_CFG_MAX_DEVNO 65535u
+
+struct xa_cfg_end {
+	char partition[XA_CFG_NAME_MAX];
+	unsigned devno;
+	unsigned line;               /* where it was set; 0 when missing */
+};
+
+struct xa_cfg_link {
+	char name[XA_CFG_NAME_MAX];
+	unsigned line;               /* of the [link NAME] header */
+	struct xa_cfg_end end[2];    /* end-a, end-b */
+	uint32_t buf_size;
+	uint32_t buf_count;
+};
+
+struct xa_config {
+	char socket_path[XA_CFG_SOCKET_MAX];   /* "" when not set */
+	uint32_t max_pages;
+	uint32_t max_services;
+	int log_level;               /* enum xa_log_level; -1 when not set */
+	struct xa_cfg_link *links;
+	size_t nlinks;
+};
+
+/* Load a file. Returns 0, or -1 with one line in err ("FILE:LINE: ..."
+ * or "FILE: ..."). cfg is left empty on failure. */
+int xa_config_load(const char *path, struct xa_config *cfg,
+		   char *err, size_t errlen);
+
+/* Same, from a string; name stands for the file in messages. */
+int xa_config_load_string(const char *text, const char *name,
+			  struct xa_config *cfg, char *err, size_t errlen);
+
+void xa_config_free(struct xa_config *cfg);
+
+/* Pages a partition needs for a link with these parameters, laid out as
+ * libxenamp does at most: one page of resource table, two page-aligned
+ * vrings (align 4096), 2 * buf_count buffers. 0 on overflow. */
+uint64_t xa_config_region_pages(uint32_t buf_size, uint32_t buf_count);
+
+#endif

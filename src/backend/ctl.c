@@ -1,0 +1,231 @@
+/* Control requests: {"cmd": "status" | "stats" | "endpoints"} in, one JSON
+ * object out. Field names are part of the interface (xenampctl and
+ * scripts read them):
+ *
+ *   status:    {"backend": {version, pid, config, socket, max_pages,
+ *                           max_services, transports: [..]},
+ *               "links": [{name, buf_size, buf_count,
+ *                          ends: [{role "a"|"b", partition, devno, state,
+ *                                  transport, peer, region_size, services,
+ *                                  blocked, pending_ns, last_fault}]}]}
+ *   stats:     {"links": [{name, messages, bytes, backpressure, faults,
+ *                          ends: [{role, partition, devno, state, msgs_in,
+ *                                  bytes_in, msgs_out, bytes_out,
+ *                                  backpressure, faults, connects,
+ *                                  ns_built}]}]}
+ *   endpoints: {"links": [{name, ends: [{role, partition, devno, state,
+ *                          services: [{name, addr}]}]}]}
+ *   otherwise: {"error": "..."}
+ *
+ * state is "Absent" (no partition holds the end), "InitWait" (parameters
+ * sent, waiting for the region) or "Connected". "messages"/"bytes" of a
+ * link count messages relayed in both directions; bytes include the
+ * 16-byte RPMsg header. msgs_out also counts the name-service messages the
+ * backend builds itself (ns_built). */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/relay.h"
+#include <config.h>
+#include "platform/state.h"
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	/* json-c's uint64 type prints without loss; older readers parse it
+	 * as a number all the same. */
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static json_object *end_base(const struct xa_end *e)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "role", e->side == 0 ? "a" : "b");
+	add_str(o, "partition", e->cfg->partition);
+	add_int(o, "devno", e->cfg->devno);
+	add_str(o, "state", e->t ? xa_state_name(e->state) : "Absent");
+	return o;
+}
+
+static json_object *do_status(const struct xa_relay *r)
+{
+	json_object *root = json_object_new_object();
+	json_object *be = json_object_new_object();
+	json_object *tr = json_object_new_array();
+	json_object *links = json_object_new_array();
+
+	add_str(be, "version", PACKAGE_VERSION);
+	add_int(be, "pid", r->pid);
+	add_str(be, "config", r->config_path);
+	add_str(be, "socket", r->socket_path);
+	add_int(be, "max_pages", r->cfg->max_pages);
+	add_int(be, "max_services", r->cfg->max_services);
+	for (unsigned i = 0; i < r->ntr; i++)
+		json_object_array_add(tr, json_object_new_string(r->tr[i]->ops->name));
+	json_object_object_add(be, "transports", tr);
+	json_object_object_add(root, "backend", be);
+
+	for (size_t i = 0; i < r->nlinks; i++) {
+		const struct xa_link *L = &r->links[i];
+		json_object *lo = json_object_new_object();
+		json_object *ends = json_object_new_array();
+
+		add_str(lo, "name", L->cfg->name);
+		add_int(lo, "buf_size", L->cfg->buf_size);
+		add_int(lo, "buf_count", L->cfg->buf_count);
+		for (int j = 0; j < 2; j++) {
+			const struct xa_end *e = &L->end[j];
+			json_object *eo = end_base(e);
+
+			add_str(eo, "transport", e->t ? e->t->ops->name : "");
+			add_str(eo, "peer", e->t ? e->peer_desc : "");
+			add_u64(eo, "region_size", e->region_size);
+			add_int(eo, "services", e->nsvc);
+			json_object_object_add(eo, "blocked",
+					       json_object_new_boolean(e->blocked));
+			add_int(eo, "pending_ns", e->inj_len);
+			add_str(eo, "last_fault", e->last_fault);
+			json_object_array_add(ends, eo);
+		}
+		json_object_object_add(lo, "ends", ends);
+		json_object_array_add(links, lo);
+	}
+	json_object_object_add(root, "links", links);
+	return root;
+}
+
+static json_object *do_stats(const struct xa_relay *r)
+{
+	json_object *root = json_object_new_object();
+	json_object *links = json_object_new_array();
+
+	for (size_t i = 0; i < r->nlinks; i++) {
+		const struct xa_link *L = &r->links[i];
+		json_object *lo = json_object_new_object();
+		json_object *ends = json_object_new_array();
+		uint64_t msgs = 0, bytes = 0, bp = 0, faults = 0;
+
+		for (int j = 0; j < 2; j++) {
+			const struct xa_end *e = &L->end[j];
+			const struct xa_end_stats *s = &e->st;
+			json_object *eo = end_base(e);
+
+			add_u64(eo, "msgs_in", s->msgs_in);
+			add_u64(eo, "bytes_in", s->bytes_in);
+			add_u64(eo, "msgs_out", s->msgs_out);
+			add_u64(eo, "bytes_out", s->bytes_out);
+			add_u64(eo, "backpressure", s->backpressure);
+			add_u64(eo, "faults", s->faults);
+			add_u64(eo, "connects", s->connects);
+			add_u64(eo, "ns_built", s->ns_built);
+			json_object_array_add(ends, eo);
+			msgs += s->msgs_in;
+			bytes += s->bytes_in;
+			bp += s->backpressure;
+			faults += s->faults;
+		}
+		add_str(lo, "name", L->cfg->name);
+		add_u64(lo, "messages", msgs);
+		add_u64(lo, "bytes", bytes);
+		add_u64(lo, "backpressure", bp);
+		add_u64(lo, "faults", faults);
+		json_object_object_add(lo, "ends", ends);
+		json_object_array_add(links, lo);
+	}
+	json_object_object_add(root, "links", links);
+	return root;
+}
+
+static json_object *do_endpoints(const struct xa_relay *r)
+{
+	json_object *root = json_object_new_object();
+	json_object *links = json_object_new_array();
+
+	for (size_t i = 0; i < r->nlinks; i++) {
+		const struct xa_link *L = &r->links[i];
+		json_object *lo = json_object_new_object();
+		json_object *ends = json_object_new_array();
+
+		add_str(lo, "name", L->cfg->name);
+		for (int j = 0; j < 2; j++) {
+			const struct xa_end *e = &L->end[j];
+			json_object *eo = end_base(e);
+			json_object *svcs = json_object_new_array();
+
+			for (unsigned k = 0; k < e->nsvc; k++) {
+				json_object *so = json_object_new_object();
+
+				add_str(so, "name", e->svc[k].name);
+				add_int(so, "addr", e->svc[k].addr);
+				json_object_array_add(svcs, so);
+			}
+			json_object_object_add(eo, "services", svcs);
+			json_object_array_add(ends, eo);
+		}
+		json_object_object_add(lo, "ends", ends);
+		json_object_array_add(links, lo);
+	}
+	json_object_object_add(root, "links", links);
+	return root;
+}
+
+static json_object *error_obj(const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "error", msg);
+	return o;
+}
+
+char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
+		   size_t *outlen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *in = NULL, *out, *cmd;
+	const char *c = NULL;
+	char *text;
+
+	if (tok == NULL)
+		return NULL;
+	if (len <= (size_t)INT32_MAX)
+		in = json_tokener_parse_ex(tok, req, (int)len);
+	if (in != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+	    json_object_is_type(in, json_type_object) &&
+	    json_object_object_get_ex(in, "cmd", &cmd) &&
+	    json_object_is_type(cmd, json_type_string))
+		c = json_object_get_string(cmd);
+	json_tokener_free(tok);
+
+	if (c == NULL)
+		out = error_obj("the request must be a JSON object {\"cmd\": \"status\" | \"stats\" | \"endpoints\"}");
+	else if (strcmp(c, "status") == 0)
+		out = do_status(r);
+	else if (strcmp(c, "stats") == 0)
+		out = do_stats(r);
+	else if (strcmp(c, "endpoints") == 0)
+		out = do_endpoints(r);
+	else
+		out = error_obj("unknown command; expected status, stats or endpoints");
+	if (in)
+		json_object_put(in);
+
+	const char *s = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	text = s ? strdup(s) : NULL;
+	if (text)
+		*outlen = strlen(text);
+	json_object_put(out);
+	return text;
+}
