@@ -1,0 +1,301 @@
+#!/bin/sh
+# xenamp-load tests: generate the ELF corpus (gen-corpus.py), then
+#  - every malformed file: exit code, ONE stderr line of the form
+#    "xenamp-load: FILE: offset 0xNN: fault" holding the expected text
+#    (from the corpus manifest), nothing on stdout; also with --json;
+#  - the valid files: decoded fields through --inspect --json;
+#  - the command line and the --xl boot target (dry run, and a stub xl).
+# Prints one line per case and "N passed, N failed"; exits 1 on failure.
+#
+# Environment: top_srcdir, top_builddir (make check exports both);
+# XENAMP_LOAD overrides the binary, PYTHON the interpreter.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$here/../..}
+top_builddir=${top_builddir:-$top_srcdir}
+LOAD=${XENAMP_LOAD:-$top_builddir/src/loader/xenamp-load}
+PY=${PYTHON:-python3}
+TEMPLATE=$top_srcdir/xen-configs/firmware.cfg.in
+
+if ! command -v "$PY" >/dev/null 2>&1; then
+	echo "SKIP: $PY not found"
+	exit 77
+fi
+if [ ! -x "$LOAD" ]; then
+	echo "FAIL: $LOAD not built"
+	exit 1
+fi
+
+work=$top_builddir/tests/loader/test-loader.tmp
+rm -rf "$work"
+mkdir -p "$work" || exit 99
+corpus=$work/corpus
+if ! "$PY" "$top_srcdir/tests/loader/gen-corpus.py" "$corpus"; then
+	echo "FAIL: gen-corpus.py"
+	exit 1
+fi
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); printf "PASS %s\n" "$*"; }
+bad() { fail=$((fail + 1)); printf "FAIL %s\n" "$*"; }
+
+# run ARGS...: sets rc, leaves stdout in $work/out and stderr in $work/err
+run() {
+	"$LOAD" "$@" >"$work/out" 2>"$work/err"
+	rc=$?
+}
+
+# ------------------------------------------------------------ malformed files
+tab=$(printf '\t')
+check_fault() { # case code substring [extra options]
+	f=$corpus/$1
+	want_code=$2
+	sub=$3
+	label="$1${4:+ $4}"
+	# shellcheck disable=SC2086
+	run --inspect ${4:-} "$f"
+	nl=$(wc -l <"$work/err" | tr -d ' ')
+	line=$(cat "$work/err")
+	if [ "$rc" != "$want_code" ]; then
+		bad "$label: exit $rc, want $want_code: $line"
+	elif [ "$nl" != 1 ]; then
+		bad "$label: $nl lines on stderr, want 1: $line"
+	elif [ -s "$work/out" ]; then
+		bad "$label: unexpected output on stdout"
+	else
+		case $line in
+		"xenamp-load: $f: offset 0x"*)
+			case $line in
+			*"$sub"*)
+				ok "$label: exit $rc: ${line#"xenamp-load: $f: "}" ;;
+			*)
+				bad "$label: error line '$line' lacks '$sub'" ;;
+			esac ;;
+		*)
+			bad "$label: error line '$line' is not 'xenamp-load: FILE: offset 0xNN: fault'" ;;
+		esac
+	fi
+}
+
+while IFS="$tab" read -r name code sub; do
+	[ "$code" = 0 ] && continue
+	check_fault "$name" "$code" "$sub"
+	check_fault "$name" "$code" "$sub" --json
+done <"$corpus/manifest.tsv"
+
+# ------------------------------------------------------------ valid files
+# jget FILE.json a.b.0.c  -> the value (JSON for objects, lists, booleans)
+jget() {
+	"$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(json.dumps(d) if isinstance(d, (dict, list, bool)) or d is None else d)
+' "$1" "$2"
+}
+
+# check LABEL JSONFILE PATH EXPECTED
+check() {
+	got=$(jget "$2" "$3" 2>&1)
+	if [ "$got" = "$4" ]; then
+		ok "$1: $3 = $4"
+	else
+		bad "$1: $3 = '$got', want '$4'"
+	fi
+}
+
+# ELF64: .text at 0xb0 (after the ELF header and two program headers),
+# .resource_table at 0x2b0 (688); see gen-corpus.py.
+v64=$corpus/valid-elf64.elf
+j=$work/valid-elf64.json
+"$LOAD" --inspect --json "$v64" >"$j" 2>"$work/err"
+rc=$?
+if [ "$rc" = 0 ] && [ ! -s "$work/err" ]; then ok "valid-elf64.elf: --inspect --json exit 0"
+else bad "valid-elf64.elf: exit $rc: $(cat "$work/err")"; fi
+L=valid-elf64.elf
+check $L "$j" elf.class ELF64
+check $L "$j" elf.endianness little
+check $L "$j" elf.machine x86-64
+check $L "$j" elf.type EXEC
+check $L "$j" elf.entry 1048576
+check $L "$j" segments.0.type LOAD
+check $L "$j" segments.0.offset 176
+check $L "$j" segments.0.vaddr 1048576
+check $L "$j" segments.0.filesz 512
+check $L "$j" segments.0.memsz 768
+check $L "$j" segments.0.flags R-X
+check $L "$j" segments.1.type GNU_STACK
+check $L "$j" resource_table.section_index 2
+check $L "$j" resource_table.offset 688
+check $L "$j" resource_table.addr 1081344
+check $L "$j" resource_table.ver 1
+check $L "$j" resource_table.num 5
+check $L "$j" resource_table.entries.0.type carveout
+check $L "$j" resource_table.entries.0.offset 36
+check $L "$j" resource_table.entries.0.file_offset 724
+check $L "$j" resource_table.entries.0.len 34603009
+check $L "$j" resource_table.entries.0.name fw-mem
+check $L "$j" resource_table.entries.1.type devmem
+check $L "$j" resource_table.entries.1.da 150994944
+check $L "$j" resource_table.entries.1.name uart0
+check $L "$j" resource_table.entries.2.type trace
+check $L "$j" resource_table.entries.2.len 4096
+check $L "$j" resource_table.entries.2.name trace0
+check $L "$j" resource_table.entries.3.type vdev
+check $L "$j" resource_table.entries.3.id 7
+check $L "$j" resource_table.entries.3.dfeatures 1
+check $L "$j" resource_table.entries.3.features '["VIRTIO_RPMSG_F_NS"]'
+check $L "$j" resource_table.entries.3.config_len 4
+check $L "$j" resource_table.entries.3.config "aa bb cc dd"
+check $L "$j" resource_table.entries.3.num_of_vrings 2
+check $L "$j" resource_table.entries.3.vrings.0.da 65536
+check $L "$j" resource_table.entries.3.vrings.0.align 4096
+check $L "$j" resource_table.entries.3.vrings.0.num 16
+check $L "$j" resource_table.entries.3.vrings.1.da 81920
+check $L "$j" resource_table.entries.3.vrings.1.notifyid 2
+check $L "$j" resource_table.entries.4.type vendor
+check $L "$j" resource_table.entries.4.type_id 130
+check $L "$j" resource_table.entries.4.len 16
+check $L "$j" resource_table.entries.4.data "01 02 03 04 05 06 07 08"
+check $L "$j" link.vdev_entry 3
+check $L "$j" link.buf_count 16
+check $L "$j" link.buf_size 512
+check $L "$j" link.buf_size_source default
+# 1 (table) + 2 + 2 (rings of 16 with 4096 alignment) + 4 (2 x 16 x 512 bytes)
+check $L "$j" link.min_region_pages 9
+check $L "$j" domain.carveout_bytes 34603009
+check $L "$j" domain.memory_mib 34
+
+v32=$corpus/valid-elf32.elf
+j=$work/valid-elf32.json
+"$LOAD" --inspect --json "$v32" >"$j" 2>"$work/err"
+rc=$?
+if [ "$rc" = 0 ] && [ ! -s "$work/err" ]; then ok "valid-elf32.elf: --inspect --json exit 0"
+else bad "valid-elf32.elf: exit $rc: $(cat "$work/err")"; fi
+L=valid-elf32.elf
+check $L "$j" elf.class ELF32
+check $L "$j" elf.machine ARM
+check $L "$j" elf.entry 536870913
+check $L "$j" segments.0.type LOAD
+check $L "$j" segments.0.paddr 536870912
+check $L "$j" segments.0.filesz 128
+check $L "$j" resource_table.num 2
+check $L "$j" resource_table.entries.0.name ram
+check $L "$j" resource_table.entries.1.features '[]'
+check $L "$j" resource_table.entries.1.vrings.0.num 32
+check $L "$j" resource_table.entries.1.vrings.1.align 16
+check $L "$j" link.buf_count 32
+check $L "$j" link.buf_size 512
+check $L "$j" domain.memory_mib 32
+
+j=$work/valid-elf32-buf.json
+"$LOAD" --inspect --json --buf-size 1024 "$v32" >"$j" 2>"$work/err"
+L="valid-elf32.elf --buf-size 1024"
+check "$L" "$j" link.buf_size 1024
+check "$L" "$j" link.buf_size_source --buf-size
+
+# text output
+run --inspect "$v64"
+if [ "$rc" = 0 ] && grep -q "buf-count 16 (vring num), buf-size 512 (default)" "$work/out" &&
+   grep -q "vring 1: da 0x00014000 align 4096 num 16 notifyid 2" "$work/out" &&
+   grep -q "memory 34 MiB" "$work/out"; then
+	ok "valid-elf64.elf: --inspect text"
+else
+	bad "valid-elf64.elf: --inspect text (exit $rc)"
+fi
+
+# ------------------------------------------------------------ command line
+expect() { # label want-rc substring-of-stderr (may be empty)
+	if [ "$rc" = "$2" ] && grep -qF -- "$3" "$work/err"; then
+		ok "$1: exit $rc"
+	else
+		bad "$1: exit $rc, want $2 and '$3': $(head -n 2 "$work/err")"
+	fi
+}
+run;                                   expect "no arguments" 2 "give one action"
+run --inspect;                         expect "--inspect without FILE" 2 "missing FILE"
+run --inspect "$v64" "$v32";           expect "two files" 2 "exactly one FILE"
+run --inspect --buf-size 100 "$v64";   expect "--buf-size 100" 2 "multiple of 16"
+run --inspect --bogus "$v64";          expect "unknown option" 2 "bad option"
+run --xl fw --json "$v64";             expect "--json with --xl" 2 "--json goes with --inspect"
+run --xl 'a/b' --dry-run "$v64";       expect "bad domain name" 2 "a name is"
+run --inspect "$work/nonexistent.elf"; expect "missing file" 1 "cannot open"
+run --help
+if [ "$rc" = 0 ] && grep -q "^Exit status:" "$work/out" && grep -q "  9  boot failure" "$work/out"; then
+	ok "--help: exit 0, lists the exit codes"
+else
+	bad "--help (exit $rc)"
+fi
+
+# ------------------------------------------------------------ --xl
+kernel=$(cd "$corpus" && pwd -P)/valid-elf64.elf
+cfg=$work/fw1.cfg
+run --xl fw1 --dry-run --out "$cfg" --template "$TEMPLATE" "$v64"
+expect "--xl dry run" 0 "wrote $cfg"
+for want in 'name = "fw1"' 'memory = 34' "kernel = \"$kernel\"" 'extra = ""' \
+	    'buf-count 16 (vring num), buf-size 512 bytes'; do
+	if grep -qF -- "$want" "$cfg" 2>/dev/null; then ok "fw1.cfg has: $want"
+	else bad "fw1.cfg lacks: $want"; fi
+done
+if grep -q '@[A-Z_]*@' "$cfg"; then bad "fw1.cfg: placeholder left"; else ok "fw1.cfg: no placeholder left"; fi
+
+run --xl fw1 --dry-run --out "$cfg" --template "$TEMPLATE" "$v64"
+expect "--xl existing config without --force" 9 "use --force"
+run --xl fw1 --dry-run --force --memory 64 --extra "console=hvc0 quiet" --out "$cfg" --template "$TEMPLATE" "$v64"
+expect "--xl --force --memory --extra" 0 "wrote"
+if grep -qF 'memory = 64' "$cfg" && grep -qF 'extra = "console=hvc0 quiet"' "$cfg"; then
+	ok "fw1.cfg: --memory and --extra applied"
+else
+	bad "fw1.cfg: --memory / --extra not applied"
+fi
+run --xl fw1 --dry-run --extra 'a"b' --out "$work/q.cfg" --template "$TEMPLATE" "$v64"
+expect "--extra with a quote" 9 "--extra contains"
+
+run --xl fw3 --dry-run --out - --template "$TEMPLATE" "$v32"
+if [ "$rc" = 0 ] && grep -qF 'name = "fw3"' "$work/out" && grep -qF 'memory = 32' "$work/out"; then
+	ok "--xl --out - writes the config to stdout"
+else
+	bad "--xl --out - (exit $rc)"
+fi
+run --xl fw3 --out - --template "$TEMPLATE" "$v32"
+expect "--out - without --dry-run" 2 "needs --dry-run"
+
+printf 'name = "@NAME@"\nfoo = @NOPE@\n' >"$work/bad.cfg.in"
+run --xl fw4 --dry-run --out "$work/fw4.cfg" --template "$work/bad.cfg.in" "$v64"
+expect "template with an unknown placeholder" 9 "line 2: unknown placeholder @NOPE@"
+if [ -e "$work/fw4.cfg" ]; then bad "fw4.cfg written despite the bad template"; else ok "fw4.cfg not written"; fi
+
+run --xl fw5 --dry-run --out "$work/fw5.cfg" --template "$TEMPLATE" "$corpus/vring-num3.elf"
+expect "--xl on a malformed firmware" 8 "not a power of two"
+if [ -e "$work/fw5.cfg" ]; then bad "fw5.cfg written for a malformed firmware"; else ok "fw5.cfg not written"; fi
+
+# a stub xl records its arguments
+stub=$work/xl-stub
+printf '#!/bin/sh\necho "$@" >"%s"\n' "$work/xl-args" >"$stub"
+chmod +x "$stub"
+XENAMP_XL=$stub; export XENAMP_XL
+run --xl fw2 --out "$work/fw2.cfg" --template "$TEMPLATE" "$v64"
+expect "--xl runs xl create" 0 "wrote $work/fw2.cfg"
+if [ "$(cat "$work/xl-args" 2>/dev/null)" = "create $work/fw2.cfg" ]; then
+	ok "xl called as: xl create $work/fw2.cfg"
+else
+	bad "xl called as: '$(cat "$work/xl-args" 2>/dev/null)'"
+fi
+XENAMP_XL=false
+run --xl fw6 --out "$work/fw6.cfg" --template "$TEMPLATE" "$v64"
+expect "xl create failing" 9 "failed with exit status 1"
+XENAMP_XL=$work/no-such-xl
+run --xl fw7 --out "$work/fw7.cfg" --template "$TEMPLATE" "$v64"
+expect "xl missing" 9 "cannot run"
+unset XENAMP_XL
+
+echo "$pass passed, $fail failed"
+if [ "$fail" -ne 0 ]; then
+	echo "corpus and outputs kept in $work"
+	exit 1
+fi
+rm -rf "$work"
+exit 0
