@@ -1,0 +1,45 @@
+#!/bin/bash
+# tests/xen entry point (CI): fetch the Debian packages (cached), build the
+# boot images, boot Xen + dom0 under QEMU and run a scenario in dom0.
+#
+#   tests/xen/run.sh [SCENARIO]
+#
+# SCENARIO: a shell script run by dom0's busybox sh once the toolstack is up
+# (default: $XENAMP_SCENARIO, else $XENAMP_DOM0_EXTRA/scenario.sh, else
+# tests/xen/scenario-smoke.sh). Exit status: the scenario's (see run-qemu.sh
+# for 124/125/126). All env vars of fetch-packages.sh, build-images.sh and
+# run-qemu.sh apply; see tests/xen/README.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ $# -gt 1 ]; then
+  echo "usage: $0 [SCENARIO]" >&2
+  exit 2
+fi
+if [ $# = 1 ]; then
+  [ -f "$1" ] || { echo "run.sh: ERROR: scenario '$1' not found" >&2; exit 2; }
+  XENAMP_SCENARIO=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  export XENAMP_SCENARIO
+fi
+
+t0=$SECONDS
+"$HERE/fetch-packages.sh"
+t1=$SECONDS
+"$HERE/build-images.sh"
+t2=$SECONDS
+rc=0
+"$HERE/run-qemu.sh" || rc=$?
+t3=$SECONDS
+echo "run.sh: timings: fetch $((t1 - t0)) s, build $((t2 - t1)) s, qemu $((t3 - t2)) s, total $((t3 - t0)) s; exit status $rc" >&2
+
+# Closing line for CI: the scenario's own "N passed, N failed" line, or a
+# failure if the run ended without one (harness failure) or with a bad status.
+LOG=${XENAMP_XEN_LOG:-${XENAMP_XEN_WORK:-$HERE/.work}/serial.log}
+summary=$(tr -d '\r' < "$LOG" 2>/dev/null | grep -aE '^[0-9]+ passed, [0-9]+ failed' | tail -n1 || true)
+if [ -z "$summary" ]; then
+  summary="0 passed, 1 failed"
+elif [ "$rc" != 0 ] && [ "$(echo "$summary" | cut -d' ' -f3)" = 0 ]; then
+  summary="$(echo "$summary" | cut -d' ' -f1) passed, 1 failed"
+fi
+echo "xen: $summary"
+exit "$rc"
