@@ -3,7 +3,8 @@
 # fetch-packages.sh unpacked:
 #   $WORK/xen.elf          the hypervisor (Debian's xen-4.17-amd64.gz, gunzipped:
 #                          QEMU's multiboot loader wants a plain ELF)
-#   $WORK/vmlinuz-dom0     Debian's kernel, booted as dom0
+#   $WORK/dom0-kernel      Debian's kernel, booted as dom0 (decompressed, see
+#                          XENAMP_XEN_KERNEL_FORMAT)
 #   $WORK/dom0.cpio.gz     dom0 initramfs: busybox, the Xen toolstack and its
 #                          libraries, xen modules, the xl configs from
 #                          xen-configs/, the domU kernel and initramfs, the
@@ -23,8 +24,10 @@
 #                        default: scenario-smoke.sh)
 #   XENAMP_DOM0_MODULES, XENAMP_DOMU_MODULES
 #                        extra kernel modules (names, space separated)
-#   XENAMP_DOMU_KERNEL_FORMAT  vmlinux (default: decompressed ELF, faster
-#                        xl create) or bzimage
+#   XENAMP_XEN_KERNEL_FORMAT  vmlinux (default: the kernel decompressed to a
+#                        plain ELF, for dom0 and the domUs: Xen and xl create
+#                        then skip an xz decompression that takes seconds
+#                        under emulation) or bzimage
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +40,7 @@ DOMU_EXTRA=${XENAMP_DOMU_EXTRA:-}
 SCENARIO=${XENAMP_SCENARIO:-}
 DOM0_MODULES="xen-privcmd xen-evtchn xenfs xen-gntdev xen-gntalloc ${XENAMP_DOM0_MODULES:-}"
 DOMU_MODULES="xen-evtchn xen-gntalloc ${XENAMP_DOMU_MODULES:-}"
-DOMU_KERNEL_FORMAT=${XENAMP_DOMU_KERNEL_FORMAT:-vmlinux}
+KERNEL_FORMAT=${XENAMP_XEN_KERNEL_FORMAT:-vmlinux}
 LIBDIR=usr/lib/x86_64-linux-gnu
 XENBIN=usr/lib/xen-4.17/bin
 
@@ -72,8 +75,12 @@ if [ -z "$SCENARIO" ]; then
   fi
 fi
 [ -f "$SCENARIO" ] || die "scenario '$SCENARIO' not found"
-CFGS=("$REPO"/xen-configs/*.cfg)
-[ -f "${CFGS[0]}" ] || die "no xl configs in $REPO/xen-configs/*.cfg"
+# The xl configs of the two test domains; the domU kernel and initramfs are
+# installed at the paths they name.
+CFGS=("$REPO/xen-configs/host.cfg" "$REPO/xen-configs/fw.cfg")
+for c in "${CFGS[@]}"; do
+  [ -f "$c" ] || die "xl config $c missing (the test boots the domains host and fw from xen-configs/)"
+done
 
 mkdir -p "$WORK/cache"
 WORK=$(cd "$WORK" && pwd)
@@ -216,11 +223,28 @@ add_modules() {
   done
 }
 
-# mkcpio DIR OUT: newc archive of DIR, owned by root, gzip-compressed.
+# mkcpio DIR OUT [RAW...]: newc archive of DIR, owned by root, gzip-compressed.
+# The files RAW (paths relative to DIR, e.g. the 66 MB domU vmlinux) go
+# uncompressed into a first cpio segment instead (with their parent
+# directories): the kernel unpacks concatenated archives, and copying is much
+# cheaper than gunzip under emulation.
 mkcpio() {
-  local d=$1 out=$2
-  (cd "$d" && find . -mindepth 1 -print0 | LC_ALL=C sort -z \
-     | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 > "$out.tmp" \
+  local d=$1 out=$2 f p
+  shift 2
+  local raw=() excl=()
+  for f in "$@"; do
+    p=$(dirname "$f")
+    while [ "$p" != . ] && [ "$p" != / ]; do raw+=("./$p"); p=$(dirname "$p"); done
+  done
+  for f in "$@"; do raw+=("./$f"); excl+=(! -path "./$f"); done
+  : > "$out.tmp"
+  if ((${#raw[@]})); then
+    (cd "$d" && printf '%s\0' "${raw[@]}" | LC_ALL=C sort -zu \
+       | cpio --null -o -H newc -R 0:0 --quiet) >> "$out.tmp" \
+      || die "creating the uncompressed part of $out failed"
+  fi
+  (cd "$d" && find . -mindepth 1 "${excl[@]}" -print0 | LC_ALL=C sort -z \
+     | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >> "$out.tmp" \
     || die "creating $out failed"
   mv "$out.tmp" "$out"
 }
@@ -252,11 +276,10 @@ if [ ! -s "$WORK/xen.elf" ] || [ "$TREE/boot/xen-4.17-amd64.gz" -nt "$WORK/xen.e
   gzip -dc "$TREE/boot/xen-4.17-amd64.gz" > "$WORK/xen.elf.tmp" || die "gunzip of xen-4.17-amd64.gz failed"
   mv "$WORK/xen.elf.tmp" "$WORK/xen.elf"
 fi
-cp "$KERNEL" "$WORK/vmlinuz-dom0"
 
-# --- domU kernel ---------------------------------------------------------------
+# --- kernel for dom0 and the domUs ------------------------------------------------
 DOMU_KERNEL=$KERNEL
-if [ "$DOMU_KERNEL_FORMAT" = vmlinux ]; then
+if [ "$KERNEL_FORMAT" = vmlinux ]; then
   cached=$WORK/cache/vmlinux-$KVER
   if [ -s "$cached" ] && [ "$cached" -nt "$KERNEL" ]; then
     DOMU_KERNEL=$cached
@@ -264,9 +287,12 @@ if [ "$DOMU_KERNEL_FORMAT" = vmlinux ]; then
     log "domU kernel: decompressed $KERNEL ($how) to a plain vmlinux ELF"
     DOMU_KERNEL=$cached
   else
-    log "WARNING: could not decompress $KERNEL to a vmlinux ELF; the domUs boot the bzImage (slower xl create)"
+    log "WARNING: could not decompress $KERNEL to a vmlinux ELF; dom0 and the domUs boot the bzImage (slower)"
   fi
 fi
+
+rm -f "$WORK/dom0-kernel" "$WORK/vmlinuz-dom0"
+ln "$DOMU_KERNEL" "$WORK/dom0-kernel" 2>/dev/null || cp "$DOMU_KERNEL" "$WORK/dom0-kernel"
 
 # --- domU image ----------------------------------------------------------------
 R=$WORK/domu-root
@@ -291,17 +317,23 @@ add_lib_by_name "$R" libgcc_s.so.1   # glibc dlopens it for pthread_cancel (libx
 add_modules "$R" $DOM0_MODULES
 cp "$HERE/init-dom0" "$R/init"
 chmod 755 "$R/init"
-# The xl configs, and the domU kernel and initramfs at the paths they name.
-domu_paths=()
+# xen-configs/ (xl configs, xenamp.conf; not the *.in templates) into
+# /etc/xenamp, and the domU kernel and initramfs at the paths that
+# host.cfg and fw.cfg name.
+for c in "$REPO"/xen-configs/*; do
+  case $c in *.in) continue ;; esac
+  if [ -f "$c" ]; then cp "$c" "$R/etc/xenamp/"; fi
+done
+domu_paths=() raw_paths=()
 for c in "${CFGS[@]}"; do
-  cp "$c" "$R/etc/xenamp/"
   for key in kernel ramdisk; do
     p=$(sed -n "s/^[[:space:]]*${key}[[:space:]]*=[[:space:]]*\"\([^\"]*\)\".*/\1/p" "$c" | head -n1)
     [ -n "$p" ] || die "$c has no $key=\"...\" line"
     [ "${p#/}" != "$p" ] || die "$c: $key path '$p' is not absolute"
     mkdir -p "$R$(dirname "$p")"
     if [ "$key" = kernel ]; then cp "$DOMU_KERNEL" "$R$p"; else cp "$WORK/domu.cpio.gz" "$R$p"; fi
-    [ "$c" = "${CFGS[0]}" ] && domu_paths+=("$p")
+    if [ "$c" = "${CFGS[0]}" ]; then domu_paths+=("$p"); fi
+    if [ "$key" = kernel ]; then raw_paths+=("${p#/}"); fi
   done
 done
 printf 'XENAMP_DOMU_KERNEL=%s\nXENAMP_DOMU_RAMDISK=%s\n' "${domu_paths[0]}" "${domu_paths[1]}" \
@@ -310,7 +342,8 @@ cp "$HERE/scenario-lib.sh" "$R/opt/xenamp/scenario-lib.sh"
 cp "$SCENARIO" "$R/opt/xenamp/scenario.sh"
 chmod 755 "$R/opt/xenamp/scenario.sh"
 add_extra "$R" "$DOM0_EXTRA"
-mkcpio "$R" "$WORK/dom0.cpio.gz"
+mapfile -t raw_paths < <(printf '%s\n' "${raw_paths[@]}" | sort -u)
+mkcpio "$R" "$WORK/dom0.cpio.gz" "${raw_paths[@]}"
 
-sz() { du -h "$1" | cut -f1; }
-log "built in $WORK: xen.elf $(sz "$WORK/xen.elf"), vmlinuz-dom0 $(sz "$WORK/vmlinuz-dom0"), dom0.cpio.gz $(sz "$WORK/dom0.cpio.gz"), domu.cpio.gz $(sz "$WORK/domu.cpio.gz"); domU kernel ${DOMU_KERNEL##*/}; scenario $SCENARIO"
+sz() { du -h --apparent-size "$1" | cut -f1; }
+log "built in $WORK: xen.elf $(sz "$WORK/xen.elf"), dom0-kernel $(sz "$WORK/dom0-kernel"), dom0.cpio.gz $(sz "$WORK/dom0.cpio.gz"), domu.cpio.gz $(sz "$WORK/domu.cpio.gz"); domU kernel ${DOMU_KERNEL##*/}; scenario $SCENARIO"

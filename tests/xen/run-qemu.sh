@@ -39,7 +39,7 @@ command -v qemu-system-x86_64 >/dev/null \
   || die "qemu-system-x86_64 not found: apt-get install qemu-system-x86 (tests/xen/fetch-packages.sh does it as root)"
 [ -d "$WORK" ] || die "no work directory $WORK: run tests/xen/build-images.sh first"
 WORK=$(cd "$WORK" && pwd)
-for f in xen.elf vmlinuz-dom0 dom0.cpio.gz; do
+for f in xen.elf dom0-kernel dom0.cpio.gz; do
   [ -s "$WORK/$f" ] || die "$WORK/$f missing: run tests/xen/build-images.sh first (same XENAMP_XEN_WORK)"
 done
 LOG=${XENAMP_XEN_LOG:-$WORK/serial.log}
@@ -64,7 +64,7 @@ qemu-system-x86_64 \
   -accel tcg,tb-size=128 -cpu qemu64,+svm -m "$MEM" -smp "$SMP" \
   -nographic -no-reboot -nodefaults -serial stdio -monitor none \
   -kernel xen.elf -append "$XEN_CMDLINE" \
-  -initrd "vmlinuz-dom0 $DOM0_CMDLINE,dom0.cpio.gz" \
+  -initrd "dom0-kernel $DOM0_CMDLINE,dom0.cpio.gz" \
   </dev/null >>"$LOG" 2>&1 &
 qpid=$!
 # Live view on stdout, without the serial console's CRs and terminal escapes

@@ -20,6 +20,9 @@ check "domU host read its own name from xenstore" wait_guest_log host "domain 'h
 check "xl destroy fw" xl destroy fw
 check "fw is gone" sh -c '! xl domid fw >/dev/null 2>&1 && ! xl list | grep -q "^fw "'
 check "host still running" domain_exists host
-check "xl destroy host" xl destroy host
+# Orderly shutdown: the guest kernel runs /sbin/poweroff, which signals the
+# domU's /init.
+check "xl shutdown host (the guest powers itself off)" timeout 60 xl shutdown -w host
+check "host is gone" sh -c '! xl domid host >/dev/null 2>&1'
 
 summary
