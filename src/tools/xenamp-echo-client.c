@@ -42,6 +42,7 @@ struct client {
 	int link_error;
 	int stop;
 	int quiet;
+	int verbose;           /* print every reply */
 };
 
 static int msg_size(const struct client *c, unsigned long seq)
@@ -86,6 +87,9 @@ static int rx_cb(struct rpmsg_endpoint *ept, void *data, size_t len,
 			fprintf(stderr, "xenamp-echo-client: reply %lu differs (%zu bytes, expected %d)\n",
 				seq, len, seq < c->count ? msg_size(c, seq) : -1);
 	}
+	else if (c->verbose)
+		printf("reply %lu from address %u: %zu bytes, %02x %02x %02x ... intact\n",
+		       seq, src, len, p[0], len > 1 ? p[1] : 0, len > 2 ? p[2] : 0);
 	c->received++;
 	c->bytes += len;
 	pthread_cond_broadcast(&c->cond);
@@ -144,6 +148,7 @@ static void usage(FILE *f)
 		"  -S, --socket PATH     backend socket in local mode (default: $XENAMP_SOCKET,\n"
 		"                        else /tmp/xenamp-backend.sock)\n"
 		"  -q, --quiet           print only the summary line and errors\n"
+		"  -v, --verbose         print every reply as it arrives\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Prints \"sent N, received N, mismatches 0, bytes B\".\n"
@@ -178,6 +183,7 @@ int main(int argc, char **argv)
 		{ "transport", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -192,7 +198,7 @@ int main(int argc, char **argv)
 
 	memset(&opts, 0, sizeof(opts));
 	c.count = 100;
-	while ((opt = getopt_long(argc, argv, "p:d:n:s:zw:t:S:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:d:n:s:zw:t:S:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			partition = optarg;
@@ -234,6 +240,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			c.quiet = 1;
+			break;
+		case 'v':
+			c.verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
