@@ -41,16 +41,48 @@ static int to_syslog_prio(int level)
 	}
 }
 
+size_t xa_log_sanitize(char *dst, size_t dstlen, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (dstlen == 0)
+		return 0;
+	for (; *src; src++) {
+		unsigned char ch = (unsigned char)*src;
+
+		if (ch >= 0x20 && ch < 0x7f) {
+			if (o + 1 >= dstlen)
+				break;
+			dst[o++] = (char)ch;
+		} else {
+			if (o + 4 >= dstlen)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[ch >> 4];
+			dst[o++] = hex[ch & 0xf];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 void xa_log(int level, const char *fmt, ...)
 {
-	char line[1024];
+	/* The arguments carry names and details a partition supplied
+	 * (partition and service names, faults): escape every byte that is
+	 * not printable ASCII so a guest cannot forge log lines or send
+	 * terminal escapes. Up to 4 output bytes per input byte. */
+	char raw[1024], line[4 * sizeof(raw)];
 	va_list ap;
 
 	if (level > g_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	xa_log_sanitize(line, sizeof(line), raw);
 	if (g_syslog) {
 		syslog(to_syslog_prio(level), "%s", line);
 	} else {

@@ -5,6 +5,8 @@
 #ifndef XENAMP_BACKEND_LOG_H
 #define XENAMP_BACKEND_LOG_H
 
+#include <stddef.h>
+
 /* Verbosity, lowest first; a message is shown when its level is at most
  * the configured one. */
 enum xa_log_level {
@@ -22,6 +24,11 @@ void xa_log_use_syslog(void);
 
 void xa_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Copy src to dst (dstlen bytes, NUL included), every byte outside
+ * printable ASCII (0x20..0x7e) written as \xHH, cut at a whole
+ * character. xa_log() passes every line through it. Returns the length. */
+size_t xa_log_sanitize(char *dst, size_t dstlen, const char *src);
 
 #define xa_log_enabled(lvl) ((lvl) <= xa_log_get_level())
 
