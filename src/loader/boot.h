@@ -26,20 +26,46 @@ struct fw_boot_opts {
 	uint32_t memory_mib;       /* 0: derived from the carveouts */
 	bool dry_run;              /* write the config, start nothing */
 	bool force;                /* overwrite an existing config */
+	/* link registration (link_register.c) */
+	const char *uri;           /* --libvirt URI */
+	const char *link;          /* link name; NULL: the same as name */
+	const char *peer;          /* the other end, PARTITION[:DEVNO]; "host" */
+	uint32_t devno;            /* this end's RPMsg device number */
+	const char *socket;        /* backend socket; NULL: $XENAMP_SOCKET, default */
+	bool no_register;          /* --no-register */
 };
 
 typedef int (*fw_boot_fn)(const struct fw_image *img,
 			  const struct fw_boot_opts *o);
 
 int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o);
+int fw_boot_local(const struct fw_image *img, const struct fw_boot_opts *o);
+#ifdef HAVE_LIBVIRT
+int fw_boot_libvirt(const struct fw_image *img, const struct fw_boot_opts *o);
+#endif
 
-/* Seam (link_register.c): hand the link parameters of img (img->link:
- * buf_count, buf_size, max_pages) for the end called name to
- * xenamp-backend. Not implemented in this round: the backend has no
- * registration request yet, so this only tells the user what to put in
- * xenamp.conf and returns XLD_EXIT_OK. When the backend's control socket
- * grows the request, only link_register.c changes. dry_run: say what would
- * be registered, register nothing. */
-int fw_register_link(const struct fw_image *img, const char *name, bool dry_run);
+/* Shared by the targets (boot_xl.c): templates with @PLACEHOLDER@s. */
+struct subst {
+	const char *key;
+	const char *val;
+};
+char *fw_read_template(const char *path, const char *who, int *rc);
+char *fw_expand(const char *tpl, const char *tpl_path,
+		const struct subst *sv, size_t nsv, const char *who);
+void fw_warn_machine(const struct fw_image *img, const char *who);
+
+/* link_register.c: hand the link of img (buf-count = vring num, buf-size)
+ * between o->peer (end-a) and o->name:o->devno (end-b) to xenamp-backend
+ * with the control request link-add. o->dry_run: say what would be
+ * registered. No backend listening: fatal for --local (required), a
+ * warning for --xl/--libvirt (the backend may start later and take the
+ * link from xenamp.conf or the libvirt metadata). A refusal by the backend
+ * (an end of another link, different values) is always fatal. */
+int fw_register_link(const struct fw_image *img, const struct fw_boot_opts *o);
+int fw_register_link_required(const struct fw_image *img,
+			      const struct fw_boot_opts *o);
+
+/* The link name used for o: o->link, else o->name. */
+const char *fw_link_name(const struct fw_boot_opts *o);
 
 #endif

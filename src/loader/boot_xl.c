@@ -75,7 +75,7 @@ static int xl_string_ok(const char *s)
 	return 1;
 }
 
-static char *read_template(const char *path, const char *who, int *rc)
+char *fw_read_template(const char *path, const char *who, int *rc)
 {
 	FILE *fp = fopen(path, "r");
 	char *buf;
@@ -107,13 +107,8 @@ static char *read_template(const char *path, const char *who, int *rc)
 	return buf;
 }
 
-struct subst {
-	const char *key;
-	const char *val;
-};
-
 /* Expand the template into a malloc'ed string; NULL on error (reported). */
-static char *expand(const char *tpl, const char *tpl_path,
+char *fw_expand(const char *tpl, const char *tpl_path,
 		    const struct subst *sv, size_t nsv, const char *who)
 {
 	char *out = NULL;
@@ -246,7 +241,7 @@ static int run_xl(const char *cfg, const char *who)
 			 WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
-static void warn_machine(const struct fw_image *img, const char *who)
+void fw_warn_machine(const struct fw_image *img, const char *who)
 {
 #if defined(__x86_64__)
 	const uint16_t host = EM_X86_64;
@@ -281,7 +276,7 @@ int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
 		return boot_fail(who, "the firmware path %s contains a character xl cannot quote", kernel);
 	if (!xl_string_ok(o->extra))
 		return boot_fail(who, "--extra contains a quote, backslash or control character");
-	warn_machine(img, who);
+	fw_warn_machine(img, who);
 
 	snprintf(mem, sizeof(mem), "%u",
 		 (unsigned)(o->memory_mib != 0 ? o->memory_mib : img->memory_mib));
@@ -294,10 +289,10 @@ int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
 	sv[4] = (struct subst){ "BUF_COUNT", bcount };
 	sv[5] = (struct subst){ "BUF_SIZE", bsize };
 
-	tpl = read_template(tpl_path, who, &rc);
+	tpl = fw_read_template(tpl_path, who, &rc);
 	if (tpl == NULL)
 		return rc;
-	text = expand(tpl, tpl_path, sv, sizeof(sv) / sizeof(sv[0]), who);
+	text = fw_expand(tpl, tpl_path, sv, sizeof(sv) / sizeof(sv[0]), who);
 	free(tpl);
 	if (text == NULL)
 		return XLD_EXIT_BOOT;
@@ -325,7 +320,7 @@ int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
 		fprintf(stderr, "xenamp-load: %s: wrote %s (memory %s MiB)\n", who, out, mem);
 
 	/* Seam: the backend must know the link before the domain appears. */
-	rc = fw_register_link(img, o->name, o->dry_run);
+	rc = fw_register_link(img, o);
 	if (rc != XLD_EXIT_OK)
 		goto done;
 

@@ -491,6 +491,12 @@ static int find_rsc_section(struct fw_image *img, Elf *elf,
 			return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_type,
 				     "section %zu (.resource_table) is SHT_NOBITS: it has no contents in the file",
 				     i);
+		/* An empty section skipped the range check above: its
+		 * sh_offset may lie anywhere. */
+		if (sh.sh_size == 0)
+			return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_size,
+				     "section %zu (.resource_table) is empty (sh_size 0): it has no contents",
+				     i);
 		found = true;
 		img->rsc_index = i;
 		img->rsc_offset = sh.sh_offset;

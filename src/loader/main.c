@@ -46,7 +46,12 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"Usage: xenamp-load --inspect [--json] [--buf-size N] FILE\n"
 		"       xenamp-load --xl NAME [--out PATH] [--template PATH] [--extra ARGS]\n"
-		"                   [--memory MIB] [--buf-size N] [--dry-run] [--force] FILE\n"
+		"                   [--memory MIB] [--buf-size N] [--dry-run] [--force] [LINK] FILE\n"
+		"       xenamp-load --libvirt URI --name NAME [--out PATH] [--template PATH]\n"
+		"                   [--extra ARGS] [--memory MIB] [--buf-size N] [--dry-run] [LINK] FILE\n"
+		"       xenamp-load --local NAME [--extra ARGS] [--buf-size N] [--dry-run] [LINK] FILE\n"
+		"         LINK: [--link NAME] [--peer PARTITION[:DEVNO]] [--devno N]\n"
+		"               [--socket PATH] [--no-register]\n"
 		"       xenamp-load --help | --version\n"
 		"\n"
 		"Inspect and validate AMP firmware (an ELF with an OpenAMP .resource_table),\n"
@@ -68,8 +73,24 @@ static void usage(FILE *fp)
 		"                    MiB, at least %u)\n"
 		"  --dry-run         write the config but do not run xl\n"
 		"  --force           overwrite an existing config\n"
+		"  --libvirt URI     define and start domain --name NAME on libvirt URI\n"
+		"                    (e.g. xen:///system) from the XML template\n"
+		"                    %s/firmware.xml.in; prints the defined domain's XML.\n"
+		"                    Dry run: print the XML. (Only when built with libvirt.)\n"
+		"  --local NAME      run FILE, a firmware built for this machine, as local\n"
+		"                    partition NAME: exec it with XENAMP_PARTITION=NAME and\n"
+		"                    XENAMP_SOCKET set, arguments from --extra (split at blanks)\n"
+		"Link registration: before booting, the link derived from the vdev is\n"
+		"registered with xenamp-backend (control request link-add):\n"
+		"  --link NAME       link name (default: the domain/partition name)\n"
+		"  --peer END        the other end, PARTITION[:DEVNO] (default host)\n"
+		"  --devno N         this end's RPMsg device number (default 0)\n"
+		"  --socket PATH     backend socket (default $XENAMP_SOCKET, else\n"
+		"                    /tmp/xenamp-backend.sock)\n"
+		"  --no-register     do not register (the backend already has the link)\n"
+		"No backend listening is an error for --local, a warning otherwise.\n"
 		"\n%s",
-		XENAMP_PKGDATADIR, XLD_MIN_MEMORY_MIB, exit_codes);
+		XENAMP_PKGDATADIR, XLD_MIN_MEMORY_MIB, XENAMP_PKGDATADIR, exit_codes);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -124,6 +145,8 @@ static bool name_ok(const char *s)
 enum {
 	OPT_INSPECT = 256, OPT_JSON, OPT_BUF_SIZE, OPT_XL, OPT_OUT, OPT_TEMPLATE,
 	OPT_EXTRA, OPT_MEMORY, OPT_DRY_RUN, OPT_FORCE, OPT_VERSION,
+	OPT_LIBVIRT, OPT_LOCAL, OPT_NAME, OPT_LINK, OPT_PEER, OPT_DEVNO,
+	OPT_SOCKET, OPT_NO_REGISTER,
 };
 
 static const struct option longopts[] = {
@@ -137,6 +160,14 @@ static const struct option longopts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "libvirt", required_argument, NULL, OPT_LIBVIRT },
+	{ "local", required_argument, NULL, OPT_LOCAL },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "link", required_argument, NULL, OPT_LINK },
+	{ "peer", required_argument, NULL, OPT_PEER },
+	{ "devno", required_argument, NULL, OPT_DEVNO },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "no-register", no_argument, NULL, OPT_NO_REGISTER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -146,7 +177,8 @@ int main(int argc, char **argv)
 {
 	struct fw_boot_opts bo = { .extra = "" };
 	fw_boot_fn boot = NULL;
-	bool inspect = false, json = false;
+	const char *boot_opt = NULL, *name_opt = NULL;
+	bool inspect = false, json = false, link_opts = false;
 	uint32_t buf_size = 0;
 	struct fw_image img;
 	struct fw_fault f;
@@ -172,7 +204,72 @@ int main(int argc, char **argv)
 			if (!name_ok(optarg))
 				return usage_error("--xl %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit", optarg);
 			boot = fw_boot_xl;
+			boot_opt = "--xl";
 			bo.name = optarg;
+			break;
+		case OPT_LOCAL:
+			if (boot != NULL)
+				return usage_error("%s: give one boot target", "--local");
+			if (!name_ok(optarg))
+				return usage_error("--local %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit", optarg);
+			boot = fw_boot_local;
+			boot_opt = "--local";
+			bo.name = optarg;
+			break;
+		case OPT_LIBVIRT:
+			if (boot != NULL)
+				return usage_error("%s: give one boot target", "--libvirt");
+#ifdef HAVE_LIBVIRT
+			if (*optarg == '\0')
+				return usage_error("%s", "--libvirt needs a URI, e.g. xen:///system");
+			boot = fw_boot_libvirt;
+			boot_opt = "--libvirt";
+			bo.uri = optarg;
+			break;
+#else
+			fprintf(stderr, "xenamp-load: --libvirt: this xenamp-load was built without libvirt (configure --with-libvirt)\n");
+			return XLD_EXIT_BOOT;
+#endif
+		case OPT_NAME:
+			if (!name_ok(optarg))
+				return usage_error("--name %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit", optarg);
+			name_opt = optarg;
+			break;
+		case OPT_LINK:
+			if (!name_ok(optarg))
+				return usage_error("--link %s: a link name is 1..63 of A-Z a-z 0-9 _ . -", optarg);
+			bo.link = optarg;
+			link_opts = true;
+			break;
+		case OPT_PEER: {
+			const char *colon = strchr(optarg, ':');
+			char part[65];
+			size_t n = colon ? (size_t)(colon - optarg) : strlen(optarg);
+			uint32_t dn;
+
+			if (n == 0 || n >= sizeof(part) ||
+			    (colon && !parse_u32(colon + 1, 0, 65535, &dn)))
+				return usage_error("--peer %s: want PARTITION[:DEVNO]", optarg);
+			memcpy(part, optarg, n);
+			part[n] = '\0';
+			if (!name_ok(part))
+				return usage_error("--peer %s: want PARTITION[:DEVNO]", optarg);
+			bo.peer = optarg;
+			link_opts = true;
+			break;
+		}
+		case OPT_DEVNO:
+			if (!parse_u32(optarg, 0, 65535, &bo.devno))
+				return usage_error("--devno %s: want 0..65535", optarg);
+			link_opts = true;
+			break;
+		case OPT_SOCKET:
+			bo.socket = optarg;
+			link_opts = true;
+			break;
+		case OPT_NO_REGISTER:
+			bo.no_register = true;
+			link_opts = true;
 			break;
 		case OPT_OUT:
 			bo.out = optarg;
@@ -210,7 +307,19 @@ int main(int argc, char **argv)
 		}
 	}
 	if (inspect == (boot != NULL))
-		return usage_error("%s", "give one action: --inspect or --xl NAME");
+		return usage_error("%s", "give one action: --inspect, --xl NAME, --libvirt URI or --local NAME");
+	if (bo.uri != NULL) {
+		if (name_opt == NULL)
+			return usage_error("%s", "--libvirt needs --name NAME (the domain name)");
+		bo.name = name_opt;
+	} else if (name_opt != NULL) {
+		return usage_error("%s", "--name goes with --libvirt (--xl and --local take the name)");
+	}
+	if (inspect && link_opts)
+		return usage_error("%s", "--link, --peer, --devno, --socket and --no-register go with a boot target");
+	if (boot_opt != NULL && strcmp(boot_opt, "--local") == 0 &&
+	    (bo.out || bo.template_path || bo.memory_mib || bo.force))
+		return usage_error("%s", "--out, --template, --memory and --force do not apply to --local");
 	if (json && !inspect)
 		return usage_error("%s", "--json goes with --inspect");
 	if (inspect && (bo.out || bo.template_path || bo.memory_mib || bo.dry_run ||

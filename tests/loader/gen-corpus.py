@@ -319,6 +319,13 @@ def cases():
     b, i = fw64(rsc_type=SHT_NOBITS)
     ri = i["index"][".resource_table"]
     yield "rsc-nobits.elf", b, 6, "offset 0x%x: section %d (.resource_table) is SHT_NOBITS" % (shdr(i, ri, "sh_type"), ri)
+    # Found by tests/fuzz (fuzz_elf): an empty section with its sh_offset
+    # far outside the file was reported at that offset, as code 5.
+    b, i = fw64()
+    ri = i["index"][".resource_table"]
+    put(b, i, shdr(i, ri, "sh_size"), 0)
+    put(b, i, shdr(i, ri, "sh_offset"), 0xB0000000000000)
+    yield "rsc-empty.elf", b, 6, "offset 0x%x: section %d (.resource_table) is empty" % (shdr(i, ri, "sh_size"), ri)
 
     # --- resource table faults (7)
     b, i = fw64()

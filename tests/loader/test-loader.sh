@@ -292,6 +292,144 @@ run --xl fw7 --out "$work/fw7.cfg" --template "$TEMPLATE" "$v64"
 expect "xl missing" 9 "cannot run"
 unset XENAMP_XL
 
+# ------------------------------------------------------------ example firmware
+# src/tools/xenamp-echo-fw: the echo service with a .resource_table
+fw=${XENAMP_ECHO_FW:-$top_builddir/src/tools/xenamp-echo-fw}
+BACKEND=$top_builddir/src/backend/xenamp-backend
+CTL=$top_builddir/src/tools/xenampctl
+ECHO_CLIENT=$top_builddir/src/tools/xenamp-echo-client
+j=$work/echo-fw.json
+"$LOAD" --inspect --json "$fw" >"$j" 2>"$work/err"
+rc=$?
+if [ "$rc" = 0 ] && [ ! -s "$work/err" ]; then ok "xenamp-echo-fw: --inspect --json exit 0"
+else bad "xenamp-echo-fw: --inspect exit $rc: $(cat "$work/err")"; fi
+L=xenamp-echo-fw
+check $L "$j" resource_table.num 2
+check $L "$j" resource_table.entries.0.type carveout
+check $L "$j" resource_table.entries.0.len 1048576
+check $L "$j" resource_table.entries.1.type vdev
+check $L "$j" resource_table.entries.1.id 7
+check $L "$j" resource_table.entries.1.features '["VIRTIO_RPMSG_F_NS"]'
+check $L "$j" resource_table.entries.1.num_of_vrings 2
+check $L "$j" resource_table.entries.1.vrings.0.num 256
+check $L "$j" resource_table.entries.1.vrings.1.align 4096
+check $L "$j" link.buf_count 256
+check $L "$j" link.buf_size 512
+check $L "$j" domain.memory_mib 32
+run --inspect "$fw"
+if [ "$rc" = 0 ] && grep -q "id 7 (rpmsg), notifyid 0, dfeatures 0x1 (NS)" "$work/out" &&
+   grep -q "buf-count 256 (vring num), buf-size 512 (default)" "$work/out"; then
+	ok "xenamp-echo-fw: --inspect text"
+else
+	bad "xenamp-echo-fw: --inspect text (exit $rc)"
+fi
+
+# ------------------------------------------------------------ boot options
+run --libvirt test:///default "$v64";    expect "--libvirt without --name" 2 "needs --name"
+if grep -q "built without libvirt" "$work/err"; then have_lv=no; else have_lv=yes; fi
+run --xl fw --name x --dry-run "$v64";   expect "--name with --xl" 2 "--name goes with --libvirt"
+run --inspect --peer host "$v64";        expect "--peer with --inspect" 2 "go with a boot target"
+run --local fw --peer 'a b' "$fw";       expect "--peer bad" 2 "want PARTITION[:DEVNO]"
+run --local fw --out x.cfg "$fw";        expect "--local --out" 2 "do not apply to --local"
+run --local fw --socket "$work/none.sock" "$v32"
+expect "--local of an Arm ELF" 9 "runs programs of this machine only"
+
+# --local, dry run: the command, and what would be registered
+run --local fw --dry-run --socket "$work/none.sock" --extra "-q" "$fw"
+fwabs=$(cd "$(dirname "$fw")" && pwd -P)/$(basename "$fw")
+if [ "$rc" = 0 ] && grep -qxF "XENAMP_PARTITION=fw XENAMP_SOCKET=$work/none.sock XENAMP_TRANSPORT=local $fwabs -q" "$work/out" &&
+   grep -qF "would register link fw (end-a host, end-b fw:0, buf-size 512, buf-count 256)" "$work/err"; then
+	ok "--local --dry-run: command and registration"
+else
+	bad "--local --dry-run (exit $rc): $(cat "$work/out" "$work/err")"
+fi
+run --local fw --socket "$work/none.sock" "$fw"
+expect "--local without a backend" 9 "no xenamp-backend at $work/none.sock"
+
+# --local with a backend: registered (dynamic link), started, echoes
+if [ -x "$BACKEND" ] && [ -x "$CTL" ] && [ -x "$ECHO_CLIENT" ]; then
+	S=$work/be.sock
+	printf '[backend]\ndynamic-links = 2\n[link other]\nend-a = dsp\nend-b = dsp2\n' >"$work/be.conf"
+	"$BACKEND" -f -c "$work/be.conf" -s "$S" >"$work/be.log" 2>&1 &
+	be_pid=$!
+	i=0; while [ ! -S "$S" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	"$LOAD" --local fw --link echo --peer host --socket "$S" --extra -q "$fw" >"$work/fw.out" 2>"$work/fw.err" &
+	fw_pid=$!
+	# fw_state: "LINK STATE" of end fw:0, from xenampctl --json status
+	fw_state() {
+		"$CTL" -s "$S" --json status 2>/dev/null | "$PY" -c '
+import json, sys
+for l in json.load(sys.stdin)["links"]:
+    for e in l["ends"]:
+        if e["partition"] == "fw" and e["devno"] == 0:
+            print(l["name"], e["state"])'
+	}
+	i=0
+	while [ "$(fw_state)" != "echo Connected" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	if grep -qF "link echo (end-a host, end-b fw:0, buf-size 512, buf-count 256) registered with xenamp-backend: added" "$work/fw.err" &&
+	   [ "$(fw_state)" = "echo Connected" ]; then
+		ok "--local: link echo added to the backend, partition fw Connected"
+	else
+		bad "--local: $(cat "$work/fw.err") / $(fw_state)"
+	fi
+	if XENAMP_PARTITION=host "$ECHO_CLIENT" -S "$S" -n 20 -q >"$work/ec.out" 2>&1; then
+		ok "--local: host echoes through fw: $(tail -n 1 "$work/ec.out")"
+	else
+		bad "--local: echo client: $(cat "$work/ec.out")"
+	fi
+	run --local fw2 --link echo2 --peer host --socket "$S" "$fw"
+	expect "--local: host:0 already taken" 9 "end host:0 already belongs to link echo"
+	# --xl registers too (stub xl); the same link again is "exists"
+	XENAMP_XL=true; export XENAMP_XL
+	run --xl fw --link echo --socket "$S" --out "$work/fwx.cfg" --template "$TEMPLATE" "$fw"
+	expect "--xl registers: same link exists" 0 "registered with xenamp-backend: exists"
+	run --xl fw3 --peer dsp3 --socket "$S" --out "$work/fw3x.cfg" --template "$TEMPLATE" "$fw"
+	expect "--xl registers a second dynamic link" 0 "registered with xenamp-backend: added"
+	run --xl fw5 --peer dsp5 --socket "$S" --out "$work/fw5x.cfg" --template "$TEMPLATE" "$fw"
+	expect "--xl: third dynamic link refused (dynamic-links = 2)" 9 "raise dynamic-links"
+	run --xl fw4 --no-register --socket "$S" --out "$work/fw4x.cfg" --template "$TEMPLATE" "$fw"
+	expect "--xl --no-register" 0 "--no-register"
+	unset XENAMP_XL
+	kill "$fw_pid" 2>/dev/null; wait "$fw_pid" 2>/dev/null
+	kill "$be_pid" 2>/dev/null; wait "$be_pid" 2>/dev/null
+else
+	bad "--local with a backend: backend, xenampctl or echo client not built"
+fi
+
+# ------------------------------------------------------------ --libvirt
+XTPL=$top_srcdir/xen-configs/firmware.xml.in
+if [ "$have_lv" = yes ]; then
+	run --libvirt test:///default --name fwlv --link echo --peer host:1 --dry-run \
+		--socket "$work/none.sock" --template "$XTPL" "$fw"
+	if [ "$rc" = 0 ] && grep -qF '<name>fwlv</name>' "$work/out" &&
+	   grep -qF "<kernel>$fwabs</kernel>" "$work/out" &&
+	   grep -qF '<xenamp:link xmlns:xenamp="https://xenamp.example/ns/1" name="echo" peer="host:1" devno="0" buf-size="512" buf-count="256"/>' "$work/out" &&
+	   ! grep -q '@[A-Z_]*@' "$work/out"; then
+		ok "--libvirt --dry-run prints the domain XML with the xenamp metadata"
+	else
+		bad "--libvirt --dry-run (exit $rc): $(cat "$work/err")"
+	fi
+	# test:///default lives in xenamp-load's own process: define + start work
+	run --libvirt test:///default --name fwlv --socket "$work/none.sock" --template "$XTPL" "$fw"
+	if [ "$rc" = 0 ] && grep -q "<domain type='xen' id='[0-9]*'>" "$work/out" &&
+	   grep -qF '<name>fwlv</name>' "$work/out" &&
+	   grep -qF 'xenamp:link' "$work/out" &&
+	   grep -qF "xenamp-load: fwlv: defined and started on test:///default" "$work/err" &&
+	   grep -qF "warning: link fwlv not registered: no xenamp-backend" "$work/err"; then
+		ok "--libvirt test:///default: defined and started, domain XML printed"
+	else
+		bad "--libvirt test:///default (exit $rc): $(cat "$work/err")"
+	fi
+	run --libvirt test:///default --name 'fw&' "$fw"
+	expect "--libvirt bad --name" 2 "a name is"
+	run --libvirt nosuch:///x --name fwlv --socket "$work/none.sock" --template "$XTPL" "$fw"
+	expect "--libvirt bad URI" 9 "cannot connect to nosuch:///x"
+else
+	echo "SKIP --libvirt: built without libvirt"
+fi
+
 echo "$pass passed, $fail failed"
 if [ "$fail" -ne 0 ]; then
 	echo "corpus and outputs kept in $work"

@@ -81,6 +81,22 @@ START_TEST(good_defaults)
 }
 END_TEST
 
+/* [backend] dynamic-links and libvirt-uri; with libvirt-uri the links
+ * may all come from domain metadata, so no [link] is needed. */
+START_TEST(good_libvirt)
+{
+	ck_assert_int_eq(load("[link l]\nend-a = a\nend-b = b\n"), 0);
+	ck_assert_uint_eq(cfg.dynamic_links, XA_CFG_DEFAULT_DYNAMIC_LINKS);
+	ck_assert_str_eq(cfg.libvirt_uri, "");
+	xa_config_free(&cfg);
+	ck_assert_msg(load("[backend]\nlibvirt-uri = xen:///system\ndynamic-links = 0\n") == 0,
+		      "%s", err);
+	ck_assert_str_eq(cfg.libvirt_uri, "xen:///system");
+	ck_assert_uint_eq(cfg.dynamic_links, 0);
+	ck_assert_uint_eq(cfg.nlinks, 0);
+}
+END_TEST
+
 START_TEST(good_edges)
 {
 	/* BOM, CRLF, no final newline, the extreme values. */
@@ -159,6 +175,8 @@ static const struct bad bad_cases[] = {
 	{ "[backend]\nmax-pages = -3\n" L, 2, "max-pages = '-3'" },
 	{ "[backend]\nmax-services = 0\n" L, 2, "max-services = '0': expected a number from 1 to 4096" },
 	{ "[backend]\nlog-level = loud\n" L, 2, "log-level = 'loud': expected error, warning, info, debug or trace" },
+	{ "[backend]\ndynamic-links = 2000\n" L, 2, "dynamic-links = '2000': expected a number from 0 to 1024" },
+	{ "[backend]\nlibvirt-uri =\n" L, 2, "libvirt-uri = '': give a libvirt URI" },
 	{ "[backend]\nsocket = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" L,
 	  2, "socket = '/aaaa" },
 	{ "[backend]\nsocket =\n" L, 2, "give a path of 1 to 107 characters" },
@@ -246,6 +264,47 @@ START_TEST(bad_real_file)
 }
 END_TEST
 
+/* Found by tests/fuzz (fuzz_conf): a last line without a newline that
+ * exactly fills the line buffer loaded from a string, but from a file was
+ * refused as "line is longer than ..." (fgets had not hit EOF yet). */
+START_TEST(file_last_line_fills_buffer)
+{
+	char path[] = "/tmp/xenamp-test-config-XXXXXX";
+	char line[1024], text[2048];
+	const char *p;
+	int max, fd, rc;
+	FILE *f;
+
+	/* The reader's limit, from its own message (buffer = max + 3). */
+	memset(line, 'x', 1000);
+	line[1000] = '\0';
+	snprintf(text, sizeof(text), "[link l]\nend-a = a\nend-b = b\n;%s\n", line);
+	ck_assert_int_eq(load(text), -1);
+	p = strstr(err, "longer than ");
+	ck_assert_ptr_nonnull(p);
+	max = atoi(p + strlen("longer than "));
+	ck_assert_int_gt(max, 0);
+	ck_assert_int_lt(max, 900);
+
+	/* ';' and max + 1 'x': the whole buffer but its NUL, no newline. */
+	memset(line, 'x', (size_t)max + 1);
+	line[max + 1] = '\0';
+	snprintf(text, sizeof(text), "[link l]\nend-a = a\nend-b = b\n;%s", line);
+	ck_assert_msg(load(text) == 0, "string: %s", err);
+	xa_config_free(&cfg);
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	rc = xa_config_load(path, &cfg, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(rc == 0, "file: %s", err);
+	ck_assert_uint_eq(cfg.nlinks, 1);
+}
+END_TEST
+
 START_TEST(log_levels)
 {
 	ck_assert_int_eq(xa_log_level_parse("error"), XA_LOG_ERROR);
@@ -264,6 +323,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, good_full);
 	tcase_add_test(tc, good_defaults);
+	tcase_add_test(tc, good_libvirt);
 	tcase_add_test(tc, good_edges);
 	tcase_add_test(tc, good_example_file);
 	tcase_add_test(tc, region_pages);
@@ -276,6 +336,7 @@ static Suite *suite(void)
 			    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, bad_missing_file);
 	tcase_add_test(tc, bad_real_file);
+	tcase_add_test(tc, file_last_line_fills_buffer);
 	suite_add_tcase(s, tc);
 	return s;
 }
