@@ -31,6 +31,12 @@ struct xenamp_opts {
 	 * service for which no local endpoint waits; may be NULL. */
 	rpmsg_ns_bind_cb ns_bind_cb;
 	void *priv;                /* returned by xenamp_priv() */
+	/* When the backend goes away (crash, SIGKILL, restart), keep the
+	 * region and retry connecting for this long, re-sharing the same
+	 * rings: blocked senders keep waiting, nothing accepted is lost.
+	 * 0: $XENAMP_RECONNECT_MS, else 30000; < 0: never (the link is gone
+	 * at once, RPMSG_ERR_DEV_STATE). */
+	int reconnect_ms;
 };
 
 /* Open device `devno` of `partition`: connect to the backend, lay out and
@@ -53,8 +59,9 @@ int xenamp_fd(struct xenamp_dev *dev);
  * when the link is gone for good). */
 int xenamp_dispatch(struct xenamp_dev *dev, int timeout_ms);
 
-/* Destroy remaining endpoints, wait (up to 15 s) until the backend has
- * taken every message already sent, walk Closing/Closed, unshare, free. */
+/* Destroy remaining endpoints, wait until the backend has taken every
+ * message already sent (giving up after 2 s without progress: the peer is
+ * gone), walk Closing/Closed, unshare, free. */
 void xenamp_close(struct xenamp_dev *dev);
 
 void *xenamp_priv(struct xenamp_dev *dev);

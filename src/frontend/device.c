@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "frontend/fe_internal.h"
 
@@ -81,7 +83,7 @@ void xa_fe_mark_dead(struct xenamp_dev *d, const char *fmt, ...)
 
 void xa_fe_kick_locked(struct xenamp_dev *d)
 {
-	if (d->dead)
+	if (d->dead || d->lost)   /* a new backend scans the rings anyway */
 		return;
 	d->stats.kicks++;
 	(void)d->t->ops->notify(d->t);
@@ -101,19 +103,220 @@ static bool is_dispatcher(const struct xenamp_dev *d)
 	return d->dispatching && pthread_equal(d->dispatcher, pthread_self());
 }
 
+/* ------------------------------------------------------------------ */
+/* Surviving a backend restart                                         */
+/*
+ * When the backend goes away (its socket closes: crash, SIGKILL, restart),
+ * the region is still ours and intact: both rings, every buffer, every
+ * message in flight. Instead of dying, the device is marked `lost` and a
+ * thread retries connecting for reconnect_ms (opts, else
+ * $XENAMP_RECONNECT_MS, else 30 s), sharing the SAME region (same memfd)
+ * with new notification fds. Meanwhile nobody else touches the transport
+ * (no consume, no kick); senders go on filling free TX buffers and then
+ * wait, the dispatcher goes on delivering what is already in the RX ring.
+ * The new backend resumes each ring at its used index (relay.c), so what
+ * it had not returned is relayed (again). On success the thread wakes
+ * everybody and announces our named endpoints again (the new backend
+ * knows none; it replays the peer's to us). On failure the device is dead
+ * (RPMSG_ERR_DEV_STATE), as before. A backend that refused the end (an
+ * ERROR message) is not retried.
+ *
+ * Exactly once. The relay publishes the receiver's RX used entry before
+ * it returns the sender's TX buffer, so a crash in between can only
+ * duplicate a message, never lose it: the new backend relays it again.
+ * Duplicates are dropped by the receiving library with sequence numbers:
+ *   - the sending library stamps every message it sends (data and
+ *     name-service) with a per-device 32-bit sequence number in the RPMsg
+ *     header's `reserved` field, +1 per message in TX-ring order, skipping
+ *     0; the first is random (getrandom), so a restarted peer instance
+ *     starts somewhere unrelated to its predecessor;
+ *   - 0 means unsequenced: messages the backend builds itself, and those
+ *     of foreign peers (OpenAMP and Linux write 0 and ignore the field on
+ *     receive), are always accepted;
+ *   - the receiving library keeps the last sequence number S it accepted
+ *     from its peer end (one device = one link = one sending end) and
+ *     drops a message with sequence number q when S - q (mod 2^32) <
+ *     buf_count, i.e. q is S or one of the buf_count - 1 numbers before
+ *     it. A duplicate always is: it was in the sender's TX ring (at most
+ *     buf_count messages) when the backend died, and S is at most the
+ *     newest the sender stamped. Anything else is new and accepted,
+ *     which also takes a restarted peer's new random start (wrongly
+ *     dropped only if that start falls in that window: probability
+ *     buf_count / 2^32 per peer restart).
+ */
+
+static void *reconnect_main(void *arg);
+
+/* The backend went away: reconnect (thread) or give up. */
+static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->dead || d->lost)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->lost_why, sizeof(d->lost_why), fmt, ap);
+	va_end(ap);
+	if (d->reconnect_ms < 0 || d->reconnect_abort ||
+	    strcmp(d->t->ops->name, "local") != 0) {
+		xa_fe_mark_dead(d, "%s", d->lost_why);
+		return;
+	}
+	d->lost = true;
+	dbg(d, "%s; reconnecting for up to %d ms", d->lost_why, d->reconnect_ms);
+	if (d->reconnect_running && !d->reconnect_done)
+		return;   /* it is still announcing: it sees `lost` and goes on */
+	if (d->reconnect_running) {
+		/* It left its loop under this lock and only returns now. */
+		(void)pthread_join(d->reconnect_thread, NULL);
+		d->reconnect_running = false;
+	}
+	d->reconnect_done = false;
+	if (pthread_create(&d->reconnect_thread, NULL, reconnect_main, d) != 0) {
+		d->lost = false;
+		xa_fe_mark_dead(d, "%s (cannot start the reconnect thread)",
+				d->lost_why);
+		return;
+	}
+	d->reconnect_running = true;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int ms_until(const struct timespec *ts);
+static void deadline_after(struct timespec *ts, int ms);
+
+/* Announce again every named endpoint that was announced. */
+static void reannounce_locked(struct xenamp_dev *d)
+{
+	struct rpmsg_endpoint *e;
+	unsigned i;
+
+	for (e = d->epts; e != NULL && !d->lost && !d->dead; e = e->xa_next) {
+		if (e == &d->ns_ept || !(e->xa_flags & XA_EPT_F_ANNOUNCED) ||
+		    e->addr < RPMSG_RESERVED_ADDRESSES)
+			continue;
+		if (xa_fe_tx_get_locked(d, true, &i) != 0)
+			return;
+		/* tx_get may have dropped the lock: e may be gone. */
+		struct rpmsg_endpoint *f;
+
+		for (f = d->epts; f != NULL && f != e; f = f->xa_next)
+			;
+		if (f == NULL) {
+			xa_fe_tx_put_locked(d, i);
+			return;
+		}
+		xa_rpmsg_ns_encode(xa_fe_tx_buf(&d->reg, i) + XA_RPMSG_HDR_SIZE,
+				   e->name, e->addr, XA_RPMSG_NS_CREATE);
+		if (xa_fe_tx_submit_locked(d, i, e->addr, RPMSG_NS_EPT_ADDR,
+					   XA_RPMSG_NS_SIZE) != 0)
+			xa_fe_tx_put_locked(d, i);
+	}
+}
+
+static void *reconnect_main(void *arg)
+{
+	struct xenamp_dev *d = arg;
+	char err[XA_FE_ERRLEN];
+	struct timespec deadline;
+	int backoff;
+
+	pthread_mutex_lock(&d->lock);
+	while (d->lost && !d->dead) {
+		deadline_after(&deadline, d->reconnect_ms);
+		backoff = 10;
+		for (;;) {
+			int left = ms_until(&deadline), r;
+
+			if (d->reconnect_abort || left == 0) {
+				d->lost = false;
+				xa_fe_mark_dead(d, "%s; no xenamp-backend came back within %d ms",
+						d->lost_why, d->reconnect_ms);
+				break;
+			}
+			pthread_mutex_unlock(&d->lock);
+			err[0] = '\0';
+			r = xa_local_fe_reconnect(d->t, d->devno, &d->params,
+						  left < 5000 ? left : 5000,
+						  err, sizeof(err));
+			pthread_mutex_lock(&d->lock);
+			if (r == 0) {
+				d->lost = false;
+				d->stats.reconnects++;
+				dbg(d, "reconnected to xenamp-backend (%llu so far)",
+				    (unsigned long long)d->stats.reconnects);
+				break;
+			}
+			if (r == -EPERM || r == -EPROTO || r == -ENOTSUP) {
+				d->lost = false;
+				xa_fe_mark_dead(d, "%s; reconnecting: %s", d->lost_why, err);
+				break;
+			}
+			dbg(d, "reconnect attempt: %s", err);
+			pthread_mutex_unlock(&d->lock);
+			sleep_ms(backoff < left ? backoff : left);
+			pthread_mutex_lock(&d->lock);
+			if (backoff < 200)
+				backoff *= 2;
+		}
+		if (d->dead)
+			break;
+		/* Everybody looks again: the rings may have moved. */
+		pthread_cond_broadcast(&d->cond);
+		xa_fe_wake_signal(d->wake.tx_efd);
+		xa_fe_wake_signal(d->wake.rx_efd);
+		xa_fe_kick_locked(d);
+		reannounce_locked(d);
+	}
+	d->reconnect_done = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+uint32_t xa_fe_tx_seq_next_locked(struct xenamp_dev *d)
+{
+	if (++d->tx_seq == 0)
+		d->tx_seq = 1;
+	return d->tx_seq;
+}
+
+/* True when a message with sequence number seq was seen already (see
+ * above); otherwise it becomes the last one. */
+static bool rx_seq_dup_locked(struct xenamp_dev *d, uint32_t seq)
+{
+	if (seq == 0)
+		return false;
+	if (d->rx_seq_valid && d->rx_seq - seq < d->reg.buf_count)
+		return true;
+	d->rx_seq = seq;
+	d->rx_seq_valid = true;
+	return false;
+}
+
 void xa_fe_pump_locked(struct xenamp_dev *d)
 {
 	unsigned ev = 0;
 	int r, st;
 
-	if (!d->dead) {
+	if (!d->dead && !d->lost) {
 		r = d->t->ops->consume(d->t, &ev);
 		if (r < 0)
-			xa_fe_mark_dead(d, "transport failure: %s", strerror(-r));
+			lost_locked(d, "transport failure: %s", strerror(-r));
 		st = d->t->ops->state(d->t);
-		if (st == XA_STATE_CLOSING || st == XA_STATE_CLOSED)
-			xa_fe_mark_dead(d, "xenamp-backend closed the link (backend state %s)",
-					xa_state_name(st));
+		if (!d->lost && (st == XA_STATE_CLOSING || st == XA_STATE_CLOSED))
+			lost_locked(d, "xenamp-backend closed the link (backend state %s)",
+				    xa_state_name(st));
 	}
 	if (xa_fe_tx_reclaim_locked(d) > 0)
 		xa_fe_wake_tx_locked(d);
@@ -259,6 +462,14 @@ static int deliver_locked(struct xenamp_dev *d, int budget)
 			rx_unref_locked(d, i);
 			continue;
 		}
+		if (rx_seq_dup_locked(d, h.reserved)) {
+			/* Relayed again by a restarted backend. */
+			d->stats.rx_dup++;
+			dbg(d, "duplicate from %u to %u (sequence %u, last %u) dropped",
+			    h.src, h.dst, h.reserved, d->rx_seq);
+			rx_unref_locked(d, i);
+			continue;
+		}
 		e = xa_fe_ept_by_addr(d, h.dst);
 		if (e == NULL) {
 			d->stats.rx_unknown_dst++;
@@ -346,21 +557,34 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 	d->dispatching = true;
 	d->dispatcher = pthread_self();
 
+	/* System calls cost about a microsecond each in a VM, several per
+	 * message once the backend polls (docs/performance.md). So: what is
+	 * already in the RX ring is delivered first, without any; the
+	 * notification is consumed (pump) only once the ring is empty, on
+	 * the way to sleep; and rx_efd, rarely set, is read only when it can
+	 * matter: after a poll returned (it may be what woke us), or when
+	 * returning for the timeout (it must not stay readable). It is still
+	 * cleared before the last look at the ring (enable_notify below, or
+	 * the one after the loop), so no work it announced is missed. */
+	bool woke = false;
+
 	for (;;) {
 		int r;
+		bool expired;
 
-		if (!d->dead)
-			xa_fe_wake_clear(d->wake.rx_efd);
-		xa_fe_pump_locked(d);
 		n = deliver_locked(d, (int)d->reg.buf_count);
 		if (n > 0)
 			break;
+		xa_fe_pump_locked(d);
 		if (d->dead) {
 			xa_fe_set_error("%s", d->dead_why);
 			ret = RPMSG_ERR_DEV_STATE;
 			break;
 		}
-		if (!forever && ms_until(&deadline) == 0)
+		expired = !forever && ms_until(&deadline) == 0;
+		if (woke || expired)
+			xa_fe_wake_clear(d->wake.rx_efd);
+		if (expired)
 			break;
 		/* Interrupts on, then look once more before sleeping. */
 		if (xa_vqdrv_enable_notify(&d->reg.rxq))
@@ -369,6 +593,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 		r = xa_fe_wake_poll(&d->wake.epfd, 1,
 				    forever ? -1 : ms_until(&deadline));
 		pthread_mutex_lock(&d->lock);
+		woke = true;
 		if (r < 0) {
 			xa_fe_mark_dead(d, "poll on the event fd failed: %s",
 					strerror(-r));
@@ -483,6 +708,23 @@ int xenamp_open(const char *partition, unsigned devno,
 		d->priv = opts->priv;
 		d->ns_bind_cb = opts->ns_bind_cb;
 	}
+	d->reconnect_ms = opts != NULL ? opts->reconnect_ms : 0;
+	if (d->reconnect_ms == 0) {
+		const char *rc = getenv("XENAMP_RECONNECT_MS");
+
+		d->reconnect_ms = rc != NULL && rc[0] != '\0' ? atoi(rc) :
+				  XA_FE_RECONNECT_MS;
+		if (d->reconnect_ms == 0)
+			d->reconnect_ms = -1;   /* "0" in the environment: never */
+	}
+	if (getrandom(&d->tx_seq, sizeof(d->tx_seq), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(d->tx_seq)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d->tx_seq = (uint32_t)ts.tv_nsec * 2654435761u ^
+			    (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
+	}
 	dbgenv = getenv("XENAMP_DEBUG");
 	d->debug = dbgenv != NULL && dbgenv[0] != '\0' && strcmp(dbgenv, "0") != 0;
 
@@ -587,7 +829,18 @@ void xenamp_close(struct xenamp_dev *d)
 		e->rdev = NULL;
 	}
 	xa_fe_tx_flush_locked(d);
+	/* A reconnection still under way is abandoned. */
+	d->reconnect_abort = true;
+	if (d->reconnect_running) {
+		pthread_mutex_unlock(&d->lock);
+		(void)pthread_join(d->reconnect_thread, NULL);
+		pthread_mutex_lock(&d->lock);
+		d->reconnect_running = false;
+	}
 	pthread_mutex_unlock(&d->lock);
+	dbg(d, "closing: duplicates dropped %llu, backend restarts survived %llu",
+	    (unsigned long long)d->stats.rx_dup,
+	    (unsigned long long)d->stats.reconnects);
 	dbg(d, "closing: rx %llu ns %llu bad-hdr %llu unknown-dst %llu bad-ns %llu tx %llu kicks %llu",
 	    (unsigned long long)d->stats.rx_msgs, (unsigned long long)d->stats.rx_ns,
 	    (unsigned long long)d->stats.rx_bad_hdr,

@@ -32,7 +32,11 @@
 #define XA_FE_RSC_VDEV_OFF 20u     /* vdev entry offset in the table */
 #define XA_FE_STATUS_READY 0x07u   /* ACKNOWLEDGE | DRIVER | DRIVER_OK */
 #define XA_FE_SEND_TIMEOUT_MS 15000
+/* Close gives up flushing after this long without the backend taking a message. */
+#define XA_FE_FLUSH_IDLE_MS 2000
 #define XA_FE_ERRLEN 256
+#define XA_EPT_F_ANNOUNCED 1u      /* rpmsg_endpoint.xa_flags */
+#define XA_FE_RECONNECT_MS 30000
 
 /* TX buffer ownership. */
 enum {
@@ -112,6 +116,8 @@ struct xa_fe_stats {
 	uint64_t rx_bad_ns;       /* name-service payload rejected */
 	uint64_t tx_msgs;
 	uint64_t kicks;
+	uint64_t rx_dup;          /* duplicates dropped (sequence number) */
+	uint64_t reconnects;      /* backend restarts survived */
 };
 
 struct xenamp_dev {
@@ -132,6 +138,21 @@ struct xenamp_dev {
 	struct rpmsg_endpoint ns_ept;     /* address 0x35, head of the list */
 	struct rpmsg_endpoint *epts;      /* registered endpoints */
 	struct xa_addr_bitmap addrs;
+
+	/* Backend restarts (device.c): while `lost`, the transport is not
+	 * touched by anyone but the reconnect thread; the rings live on. */
+	bool lost;
+	char lost_why[XA_FE_ERRLEN];
+	int reconnect_ms;                 /* < 0: never */
+	bool reconnect_running;           /* the thread exists (join it) */
+	bool reconnect_done;              /* ... and has left its loop */
+	bool reconnect_abort;             /* xenamp_close gives up waiting */
+	pthread_t reconnect_thread;
+	/* Sequence numbers in the RPMsg header's `reserved` field (see
+	 * xa_fe_rx_seq_dup_locked in device.c). */
+	uint32_t tx_seq;                  /* last stamped; never 0 */
+	uint32_t rx_seq;                  /* last accepted from the peer */
+	bool rx_seq_valid;
 
 	bool dead;                        /* the link is gone for good */
 	char dead_why[XA_FE_ERRLEN];
@@ -161,6 +182,8 @@ void xa_fe_mark_dead(struct xenamp_dev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Consume transport events, reclaim TX buffers, wake whoever must look. */
 void xa_fe_pump_locked(struct xenamp_dev *d);
+/* Next sequence number to stamp into an outgoing header. */
+uint32_t xa_fe_tx_seq_next_locked(struct xenamp_dev *d);
 /* Wake senders waiting for a TX buffer. */
 void xa_fe_wake_tx_locked(struct xenamp_dev *d);
 void xa_fe_kick_locked(struct xenamp_dev *d);

@@ -94,6 +94,8 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
 		}
 		if (!wait)
 			return RPMSG_ERR_NO_BUFF;
+		if (d->lost)   /* backend restarting: wait for it (bounded) */
+			have_deadline = false;
 		if (!have_deadline) {
 			abs_deadline(&deadline, XA_FE_SEND_TIMEOUT_MS);
 			have_deadline = true;
@@ -125,15 +127,15 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
 }
 
 /* rpmsg_send() returns once a message is in the TX ring, but the backend
- * relays it only while this end is connected. Closing first waits, up to
- * the send timeout, until the backend has taken every message in flight,
+ * relays it only while this end is connected. Closing first waits, while
+ * the backend makes progress, until it has taken every message in flight,
  * so that an accepted message is never lost by closing right after it. */
 void xa_fe_tx_flush_locked(struct xenamp_dev *d)
 {
 	struct xa_fe_region *r = &d->reg;
 	struct timespec deadline;
+	unsigned last_inflight = ~0u;
 
-	abs_deadline(&deadline, XA_FE_SEND_TIMEOUT_MS);
 	while (!d->dead && r->base != NULL) {
 		unsigned inflight = 0;
 		int left;
@@ -141,8 +143,26 @@ void xa_fe_tx_flush_locked(struct xenamp_dev *d)
 		(void)xa_fe_tx_reclaim_locked(d);
 		for (unsigned i = 0; i < r->buf_count; i++)
 			inflight += r->tx_state[i] == XA_TXB_INFLIGHT;
+		if (inflight == 0)
+			break;
+		/* Wait as long as the backend keeps taking messages; give up
+		 * only after XA_FE_FLUSH_IDLE_MS without progress (the peer is
+		 * gone or stopped reading: waiting longer would not help). */
+		if (inflight < last_inflight)
+			abs_deadline(&deadline, XA_FE_FLUSH_IDLE_MS);
+		last_inflight = inflight;
 		left = ms_left(&deadline);
-		if (inflight == 0 || left == 0)
+		if (d->lost) {
+			/* The backend restarts: the messages wait in the ring;
+			 * the reconnect thread ends this (bounded) wait. */
+			struct timespec t;
+
+			abs_deadline(&t, 100);
+			(void)pthread_cond_timedwait(&d->cond, &d->lock, &t);
+			abs_deadline(&deadline, XA_FE_FLUSH_IDLE_MS);
+			continue;
+		}
+		if (left == 0)
 			break;
 		d->tx_waiters++;
 		if (!xa_vqdrv_enable_notify(&r->txq)) {
@@ -168,7 +188,7 @@ int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
 		return RPMSG_ERR_DEV_STATE;
 	h.src = src;
 	h.dst = dst;
-	h.reserved = 0;
+	h.reserved = xa_fe_tx_seq_next_locked(d);   /* see device.c */
 	h.len = (uint16_t)len;
 	h.flags = 0;
 	xa_rpmsg_hdr_encode(xa_fe_tx_buf(r, i), &h);
@@ -448,7 +468,9 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 	ept->cb = cb;
 	ept->ns_unbind_cb = ns_unbind_cb;
 	/* ept->priv is the caller's, set before the call */
-	ept->xa_flags = 0;
+	/* Announced services are announced again after a backend restart. */
+	ept->xa_flags = ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY ?
+			XA_EPT_F_ANNOUNCED : 0;
 	ept->xa_next = NULL;
 	{
 		struct rpmsg_endpoint **pp = &d->epts;

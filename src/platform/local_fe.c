@@ -44,6 +44,7 @@ struct local_fe {
 	int be_state;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool path_set;
+	bool refused;   /* the backend sent ERROR: no reconnection */
 	char partition[XA_LOCAL_NAME_MAX];
 };
 
@@ -224,7 +225,8 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 
 	l->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)   /* kept across xa_local_fe_reconnect() */
+		l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->kick < 0 || l->call < 0 || l->epfd < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot create eventfds: %s", strerror(e));
@@ -444,6 +446,7 @@ static int local_consume(struct xa_fe_transport *t, unsigned *events)
 			continue;
 		if (m.type == XA_LOCAL_ERROR) {
 			/* The backend gives up on this end; it closes next. */
+			l->refused = true;
 			drop_socket(l);
 			*events |= XA_FE_EV_STATE;
 			break;
@@ -545,5 +548,76 @@ int xa_local_fe_set_socket(struct xa_fe_transport *t, const char *path,
 	}
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	l->path_set = true;
+	return 0;
+}
+
+/* Reconnection after the backend went away (SIGKILL, crash, restart).
+ * Keeps the memfd and its mapping (the region with its rings and buffers,
+ * exactly as the partition left it) and the epoll fd the library polls;
+ * replaces the socket and both eventfds, walks HELLO / PARAMS / REGION /
+ * Connected again with the same memfd. One attempt. */
+int xa_local_fe_reconnect(struct xa_fe_transport *t, unsigned devno,
+			  const struct xa_link_params *want, int timeout_ms,
+			  char *err, size_t errlen)
+{
+	struct local_fe *l;
+	struct xa_link_params got;
+	char name[XA_LOCAL_NAME_MAX];
+	int r;
+
+	if (t == NULL || t->ops != &local_ops) {
+		snprintf(err, errlen, "not a local transport");
+		return -ENOTSUP;
+	}
+	l = lfe(t);
+	if (l->refused) {
+		snprintf(err, errlen, "xenamp-backend refused this end");
+		return -EPERM;
+	}
+	if (l->region == NULL || l->memfd < 0 || l->epfd < 0) {
+		snprintf(err, errlen, "no region to share again");
+		return -EINVAL;
+	}
+	if (l->sock_in_epoll)
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->sock, NULL);
+	l->sock_in_epoll = false;
+	if (l->call >= 0)
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->call, NULL);
+	if (l->sock >= 0)
+		close(l->sock);
+	if (l->kick >= 0)
+		close(l->kick);
+	if (l->call >= 0)
+		close(l->call);
+	l->sock = l->kick = l->call = -1;
+	l->be_state = XA_STATE_UNKNOWN;
+
+	snprintf(name, sizeof(name), "%s", l->partition);
+	memset(&got, 0, sizeof(got));
+	r = local_connect(t, name, devno, &got, timeout_ms, err, errlen);
+	if (r < 0)
+		return r;
+	if (got.buf_size != want->buf_size || got.buf_count != want->buf_count) {
+		snprintf(err, errlen,
+			 "the restarted xenamp-backend has different link parameters (buf_size %u buf_count %u, was %u and %u)",
+			 got.buf_size, got.buf_count, want->buf_size, want->buf_count);
+		l->refused = true;
+		return -EPROTO;
+	}
+	/* The handshake reads the socket itself: keep the library's
+	 * sleepers from waking on it until Connected. */
+	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->sock, NULL);
+	l->sock_in_epoll = false;
+	r = local_publish(t, timeout_ms, err, errlen);
+	if (r < 0)
+		return r;
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = l->sock;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sock, &ev) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot set up the event set: %s", strerror(-r));
+		return r;
+	}
+	l->sock_in_epoll = true;
 	return 0;
 }

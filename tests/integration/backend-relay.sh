@@ -74,10 +74,11 @@ check "back-pressure counted ($bp0 -> $bp1)" test "$bp1" -gt "$bp0"
 
 # ---------------------------------------------------------------- fairness
 # A flood on link echo must not stall link other: 300 round trips there
-# finish while the flood is still running.
-fake fw fw9 -q -t 30000 recv:400000
+# finish while the flood (20 M messages, far more than 300 round trips take
+# even on a loaded machine) is still running.
+fake fw fw9 -q -t 120000 recv:20000000
 FW=$LAST_PID
-fake host h9 -t 30000 flood:1024:2000:400000:32
+fake host h9 -t 120000 flood:1024:2000:20000000:32
 HOST=$LAST_PID
 wait_for_line "$LOG" 'end host:0 connected' 5
 sleep 0.3

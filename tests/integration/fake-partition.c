@@ -104,6 +104,8 @@ static void usage(FILE *f)
 "  ns-destroy:NAME:ADDR       withdraw it\n"
 "  ns-flood:PREFIX:COUNT:ADDR announce COUNT services PREFIX0.. from ADDR up\n"
 "  send:SRC:DST:TEXT          one message\n"
+"  seq:N                      stamp N into the header's reserved field of the\n"
+"                             following sends (libxenamp's sequence number; 0: none)\n"
 "  flood:SRC:DST:COUNT[:LEN]  COUNT numbered messages of LEN payload bytes\n"
 "  recv:N                     wait for N messages (any kind)\n"
 "  expect-ns:create|destroy:NAME  wait for that name-service message\n"
@@ -365,11 +367,14 @@ static void send_raw(const void *msg, uint32_t desc_len, uint32_t copy_len)
 		kick();
 }
 
+static uint32_t hdr_seq;   /* step seq:N */
+
 static void send_msg(uint32_t src, uint32_t dst, const void *payload,
 		     uint16_t len)
 {
 	uint8_t buf[XA_RPMSG_HDR_SIZE + 65536];
-	struct xa_rpmsg_hdr h = { .src = src, .dst = dst, .len = len };
+	struct xa_rpmsg_hdr h = { .src = src, .dst = dst, .len = len,
+				  .reserved = hdr_seq };
 
 	if (XA_RPMSG_HDR_SIZE + (uint32_t)len > s.buf_size)
 		die(EXIT_USAGE, "payload of %u bytes does not fit buf_size %u", len,
@@ -923,6 +928,10 @@ static void run_step(const char *step_in)
 			snprintf(name, sizeof(name), "%s%lu", f[1], k);
 			send_ns(name, base + (uint32_t)k, XA_RPMSG_NS_CREATE);
 		}
+		return;
+	}
+	if (strcmp(f[0], "seq") == 0 && n == 2) {
+		hdr_seq = (uint32_t)num_arg(step_in, f[1]);
 		return;
 	}
 	if (strcmp(f[0], "send") == 0 && n == 4) {

@@ -4,7 +4,7 @@
  *
  *   xa-probe -p PART watch  -N NAME [-e EVENTS]     print "bound ADDR" / "unbound"
  *   xa-probe -p PART sink   -N NAME -c COUNT [--pause-after K --pause-ms MS]
- *   xa-probe -p PART source -N NAME -c COUNT [--try]
+ *   xa-probe -p PART source -N NAME -c COUNT [--try] [--rate MSGS_PER_S]
  *   xa-probe -p PART zerocopy -c COUNT              against the echo service
  *
  * Exit status: 0 when the mode's checks held, 1 when they did not, 2 on
@@ -30,6 +30,7 @@ struct probe {
 	long pause_after;
 	long pause_ms;
 	long events;
+	long rate;          /* source: messages per second, 0 = unpaced */
 	bool use_try;
 	/* state */
 	long received;
@@ -186,7 +187,13 @@ static int mode_source(struct probe *p)
 		fprintf(stderr, "xa-probe: no peer bound to '%s' within 30 s\n", p->name);
 		return 1;
 	}
+	double t_start = now_ms();
 	for (uint32_t seq = 0; seq < (uint32_t)p->count; seq++) {
+		if (p->rate > 0 && seq % 64 == 0) {
+			double due = t_start + seq * 1000.0 / p->rate;
+			if (due > now_ms() + 1)
+				sleep_ms((long)(due - now_ms()));
+		}
 		memset(msg, 0, sizeof(msg));
 		memcpy(msg, &seq, sizeof(seq));
 		double t0 = now_ms();
@@ -272,7 +279,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: xa-probe -p PARTITION MODE [options]\n"
 		   "modes: watch, sink, source, zerocopy\n"
-		   "options: -N NAME  -c COUNT  -e EVENTS  --pause-after K  --pause-ms MS  --try\n");
+		   "options: -N NAME  -c COUNT  -e EVENTS  --pause-after K  --pause-ms MS  --try  --rate N\n");
 }
 
 int main(int argc, char **argv)
@@ -287,6 +294,7 @@ int main(int argc, char **argv)
 		{ "pause-after", required_argument, NULL, 'a' },
 		{ "pause-ms", required_argument, NULL, 'm' },
 		{ "try", no_argument, NULL, 't' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -300,6 +308,7 @@ int main(int argc, char **argv)
 		case 'a': p.pause_after = atol(optarg); break;
 		case 'm': p.pause_ms = atol(optarg); break;
 		case 't': p.use_try = true; break;
+		case 'r': p.rate = atol(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
