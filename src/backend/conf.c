@@ -20,7 +20,8 @@
 
 enum sect { S_NONE, S_BACKEND, S_LINK };
 
-enum { K_SOCKET, K_MAX_PAGES, K_MAX_SERVICES, K_LOG_LEVEL, K_NBACKEND };
+enum { K_SOCKET, K_MAX_PAGES, K_MAX_SERVICES, K_LOG_LEVEL,
+       K_DYNAMIC_LINKS, K_LIBVIRT_URI, K_NBACKEND };
 enum { K_END_A, K_END_B, K_BUF_SIZE, K_BUF_COUNT, K_NLINK };
 
 struct ctx {
@@ -48,6 +49,7 @@ struct ctx {
 
 static const char *const backend_key_names[K_NBACKEND] = {
 	"socket", "max-pages", "max-services", "log-level",
+	"dynamic-links", "libvirt-uri",
 };
 static const char *const link_key_names[K_NLINK] = {
 	"end-a", "end-b", "buf-size", "buf-count",
@@ -203,7 +205,20 @@ static char *reader(char *str, int num, void *stream)
 		c->line++;
 	c->at_bol = len > 0 && str[len - 1] == '\n';
 	if (!c->at_bol) {
-		bool eof = c->f ? feof(c->f) : c->str[c->spos] == '\0';
+		bool eof;
+
+		if (c->f) {
+			/* fgets() stops when the buffer is full without
+			 * looking further: a last line that fills it exactly
+			 * has not set EOF yet, so look at the next byte. */
+			int ch = getc(c->f);
+
+			eof = ch == EOF;
+			if (!eof)
+				ungetc(ch, c->f);
+		} else {
+			eof = c->str[c->spos] == '\0';
+		}
 
 		if (!eof) {
 			fail(c, c->line, "line is longer than %d characters; shorten it",
@@ -312,7 +327,7 @@ static void backend_key(struct ctx *c, const char *key, const char *v)
 
 	if (k < 0) {
 		fail(c, c->line,
-		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services or log-level",
+		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links or libvirt-uri",
 		     key);
 		return;
 	}
@@ -351,6 +366,21 @@ static void backend_key(struct ctx *c, const char *key, const char *v)
 			fail(c, c->line,
 			     "log-level = '%s': expected error, warning, info, debug or trace",
 			     v);
+		return;
+	case K_DYNAMIC_LINKS:
+		if (!parse_u32(v, 0, XA_CFG_MAX_DYNAMIC_LINKS, &cfg->dynamic_links))
+			fail(c, c->line,
+			     "dynamic-links = '%s': expected a number from 0 to %u",
+			     v, XA_CFG_MAX_DYNAMIC_LINKS);
+		return;
+	case K_LIBVIRT_URI:
+		if (*v == '\0' || strlen(v) >= XA_CFG_URI_MAX) {
+			fail(c, c->line,
+			     "libvirt-uri = '%s': give a libvirt URI of 1 to %u characters, e.g. xen:///system",
+			     v, XA_CFG_URI_MAX - 1);
+			return;
+		}
+		snprintf(cfg->libvirt_uri, sizeof(cfg->libvirt_uri), "%s", v);
 		return;
 	}
 }
@@ -445,7 +475,7 @@ static void check_all(struct ctx *c)
 {
 	struct xa_config *cfg = c->cfg;
 
-	if (cfg->nlinks == 0) {
+	if (cfg->nlinks == 0 && cfg->libvirt_uri[0] == '\0') {
 		fail(c, 0,
 		     "no [link NAME] section: the backend would have nothing to serve; add one with end-a and end-b");
 		return;
@@ -511,6 +541,7 @@ static int load(struct ctx *c, char *err, size_t errlen)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_pages = XA_CFG_DEFAULT_MAX_PAGES;
 	cfg->max_services = XA_CFG_DEFAULT_MAX_SERVICES;
+	cfg->dynamic_links = XA_CFG_DEFAULT_DYNAMIC_LINKS;
 	cfg->log_level = -1;
 	c->at_bol = true;
 

@@ -6,6 +6,8 @@
  *   max-pages = 4096                    ; largest region per end, 4 KiB pages
  *   max-services = 64                   ; live name-service entries per end
  *   log-level = info                    ; error, warning, info, debug, trace
+ *   dynamic-links = 16                  ; links added at run time (link-add, libvirt)
+ *   libvirt-uri = xen:///system         ; read links from domain metadata (HAVE_LIBVIRT)
  *
  *   [link NAME]                         ; NAME: letters, digits, . _ -
  *   end-a = PARTITION[:DEVNO]           ; DEVNO defaults to 0
@@ -34,6 +36,9 @@
 #define XA_CFG_DEFAULT_BUF_COUNT 256u
 #define XA_CFG_MAX_BUF_COUNT 32768u
 #define XA_CFG_MAX_DEVNO 65535u
+#define XA_CFG_DEFAULT_DYNAMIC_LINKS 16u
+#define XA_CFG_MAX_DYNAMIC_LINKS 1024u
+#define XA_CFG_URI_MAX 256u              /* libvirt-uri, NUL included */
 
 struct xa_cfg_end {
 	char partition[XA_CFG_NAME_MAX];
@@ -54,6 +59,8 @@ struct xa_config {
 	uint32_t max_pages;
 	uint32_t max_services;
 	int log_level;               /* enum xa_log_level; -1 when not set */
+	uint32_t dynamic_links;      /* room for links added at run time */
+	char libvirt_uri[XA_CFG_URI_MAX];   /* "" when not set */
 	struct xa_cfg_link *links;
 	size_t nlinks;
 };
