@@ -18,8 +18,14 @@
 #include "backend/conf.h"
 #include "backend/log.h"
 #include "backend/relay.h"
+#ifdef HAVE_LIBVIRT
+#include "backend/libvirt.h"
+#endif
 #include "platform/be_transport.h"
 #include "platform/local_proto.h"
+#ifdef HAVE_XEN
+#include "platform/xen_platform.h"
+#endif
 
 #ifndef XA_SYSCONFDIR
 #define XA_SYSCONFDIR "/etc"
@@ -51,6 +57,10 @@ static void usage(FILE *f)
 "\n"
 "Signals: SIGTERM or SIGINT stop the backend; every connected partition is\n"
 "told the backend closed.\n"
+"\n"
+"Environment: XENAMP_POLL_US is the longest time, in microseconds, the\n"
+"backend keeps looking at busy rings after traffic before it sleeps\n"
+"(adaptive, default 50; 0: never, it sleeps as soon as it is idle).\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by a signal (or --help, --version)\n"
@@ -198,6 +208,28 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+#ifdef HAVE_XEN
+	/* In dom0 the backend also serves Xen domains (DESIGN §4);
+	 * $XENAMP_BACKEND_XEN=1 forces it, =0 turns it off. */
+	{
+		const char *want = getenv("XENAMP_BACKEND_XEN");
+		bool forced = want != NULL && want[0] != '\0' && strcmp(want, "0") != 0;
+		bool use = (want != NULL && want[0] != '\0') ? forced : xa_xen_be_detect();
+		struct xa_be_transport *xt = NULL;
+
+		if (use && xa_be_xen_new(&bo, &xt, err, sizeof(err)) < 0) {
+			fprintf(stderr, "xenamp-backend: %s%s\n", err,
+				forced ? "" : "; serving local partitions only");
+			if (forced)
+				goto out;
+		} else if (use && xa_relay_add_transport(&relay, xt, err, sizeof(err)) < 0) {
+			fprintf(stderr, "xenamp-backend: %s\n", err);
+			xt->ops->destroy(xt);
+			goto out;
+		}
+	}
+#endif
+
 	/* Daemonise only now: every configuration and socket error above
 	 * reached the terminal with its exit status. */
 	if (!foreground) {
@@ -209,6 +241,24 @@ int main(int argc, char **argv)
 		xa_log_use_syslog();
 	}
 	relay.pid = (long)getpid();
+
+	/* libvirt-uri: links from domain metadata, lifecycle events (its
+	 * event thread must be started after daemon() forked). */
+#ifdef HAVE_LIBVIRT
+	struct xa_lv *lv = NULL;
+#endif
+
+	if (cfg.libvirt_uri[0] != '\0') {
+#ifdef HAVE_LIBVIRT
+		if (xa_lv_open(&lv, &relay, cfg.libvirt_uri, err, sizeof(err)) < 0) {
+			xa_log(XA_LOG_ERROR, "%s", err);
+			goto out;
+		}
+#else
+		xa_log(XA_LOG_ERROR, "libvirt-uri is set but xenamp-backend was built without libvirt; remove it or rebuild with --with-libvirt");
+		goto out;
+#endif
+	}
 
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -222,7 +272,7 @@ int main(int argc, char **argv)
 
 	status = 0;
 	while (!quit) {
-		struct pollfd pfd[1 + XA_RELAY_MAX_TRANSPORTS];
+		struct pollfd pfd[2 + XA_RELAY_MAX_TRANSPORTS];
 		unsigned n = 0;
 
 		pfd[n].fd = sfd;
@@ -231,8 +281,16 @@ int main(int argc, char **argv)
 			pfd[n].fd = relay.tr[i]->ops->event_fd(relay.tr[i]);
 			pfd[n++].events = POLLIN;
 		}
-		/* Sleep only when no end has relay work left. */
-		int rc = poll(pfd, n, xa_relay_busy(&relay) ? 0 : -1);
+#ifdef HAVE_LIBVIRT
+		if (lv != NULL) {
+			pfd[n].fd = xa_lv_fd(lv);
+			pfd[n++].events = POLLIN;
+		}
+#endif
+		/* Sleep only when no end has relay work left and the
+		 * adaptive polling window is closed (relay.h). */
+		int rc = poll(pfd, n, xa_relay_poll_timeout(&relay));
+		const int polled = rc;   /* rc is reused below */
 
 		if (rc < 0 && errno != EINTR) {
 			xa_log(XA_LOG_ERROR, "poll: %s", strerror(errno));
@@ -256,6 +314,11 @@ int main(int argc, char **argv)
 				break;
 		}
 		for (unsigned i = 0; i < relay.ntr; i++) {
+			/* Only a readable event fd has events (level-triggered:
+			 * one left over from the last turn keeps it readable);
+			 * skipping the others saves a system call per turn. */
+			if (polled == 0 || (polled > 0 && !pfd[1 + i].revents))
+				continue;
 			rc = xa_relay_pump(&relay, relay.tr[i], EVENTS_PER_TURN);
 			if (rc < 0) {
 				xa_log(XA_LOG_ERROR, "%s transport failed: %s",
@@ -264,8 +327,16 @@ int main(int argc, char **argv)
 				quit = true;
 			}
 		}
+#ifdef HAVE_LIBVIRT
+		if (lv != NULL && rc > 0 && (pfd[n - 1].revents & POLLIN))
+			xa_lv_dispatch(lv);
+#endif
 		xa_relay_round(&relay);
 	}
+#ifdef HAVE_LIBVIRT
+	xa_lv_close(lv);
+	lv = NULL;
+#endif
 
 out:
 	xa_relay_shutdown(&relay);

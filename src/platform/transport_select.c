@@ -1,5 +1,7 @@
 /* Choosing the frontend transport by name (transport.h), and transport
  * options (fe_platform.h). */
+#include <config.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,9 @@
 
 #include "platform/fe_platform.h"
 #include "platform/transport.h"
+#ifdef HAVE_XEN
+#include "platform/xen_platform.h"
+#endif
 
 #define XA_TRANSPORT_ENV "XENAMP_TRANSPORT"
 
@@ -20,7 +25,13 @@ int xa_fe_transport_new(const char *name, struct xa_fe_transport **out,
 		name = getenv(XA_TRANSPORT_ENV);
 		from = "$" XA_TRANSPORT_ENV;
 	}
-	/* No automatic Xen detection until the Xen transport exists. */
+#ifdef HAVE_XEN
+	/* A Xen domU (xenbus present, not the control domain): xen. */
+	if ((name == NULL || name[0] == '\0') && xa_xen_fe_detect()) {
+		name = "xen";
+		from = "automatic detection of a Xen domU";
+	}
+#endif
 	if (name == NULL || name[0] == '\0') {
 		name = "local";
 		from = "default";
@@ -28,6 +39,9 @@ int xa_fe_transport_new(const char *name, struct xa_fe_transport **out,
 	if (strcmp(name, "local") == 0)
 		return xa_local_fe_new(out, err, errlen);
 	if (strcmp(name, "xen") == 0) {
+#ifdef HAVE_XEN
+		return xa_xen_fe_new(out, err, errlen);
+#endif
 		snprintf(err, errlen,
 			 "transport 'xen' (from %s) is not available in this build of libxenamp yet; use the local transport (%s=local)",
 			 from, XA_TRANSPORT_ENV);

@@ -5,9 +5,11 @@
 #   tests/xen/run.sh [SCENARIO]
 #
 # SCENARIO: a shell script run by dom0's busybox sh once the toolstack is up
-# (default: $XENAMP_SCENARIO, else $XENAMP_DOM0_EXTRA/scenario.sh, else
-# tests/xen/scenario-smoke.sh). Exit status: the scenario's (see run-qemu.sh
-# for 124/125/126). All env vars of fetch-packages.sh, build-images.sh and
+# (default: $XENAMP_SCENARIO, else scenario-xenamp.sh with the project built
+# by build-project.sh; with XENAMP_DOM0_EXTRA or XENAMP_DOMU_EXTRA set:
+# $XENAMP_DOM0_EXTRA/scenario.sh, else tests/xen/scenario-smoke.sh).
+# Exit status: the scenario's (see run-qemu.sh for 124/125/126).
+# All env vars of fetch-packages.sh, build-images.sh and
 # run-qemu.sh apply; see tests/xen/README.md.
 set -euo pipefail
 
@@ -24,13 +26,23 @@ fi
 
 t0=$SECONDS
 "$HERE/fetch-packages.sh"
+# The project itself (build-project.sh), unless the caller brings its own
+# image content; then the xenamp scenario is the default.
+if [ -z "${XENAMP_DOM0_EXTRA:-}${XENAMP_DOMU_EXTRA:-}" ]; then
+  eval "$("$HERE/build-project.sh" | grep -E '^XENAMP_DOM[0U]_EXTRA=')"
+  export XENAMP_DOM0_EXTRA XENAMP_DOMU_EXTRA
+  : "${XENAMP_SCENARIO:=$HERE/scenario-xenamp.sh}"
+  export XENAMP_SCENARIO
+fi
+# libxenvchan's client side maps grants in a domU (the baseline).
+export XENAMP_DOMU_MODULES="${XENAMP_DOMU_MODULES:-xen-gntdev}"
 t1=$SECONDS
 "$HERE/build-images.sh"
 t2=$SECONDS
 rc=0
 "$HERE/run-qemu.sh" || rc=$?
 t3=$SECONDS
-echo "run.sh: timings: fetch $((t1 - t0)) s, build $((t2 - t1)) s, qemu $((t3 - t2)) s, total $((t3 - t0)) s; exit status $rc" >&2
+echo "run.sh: timings: fetch + project build $((t1 - t0)) s, image build $((t2 - t1)) s, qemu $((t3 - t2)) s, total $((t3 - t0)) s; exit status $rc" >&2
 
 # Closing line for CI: the scenario's own "N passed, N failed" line, or a
 # failure if the run ended without one (harness failure) or with a bad status.

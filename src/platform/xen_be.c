@@ -1,0 +1,893 @@
+/* Xen transport, backend side (DESIGN §4; the xenstore layout is in
+ * xen_platform.h). xenamp-backend in dom0 plays the toolstack for device
+ * type "rpmsg":
+ *
+ *   - @introduceDomain: every live domain (xc_domain_getinfolist) whose
+ *     xenstore name is a declared end's partition gets, per declared
+ *     device n, the frontend dir and the backend dir (state Initialising,
+ *     permissions: only dom0 and that domain) -> XA_BE_EV_END_APPEARED;
+ *   - accept(): the link parameters go into the frontend dir, the backend
+ *     state to InitWait (2), a watch on the frontend's state;
+ *   - frontend Initialised (3): num-pages (at most max-pages) grant refs
+ *     mapped as one region (xengnttab_map_domain_grant_refs), the event
+ *     channel bound (xenevtchn_bind_interdomain) -> XA_BE_EV_REGION_READY;
+ *   - a pending port -> XA_BE_EV_KICK;
+ *   - frontend Closing/Closed, or the domain dying / shut down / gone
+ *     (@releaseDomain, then xc_domain_getinfolist tells which) ->
+ *     XA_BE_EV_END_GONE;
+ *   - close_end(): backend Closing, Closed, unbind, unmap; a live domain's
+ *     device is reset and offered again (a new END_APPEARED), a dead
+ *     domain's nodes are removed.
+ *
+ * Grants stay mapped only between REGION_READY and close_end(); the
+ * memory cannot vanish under the backend in between (a dying domain's
+ * granted pages stay until we unmap them). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+
+#include "platform/be_transport.h"
+#include "platform/xen_platform.h"
+
+#define PAGE 4096u
+#define TOK_DOM "xenamp-dom"
+#define TOK_FE "xenamp-fe"
+#define MAX_DOMS 1024
+#define NAME_MAX_LEN 64
+
+struct decl {
+	char partition[NAME_MAX_LEN];
+	unsigned devno;
+};
+
+struct xa_be_end {
+	struct xa_be_end *next;
+	unsigned domid;
+	unsigned devno;
+	char partition[NAME_MAX_LEN];
+	char peer[32];
+	char fe_dir[96];
+	char be_dir[96];
+	char fe_state_path[112];
+	void *cookie;
+	bool accepted;
+	bool watching;
+	bool dead;        /* the domain is gone: remove the nodes */
+	bool gone_sent;
+	bool region_sent;
+	bool kick_queued;
+	struct xa_link_params params;
+	int lport;        /* bound local port, -1 */
+	void *region;
+	uint32_t npages;
+};
+
+struct qev {
+	struct qev *next;
+	enum xa_be_event_type type;
+	struct xa_be_end *end;
+	int code;
+	char detail[200];
+};
+
+/* A domain the backend has looked at (so its name is read once). */
+struct seen {
+	unsigned domid;
+	bool matched;
+};
+
+struct xb {
+	struct xa_be_transport pub;
+	struct xa_be_opts opts;
+	struct xs_handle *xs;
+	xc_interface *xc;
+	xenevtchn_handle *xce;
+	xengnttab_handle *xgt;
+	int epfd;
+	int qfd;          /* eventfd: readable while events are queued */
+	struct decl *decl;
+	unsigned ndecl;
+	struct xa_be_end *ends;
+	struct qev *qhead, *qtail;
+	struct seen *seen;
+	unsigned nseen;
+	bool rescan;
+	bool stopping;
+	char detail[200];
+	xc_domaininfo_t *info;
+};
+
+static struct xb *xb_of(struct xa_be_transport *t)
+{
+	return (struct xb *)t->priv;
+}
+
+static void xlog(struct xb *x, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void xlog(struct xb *x, int level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (x->opts.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	x->opts.log(x->opts.log_ctx, level, line);
+}
+
+/* ------------------------------------------------------------------ */
+/* xenstore helpers                                                    */
+
+static bool xs_put(struct xb *x, xs_transaction_t tx, const char *dir,
+		   const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static bool xs_put(struct xb *x, xs_transaction_t tx, const char *dir,
+		   const char *key, const char *fmt, ...)
+{
+	char path[256], val[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xs_write(x->xs, tx, path, val, strlen(val));
+}
+
+static int xs_get_uint(struct xb *x, const char *dir, const char *key,
+		       unsigned long *v)
+{
+	char path[256], *s, *end;
+	unsigned len;
+	int rc = -ENOENT;
+
+	if (key)
+		snprintf(path, sizeof(path), "%s/%s", dir, key);
+	else
+		snprintf(path, sizeof(path), "%s", dir);
+	s = xs_read(x->xs, XBT_NULL, path, &len);
+	if (s != NULL) {
+		errno = 0;
+		*v = strtoul(s, &end, 10);
+		rc = (errno || end == s || *end) ? -EINVAL : 0;
+		free(s);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event queue                                                         */
+
+static void q_signal(struct xb *x)
+{
+	uint64_t one = 1;
+
+	if (write(x->qfd, &one, sizeof(one)) < 0) {
+		/* an eventfd at its maximum is readable already */
+	}
+}
+
+static void q_clear(struct xb *x)
+{
+	uint64_t v;
+
+	if (read(x->qfd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing to clear */
+	}
+}
+
+static void q_push(struct xb *x, enum xa_be_event_type type,
+		   struct xa_be_end *e, int code, const char *detail)
+{
+	struct qev *q = calloc(1, sizeof(*q));
+
+	if (q == NULL) {
+		xlog(x, XA_BE_LOG_ERR, "xen: out of memory queueing an event for domain %u",
+		     e->domid);
+		return;
+	}
+	q->type = type;
+	q->end = e;
+	q->code = code;
+	if (detail)
+		snprintf(q->detail, sizeof(q->detail), "%s", detail);
+	if (x->qtail)
+		x->qtail->next = q;
+	else
+		x->qhead = q;
+	x->qtail = q;
+	q_signal(x);
+}
+
+static void q_purge(struct xb *x, struct xa_be_end *e)
+{
+	struct qev **pp = &x->qhead, *q;
+
+	x->qtail = NULL;
+	while ((q = *pp) != NULL) {
+		if (q->end == e) {
+			*pp = q->next;
+			free(q);
+			continue;
+		}
+		x->qtail = q;
+		pp = &q->next;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Ends                                                                */
+
+static bool declared(struct xb *x, const char *name)
+{
+	for (unsigned i = 0; i < x->ndecl; i++)
+		if (strcmp(x->decl[i].partition, name) == 0)
+			return true;
+	return false;
+}
+
+static void set_perms(struct xb *x, xs_transaction_t tx, const char *path,
+		      unsigned domid, unsigned perm)
+{
+	struct xs_permissions p[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = domid, .perms = perm },
+	};
+
+	if (!xs_set_permissions(x->xs, tx, path, p, 2))
+		xlog(x, XA_BE_LOG_WARNING, "xen: cannot set the permissions of %s: %s",
+		     path, strerror(errno));
+}
+
+/* (Re)write both dirs of an end in state Initialising. */
+static int write_initial(struct xb *x, struct xa_be_end *e)
+{
+	for (int attempt = 0; attempt < 20; attempt++) {
+		xs_transaction_t tx = xs_transaction_start(x->xs);
+		bool ok;
+
+		if (tx == XBT_NULL)
+			return -errno;
+		xs_rm(x->xs, tx, e->fe_dir);
+		xs_rm(x->xs, tx, e->be_dir);
+		ok = xs_mkdir(x->xs, tx, e->fe_dir) && xs_mkdir(x->xs, tx, e->be_dir);
+		if (ok) {
+			set_perms(x, tx, e->fe_dir, e->domid, XS_PERM_READ | XS_PERM_WRITE);
+			set_perms(x, tx, e->be_dir, e->domid, XS_PERM_READ);
+		}
+		ok = ok &&
+		     xs_put(x, tx, e->fe_dir, "backend", "%s", e->be_dir) &&
+		     xs_put(x, tx, e->fe_dir, "backend-id", "0") &&
+		     xs_put(x, tx, e->fe_dir, "state", "%d", XA_STATE_INITIALISING) &&
+		     xs_put(x, tx, e->be_dir, "frontend", "%s", e->fe_dir) &&
+		     xs_put(x, tx, e->be_dir, "frontend-id", "%u", e->domid) &&
+		     xs_put(x, tx, e->be_dir, "partition", "%s", e->partition) &&
+		     xs_put(x, tx, e->be_dir, "online", "1") &&
+		     xs_put(x, tx, e->be_dir, "state", "%d", XA_STATE_INITIALISING);
+		if (!ok) {
+			int err = errno;
+
+			xs_transaction_end(x->xs, tx, true);
+			return -err;
+		}
+		if (xs_transaction_end(x->xs, tx, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+static struct xa_be_end *new_end(struct xb *x, unsigned domid,
+				 const char *name, unsigned devno)
+{
+	struct xa_be_end *e = calloc(1, sizeof(*e));
+	int rc;
+
+	if (e == NULL)
+		return NULL;
+	e->domid = domid;
+	e->devno = devno;
+	e->lport = -1;
+	snprintf(e->partition, sizeof(e->partition), "%s", name);
+	snprintf(e->peer, sizeof(e->peer), "domid %u", domid);
+	snprintf(e->fe_dir, sizeof(e->fe_dir), "/local/domain/%u/device/%s/%u",
+		 domid, XA_XEN_DEVTYPE, devno);
+	snprintf(e->be_dir, sizeof(e->be_dir), "/local/domain/0/backend/%s/%u/%u",
+		 XA_XEN_DEVTYPE, domid, devno);
+	snprintf(e->fe_state_path, sizeof(e->fe_state_path), "%s/state", e->fe_dir);
+	rc = write_initial(x, e);
+	if (rc < 0) {
+		xlog(x, XA_BE_LOG_WARNING,
+		     "xen: cannot create the rpmsg device %u of domain %u ('%s') in xenstore: %s",
+		     devno, domid, name, strerror(-rc));
+		free(e);
+		return NULL;
+	}
+	e->next = x->ends;
+	x->ends = e;
+	q_push(x, XA_BE_EV_END_APPEARED, e, 0, NULL);
+	return e;
+}
+
+static void offer_domain(struct xb *x, unsigned domid, const char *name)
+{
+	for (unsigned i = 0; i < x->ndecl; i++)
+		if (strcmp(x->decl[i].partition, name) == 0)
+			(void)new_end(x, domid, name, x->decl[i].devno);
+}
+
+static void unmap_end(struct xb *x, struct xa_be_end *e)
+{
+	if (e->lport >= 0) {
+		(void)xenevtchn_unbind(x->xce, (evtchn_port_t)e->lport);
+		e->lport = -1;
+	}
+	if (e->region != NULL) {
+		if (xengnttab_unmap(x->xgt, e->region, e->npages) < 0)
+			xlog(x, XA_BE_LOG_WARNING,
+			     "xen: unmapping the %u pages of domain %u failed: %s",
+			     e->npages, e->domid, strerror(errno));
+		e->region = NULL;
+		e->npages = 0;
+	}
+	if (e->watching) {
+		(void)xs_unwatch(x->xs, e->fe_state_path, TOK_FE);
+		e->watching = false;
+	}
+}
+
+static void report_gone(struct xb *x, struct xa_be_end *e, int code,
+			const char *detail)
+{
+	if (e->gone_sent)
+		return;
+	e->gone_sent = true;
+	q_push(x, XA_BE_EV_END_GONE, e, code, detail);
+}
+
+/* The frontend moved to Initialised: map its region, bind its port. */
+static void take_region(struct xb *x, struct xa_be_end *e)
+{
+	unsigned long n, v, port;
+	uint32_t *refs = NULL;
+	char key[32], msg[200];
+	int rc = 0;
+
+	if (xs_get_uint(x, e->fe_dir, "num-pages", &n) < 0 || n == 0 ||
+	    n > e->params.max_pages) {
+		snprintf(msg, sizeof(msg),
+			 "num-pages is missing or outside 1..%u (max-pages)",
+			 e->params.max_pages);
+		rc = -EPROTO;
+		goto fail;
+	}
+	if (xs_get_uint(x, e->fe_dir, "event-channel", &port) < 0 || port == 0 ||
+	    port > 0xffffffffUL) {
+		snprintf(msg, sizeof(msg), "event-channel is missing or invalid");
+		rc = -EPROTO;
+		goto fail;
+	}
+	refs = calloc(n, sizeof(*refs));
+	if (refs == NULL) {
+		snprintf(msg, sizeof(msg), "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned long i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "ring-ref%lu", i);
+		if (xs_get_uint(x, e->fe_dir, key, &v) < 0 || v > 0xffffffffUL) {
+			snprintf(msg, sizeof(msg), "%s is missing or invalid", key);
+			rc = -EPROTO;
+			goto fail;
+		}
+		refs[i] = (uint32_t)v;
+	}
+	e->region = xengnttab_map_domain_grant_refs(x->xgt, (uint32_t)n, e->domid,
+						    refs, PROT_READ | PROT_WRITE);
+	if (e->region == NULL) {
+		snprintf(msg, sizeof(msg), "cannot map its %lu granted pages: %s",
+			 n, strerror(errno));
+		rc = -EPROTO;
+		goto fail;
+	}
+	e->npages = (uint32_t)n;
+	e->lport = xenevtchn_bind_interdomain(x->xce, e->domid, (evtchn_port_t)port);
+	if (e->lport < 0) {
+		e->lport = -1;
+		snprintf(msg, sizeof(msg), "cannot bind its event channel %lu: %s",
+			 port, strerror(errno));
+		rc = -EPROTO;
+		goto fail;
+	}
+	free(refs);
+	e->region_sent = true;
+	q_push(x, XA_BE_EV_REGION_READY, e, 0, NULL);
+	return;
+fail:
+	free(refs);
+	unmap_end(x, e);
+	report_gone(x, e, rc, msg);
+}
+
+/* Look at every accepted end's frontend state. */
+static void check_frontends(struct xb *x)
+{
+	for (struct xa_be_end *e = x->ends; e; e = e->next) {
+		unsigned long st;
+
+		if (!e->accepted || e->gone_sent || e->dead)
+			continue;
+		if (xs_get_uint(x, e->fe_state_path, NULL, &st) < 0) {
+			if (e->region_sent)
+				report_gone(x, e, 0, "its xenstore device node went away");
+			continue;
+		}
+		if (st == XA_STATE_INITIALISED && !e->region_sent)
+			take_region(x, e);
+		else if ((st == XA_STATE_CLOSING || st == XA_STATE_CLOSED) &&
+			 e->region_sent)
+			report_gone(x, e, 0, st == XA_STATE_CLOSING ?
+				    "frontend Closing" : "frontend Closed");
+	}
+}
+
+static bool seen_has(struct xb *x, unsigned domid)
+{
+	for (unsigned i = 0; i < x->nseen; i++)
+		if (x->seen[i].domid == domid)
+			return true;
+	return false;
+}
+
+/* Which domains live; which are new, which died. */
+static void scan_domains(struct xb *x)
+{
+	int n = xc_domain_getinfolist(x->xc, 0, MAX_DOMS, x->info);
+	unsigned live[MAX_DOMS];
+	unsigned nlive = 0;
+
+	if (n < 0) {
+		xlog(x, XA_BE_LOG_WARNING, "xen: xc_domain_getinfolist: %s",
+		     strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (x->info[i].flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown))
+			continue;
+		live[nlive++] = x->info[i].domain;
+	}
+	/* the dead */
+	for (struct xa_be_end *e = x->ends; e; e = e->next) {
+		bool alive = false;
+
+		for (unsigned i = 0; i < nlive; i++)
+			alive |= live[i] == e->domid;
+		if (!alive && !e->dead) {
+			char msg[128];
+
+			e->dead = true;
+			snprintf(msg, sizeof(msg), "domain %u ('%s') died",
+				 e->domid, e->partition);
+			report_gone(x, e, 0, msg);
+		}
+	}
+	for (unsigned i = 0; i < x->nseen;) {
+		bool alive = false;
+
+		for (unsigned j = 0; j < nlive; j++)
+			alive |= live[j] == x->seen[i].domid;
+		if (!alive)
+			x->seen[i] = x->seen[--x->nseen];
+		else
+			i++;
+	}
+	/* the new */
+	for (unsigned i = 0; i < nlive; i++) {
+		char path[64], *name;
+		unsigned len;
+
+		if (live[i] == 0 || seen_has(x, live[i]))
+			continue;
+		snprintf(path, sizeof(path), "/local/domain/%u/name", live[i]);
+		name = xs_read(x->xs, XBT_NULL, path, &len);
+		if (name == NULL)
+			continue;   /* not named yet: look again next time */
+		if (x->nseen < MAX_DOMS) {
+			x->seen[x->nseen].domid = live[i];
+			x->seen[x->nseen].matched = declared(x, name);
+			x->nseen++;
+		}
+		if (declared(x, name)) {
+			xlog(x, XA_BE_LOG_INFO, "xen: domain %u ('%s') is an end; offering its rpmsg device(s)",
+			     live[i], name);
+			offer_domain(x, live[i], name);
+		}
+		free(name);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Input                                                               */
+
+static struct xa_be_end *end_by_port(struct xb *x, int port)
+{
+	for (struct xa_be_end *e = x->ends; e; e = e->next)
+		if (e->lport == port)
+			return e;
+	return NULL;
+}
+
+static void read_input(struct xb *x)
+{
+	xenevtchn_port_or_error_t p;
+	char **w;
+	bool fe = false;
+
+	while ((p = xenevtchn_pending(x->xce)) >= 0) {
+		struct xa_be_end *e = end_by_port(x, p);
+
+		(void)xenevtchn_unmask(x->xce, (evtchn_port_t)p);
+		if (e != NULL && !e->kick_queued && !e->gone_sent) {
+			e->kick_queued = true;
+			q_push(x, XA_BE_EV_KICK, e, 0, NULL);
+		}
+	}
+	while ((w = xs_check_watch(x->xs)) != NULL) {
+		if (strcmp(w[XS_WATCH_TOKEN], TOK_DOM) == 0)
+			x->rescan = true;
+		else
+			fe = true;
+		free(w);
+	}
+	if (x->rescan) {
+		x->rescan = false;
+		scan_domains(x);
+	}
+	if (fe)
+		check_frontends(x);
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                          */
+
+static int xb_declare_end(struct xa_be_transport *t, const char *partition,
+			  unsigned devno)
+{
+	struct xb *x = xb_of(t);
+	struct decl *d;
+
+	if (strlen(partition) >= NAME_MAX_LEN)
+		return -ENAMETOOLONG;
+	d = realloc(x->decl, (x->ndecl + 1) * sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	x->decl = d;
+	snprintf(d[x->ndecl].partition, NAME_MAX_LEN, "%s", partition);
+	d[x->ndecl].devno = devno;
+	x->ndecl++;
+	x->rescan = true;
+	q_signal(x);
+	return 0;
+}
+
+static int xb_event_fd(struct xa_be_transport *t)
+{
+	return xb_of(t)->epfd;
+}
+
+static int xb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
+{
+	struct xb *x = xb_of(t);
+	struct qev *q;
+
+	if (x->qhead == NULL) {
+		q_clear(x);
+		read_input(x);
+	}
+	q = x->qhead;
+	if (q == NULL)
+		return 0;
+	x->qhead = q->next;
+	if (x->qhead == NULL) {
+		x->qtail = NULL;
+		q_clear(x);
+	}
+	memset(ev, 0, sizeof(*ev));
+	ev->type = q->type;
+	ev->end = q->end;
+	ev->cookie = q->end->cookie;
+	switch (q->type) {
+	case XA_BE_EV_END_APPEARED:
+		ev->partition = q->end->partition;
+		ev->devno = q->end->devno;
+		ev->peer = q->end->peer;
+		break;
+	case XA_BE_EV_REGION_READY:
+		ev->region = q->end->region;
+		ev->region_size = (size_t)q->end->npages * PAGE;
+		break;
+	case XA_BE_EV_KICK:
+		q->end->kick_queued = false;
+		break;
+	case XA_BE_EV_END_GONE:
+		snprintf(x->detail, sizeof(x->detail), "%s", q->detail);
+		ev->code = q->code;
+		ev->detail = x->detail;
+		break;
+	default:
+		break;
+	}
+	free(q);
+	if (x->qhead != NULL)
+		q_signal(x);
+	return 1;
+}
+
+static int xb_accept(struct xa_be_transport *t, struct xa_be_end *e,
+		     void *cookie, const struct xa_link_params *params,
+		     char *err, size_t errlen)
+{
+	struct xb *x = xb_of(t);
+	bool ok;
+
+	e->cookie = cookie;
+	e->params = *params;
+	e->accepted = true;
+	ok = xs_put(x, XBT_NULL, e->fe_dir, "buf-size", "%u", params->buf_size) &&
+	     xs_put(x, XBT_NULL, e->fe_dir, "buf-count", "%u", params->buf_count) &&
+	     xs_put(x, XBT_NULL, e->fe_dir, "max-pages", "%u", params->max_pages);
+	if (ok) {
+		e->watching = xs_watch(x->xs, e->fe_state_path, TOK_FE);
+		ok = e->watching &&
+		     xs_put(x, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_INITWAIT);
+	}
+	if (!ok) {
+		snprintf(err, errlen, "xen: cannot publish the parameters in %s: %s",
+			 e->fe_dir, strerror(errno));
+		t->ops->close_end(t, e, 0, NULL);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int xb_set_state(struct xa_be_transport *t, struct xa_be_end *e,
+			enum xa_state state)
+{
+	struct xb *x = xb_of(t);
+
+	return xs_put(x, XBT_NULL, e->be_dir, "state", "%d", (int)state) ? 0 : -errno;
+}
+
+static int xb_notify(struct xa_be_transport *t, struct xa_be_end *e)
+{
+	struct xb *x = xb_of(t);
+
+	if (e->lport < 0)
+		return -ENOTCONN;
+	return xenevtchn_notify(x->xce, (evtchn_port_t)e->lport) < 0 ? -errno : 0;
+}
+
+static void remove_nodes(struct xb *x, struct xa_be_end *e)
+{
+	char parent[96];
+
+	xs_rm(x->xs, XBT_NULL, e->be_dir);
+	snprintf(parent, sizeof(parent), "/local/domain/0/backend/%s/%u",
+		 XA_XEN_DEVTYPE, e->domid);
+	{
+		unsigned num = 0;
+		char **l = xs_directory(x->xs, XBT_NULL, parent, &num);
+
+		if (l == NULL || num == 0)
+			xs_rm(x->xs, XBT_NULL, parent);
+		free(l);
+	}
+	xs_rm(x->xs, XBT_NULL, e->fe_dir);
+}
+
+static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
+			 int code, const char *why)
+{
+	struct xb *x = xb_of(t);
+	struct xa_be_end **pp;
+	bool reoffer;
+
+	q_purge(x, e);
+	q_clear(x);
+	if (x->qhead != NULL)
+		q_signal(x);
+	if (why != NULL && !e->dead)
+		(void)xs_put(x, XBT_NULL, e->fe_dir, "error", "%d %s", code, why);
+	if (!e->dead) {
+		(void)xs_put(x, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSING);
+		(void)xs_put(x, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSED);
+	}
+	unmap_end(x, e);
+	for (pp = &x->ends; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	/* A live domain whose end was in use gets its device again, for the
+	 * next open; a refused end (never accepted) stays Closed with its
+	 * error node; the nodes of a dead domain (or of one whose xenstore
+	 * directory the toolstack already removed) go. */
+	unsigned long st;
+	bool alive = !e->dead &&
+		     xs_get_uint(x, e->fe_state_path, NULL, &st) == 0;
+
+	reoffer = alive && e->accepted && !x->stopping;
+	if (reoffer) {
+		struct xa_be_end *n = new_end(x, e->domid, e->partition, e->devno);
+
+		if (n != NULL && why != NULL)
+			(void)xs_put(x, XBT_NULL, n->fe_dir, "error", "%d %s", code, why);
+	} else if (!alive || x->stopping) {
+		remove_nodes(x, e);
+	}
+	free(e);
+}
+
+static int xb_ctl_reply(struct xa_be_transport *t, struct xa_be_ctl *ctl,
+			const char *json, size_t len)
+{
+	return -ENOTSUP;
+}
+
+static void xb_destroy(struct xa_be_transport *t)
+{
+	struct xb *x;
+
+	if (t == NULL)
+		return;
+	x = xb_of(t);
+	x->stopping = true;
+	while (x->ends != NULL)
+		xb_close_end(t, x->ends, 0, NULL);
+	while (x->qhead) {
+		struct qev *q = x->qhead;
+
+		x->qhead = q->next;
+		free(q);
+	}
+	if (x->xs) {
+		xs_unwatch(x->xs, "@introduceDomain", TOK_DOM);
+		xs_unwatch(x->xs, "@releaseDomain", TOK_DOM);
+		xs_close(x->xs);
+	}
+	if (x->xce)
+		xenevtchn_close(x->xce);
+	if (x->xgt)
+		xengnttab_close(x->xgt);
+	if (x->xc)
+		xc_interface_close(x->xc);
+	if (x->epfd >= 0)
+		close(x->epfd);
+	if (x->qfd >= 0)
+		close(x->qfd);
+	free(x->decl);
+	free(x->seen);
+	free(x->info);
+	free(x);
+}
+
+static const struct xa_be_ops xb_ops = {
+	.name = "xen",
+	.declare_end = xb_declare_end,
+	.event_fd = xb_event_fd,
+	.next_event = xb_next_event,
+	.accept = xb_accept,
+	.set_state = xb_set_state,
+	.notify = xb_notify,
+	.close_end = xb_close_end,
+	.ctl_reply = xb_ctl_reply,
+	.destroy = xb_destroy,
+};
+
+int xa_be_xen_new(const struct xa_be_opts *opts,
+		  struct xa_be_transport **out, char *err, size_t errlen)
+{
+	struct xb *x = calloc(1, sizeof(*x));
+	const char *what;
+	int fl, e;
+
+	*out = NULL;
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	x->pub.ops = &xb_ops;
+	x->pub.priv = x;
+	x->epfd = x->qfd = -1;
+	if (opts)
+		x->opts = *opts;
+	x->seen = calloc(MAX_DOMS, sizeof(*x->seen));
+	x->info = calloc(MAX_DOMS, sizeof(*x->info));
+	if (x->seen == NULL || x->info == NULL) {
+		e = ENOMEM;
+		what = "memory";
+		goto fail;
+	}
+	what = "xenstore (is xenstored running?)";
+	x->xs = xs_open(0);
+	if (x->xs == NULL)
+		goto fail_errno;
+	what = "libxenctrl (/dev/xen/privcmd; are we in dom0?)";
+	x->xc = xc_interface_open(NULL, NULL, 0);
+	if (x->xc == NULL)
+		goto fail_errno;
+	what = "the event channel device (load xen-evtchn)";
+	x->xce = xenevtchn_open(NULL, 0);
+	if (x->xce == NULL)
+		goto fail_errno;
+	what = "the grant mapping device (load xen-gntdev)";
+	x->xgt = xengnttab_open(NULL, 0);
+	if (x->xgt == NULL)
+		goto fail_errno;
+	fl = fcntl(xenevtchn_fd(x->xce), F_GETFL);
+	(void)fcntl(xenevtchn_fd(x->xce), F_SETFL, fl | O_NONBLOCK);
+	what = "an eventfd or epoll set";
+	x->qfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	x->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (x->qfd < 0 || x->epfd < 0)
+		goto fail_errno;
+	int fds[3] = { xs_fileno(x->xs), xenevtchn_fd(x->xce), x->qfd };
+
+	for (int i = 0; i < 3; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+
+		if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			goto fail_errno;
+	}
+	what = "xenstore watches on @introduceDomain/@releaseDomain";
+	if (!xs_watch(x->xs, "@introduceDomain", TOK_DOM) ||
+	    !xs_watch(x->xs, "@releaseDomain", TOK_DOM))
+		goto fail_errno;
+	x->rescan = true;
+	q_signal(x);
+	*out = &x->pub;
+	return 0;
+fail_errno:
+	e = errno ? errno : EIO;
+fail:
+	snprintf(err, errlen, "xen transport: cannot open %s: %s", what, strerror(e));
+	xb_destroy(&x->pub);
+	return -e;
+}
+
+int xa_xen_be_detect(void)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open("/proc/xen/capabilities", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "control_d") != NULL;
+}

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Build xenamp out of tree and stage it for the tests/xen images:
+#   $STAGE/dom0/opt/xenamp/{bin,sbin,lib}   everything `make install` puts
+#                                           there (prefix /opt/xenamp)
+#   $STAGE/domu/opt/xenamp/{bin,lib}        the echo client and server,
+#                                           libxenamp, the libxenvchan
+#                                           baseline, and domu-init.sh
+#                                           (domu-xenamp.sh)
+# Prints the two directories as XENAMP_DOM0_EXTRA=... and XENAMP_DOMU_EXTRA=...
+#
+# Env:
+#   XENAMP_XEN_WORK   (default <this dir>/.work); staging goes to $WORK/stage
+#   XENAMP_XEN_BUILD  build directory (default $WORK/build); configured once
+#                     with --prefix=/opt/xenamp --with-xen --without-libvirt
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+WORK=${XENAMP_XEN_WORK:-$HERE/.work}
+BUILD=${XENAMP_XEN_BUILD:-$WORK/build}
+STAGE=$WORK/stage
+
+log() { echo "build-project: $*" >&2; }
+die() { echo "build-project: ERROR: $*" >&2; exit 1; }
+
+[ -x "$REPO/configure" ] || die "no $REPO/configure: run 'autoreconf -fi' in $REPO first"
+mkdir -p "$BUILD"
+cd "$BUILD"
+if [ ! -f Makefile ]; then
+  log "configuring in $BUILD"
+  "$REPO/configure" -q --prefix=/opt/xenamp --sysconfdir=/opt/xenamp/etc \
+    --with-xen=yes --without-libvirt > configure.out 2>&1 \
+    || { tail -n 20 configure.out >&2; die "configure failed (see $BUILD/configure.out)"; }
+fi
+grep -q '^#define HAVE_XEN 1' config.h || die "the build in $BUILD has no Xen transport (libxen-dev missing?)"
+log "building in $BUILD"
+make -s -j2 >/dev/null 2>make.err || { tail -n 30 make.err >&2; die "make failed (see $BUILD/make.err)"; }
+grep -q '^HAVE_XENVCHAN_TRUE = #' Makefile \
+  && die "libxenvchan was not found: the relay's baseline cannot be built (apt-get install libxen-dev)"
+rm -rf "$STAGE"
+mkdir -p "$STAGE/inst" "$STAGE/dom0" "$STAGE/domu/opt/xenamp/bin" "$STAGE/domu/opt/xenamp/lib"
+make -s install DESTDIR="$STAGE/inst" >/dev/null 2>make-install.err \
+  || { tail -n 20 make-install.err >&2; die "make install failed"; }
+I=$STAGE/inst/opt/xenamp
+mkdir -p "$STAGE/dom0/opt/xenamp"
+for d in bin sbin lib; do
+  [ -d "$I/$d" ] && cp -a "$I/$d" "$STAGE/dom0/opt/xenamp/"
+done
+rm -rf "$STAGE/dom0/opt/xenamp/lib/pkgconfig" "$STAGE/dom0/opt/xenamp/lib/"*.la
+cp -a "$I/bin/xenamp-echo-client" "$I/bin/xenamp-echo-server" "$STAGE/domu/opt/xenamp/bin/"
+cp -a "$BUILD/tests/xen/xenamp-vchan-bench" "$STAGE/domu/opt/xenamp/bin/"
+cp -a "$I/lib/"libxenamp.so* "$STAGE/domu/opt/xenamp/lib/"
+# glibc dlopens libgcc_s for pthread_cancel (the echo client uses it); ldd
+# does not list it, so the image build would not add it.
+gcc_s=$(gcc -print-file-name=libgcc_s.so.1 2>/dev/null || true)
+[ -f "$gcc_s" ] || gcc_s=$(ls /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1 2>/dev/null | head -n1)
+[ -f "$gcc_s" ] || die "libgcc_s.so.1 not found on the host"
+cp -L "$gcc_s" "$STAGE/domu/opt/xenamp/lib/libgcc_s.so.1"
+cp "$HERE/domu-xenamp.sh" "$STAGE/domu/opt/xenamp/domu-init.sh"
+strip --strip-unneeded "$STAGE"/dom0/opt/xenamp/{bin,sbin}/* "$STAGE"/domu/opt/xenamp/bin/* 2>/dev/null || true
+log "staged $(du -sh "$STAGE/dom0" | cut -f1) for dom0, $(du -sh "$STAGE/domu" | cut -f1) for the domUs"
+echo "XENAMP_DOM0_EXTRA=$STAGE/dom0"
+echo "XENAMP_DOMU_EXTRA=$STAGE/domu"

@@ -1,0 +1,59 @@
+# shellcheck shell=dash
+# Guest hook of scenario-xenamp.sh, installed in the domU image as
+# /opt/xenamp/domu-init.sh and run by /init with the domain's name.
+#
+# fw:   two echo servers (RPMsg devices 0 and 1), restarted if they exit.
+# both: a command loop. dom0 writes data/cmd = "ID VERB ARGS..." into this
+#       domain's xenstore directory; the guest runs it in the background
+#       and writes data/result-ID = "rc=N secs=S <last output line>".
+#   echo ID COUNT [client options]   xenamp-echo-client -n COUNT ...
+#   vchan-server ID PEER PATH        xenamp-vchan-bench server PEER PATH
+#   vchan ID PEER PATH COUNT         xenamp-vchan-bench client PEER PATH COUNT
+# Everything a command prints goes to the console (dom0 prints the
+# console logs at the end of the run), prefixed with the ID.
+name=$1
+export XENAMP_TRANSPORT=xen
+# libxenamp wants a partition name; in Xen mode it is the domain itself.
+export XENAMP_PARTITION="$name"
+
+up() { read -r _u _r < /proc/uptime; echo "${_u%.*}${_u#*.}"; }   # centiseconds
+
+if [ "$name" = fw ]; then
+	for d in 0 1; do
+		( while :; do
+			xenamp-echo-server -d "$d" -q
+			echo "xenamp-domu: echo server on device $d exited ($?); restarting"
+			sleep 1
+		  done ) &
+	done
+fi
+
+run() {
+	local id=$1 verb=$2 t0 t1 rc out
+	shift 2
+	t0=$(up)
+	case $verb in
+	echo) out=$(xenamp-echo-client -q -n "$@" 2>&1) ;;
+	vchan-server) out=$(xenamp-vchan-bench server "$@" 2>&1) ;;
+	vchan) out=$(xenamp-vchan-bench client "$@" 2>&1) ;;
+	*) out="unknown verb $verb" ; false ;;
+	esac
+	rc=$?
+	t1=$(up)
+	echo "$out" | sed "s/^/[$id] /"
+	xenstore-write "data/result-$id" \
+		"rc=$rc secs=$(( (t1 - t0) / 100 )).$(( (t1 - t0) % 100 / 10 ))$(( (t1 - t0) % 10 )) $(echo "$out" | tail -n 1)"
+}
+
+( last=
+  while :; do
+	cmd=$(xenstore-read data/cmd 2>/dev/null)
+	if [ -n "$cmd" ] && [ "$cmd" != "$last" ]; then
+		last=$cmd
+		echo "xenamp-domu: command: $cmd"
+		# shellcheck disable=SC2086
+		run $cmd &
+	fi
+	timeout 3 xenstore-watch -n 2 data/cmd > /dev/null 2>&1
+  done ) &
+exit 0

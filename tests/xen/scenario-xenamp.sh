@@ -1,0 +1,213 @@
+#!/bin/sh
+# shellcheck shell=dash
+# The xenamp scenario of tests/xen (the default of run.sh): the Xen
+# transport on a real Xen 4.17. Runs in dom0 as /opt/xenamp/scenario.sh.
+#
+#   dom0:  xenamp-backend (transports local + xen) with two links:
+#            host-fw:   domU host:0  <-> domU fw:0
+#            dom0-fw:   local dom0fw:0 <-> domU fw:1
+#   fw:    echo servers on devices 0 and 1 (domu-xenamp.sh)
+#   host:  echo clients and the libxenvchan baseline, on command
+#
+# Steps print PASS:/FAIL:, the run ends with "N passed, N failed".
+. /opt/xenamp/scenario-lib.sh
+
+X=/opt/xenamp
+BACKEND=$X/sbin/xenamp-backend
+export XENAMP_SOCKET=/run/xenamp-backend.sock
+export PATH=$X/bin:$X/sbin:$PATH
+MSGS=${XENAMP_XEN_MSGS:-1000}
+
+ctl() { xenampctl "$@" 2>&1; }
+
+# end_state PARTITION DEVNO: "STATE TRANSPORT PEER..." from xenampctl status
+end_state() {
+	ctl status | awk -v p="$1" -v d="$2" '$3 == p && $4 == d { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print; exit }'
+}
+
+# wait_end PARTITION DEVNO STATE [TIMEOUT_S]
+wait_end() {
+	local _lim _s
+	_lim=$(( $(now_s) + ${4:-60} ))
+	while :; do
+		_s=$(end_state "$1" "$2")
+		case $_s in "$3"*) echo "$1:$2 $_s"; return 0 ;; esac
+		if [ "$(now_s)" -ge "$_lim" ]; then
+			echo "$1:$2 is '$_s', not $3, after ${4:-60} s"
+			ctl status
+			tail -n 20 /tmp/backend.log
+			domain_exists "$1" && { echo "console of $1:"; guest_log "$1" | tail -n 15; }
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+# cmd DOMAIN ID VERB ARGS...: have the guest run a command (domu-xenamp.sh)
+cmd() {
+	local _d
+	_d=$(domid_of "$1") || return 1
+	shift
+	xenstore-rm "/local/domain/$_d/data/result-$1" 2>/dev/null
+	xenstore-write "/local/domain/$_d/data/cmd" "$*"
+}
+
+# result DOMAIN ID [TIMEOUT_S]: wait for and print the command's result line
+result() {
+	local _d
+	_d=$(domid_of "$1") || { echo "no domain $1"; return 1; }
+	wait_xs "/local/domain/$_d/data/result-$2" "${3:-120}"
+}
+
+# Bytes of /dev/xen/gntdev mappings in the backend's address space (adjacent
+# mappings may share one line of maps, so sizes are summed, not lines counted).
+gnt_bytes() {
+	local _t=0 _s _e
+	grep /dev/xen/gntdev "/proc/$BPID/maps" | cut -d' ' -f1 > /tmp/gnt.maps
+	while IFS=- read -r _s _e; do _t=$((_t + 0x$_e - 0x$_s)); done < /tmp/gnt.maps
+	echo "$_t"
+}
+# Bytes of the regions the backend holds from xen ends (xenampctl status).
+xen_region_bytes() {
+	ctl status --json | awk '/"transport":/ { tr = ($0 ~ /"xen"/) }
+		/"region_size":/ { v = $0; gsub(/[^0-9]/, "", v); if (tr) t += v }
+		END { print t + 0 }'
+}
+# Every gntdev mapping belongs to a connected xen end, none is left over.
+maps_match() {
+	local _g _r
+	_g=$(gnt_bytes); _r=$(xen_region_bytes)
+	echo "gntdev mappings: $_g bytes; regions of connected xen ends: $_r bytes"
+	[ "$_g" = "$_r" ]
+}
+
+cat > /tmp/xenamp.conf <<EOF
+[backend]
+socket = $XENAMP_SOCKET
+max-pages = 256
+log-level = info
+
+[link host-fw]
+end-a = host:0
+end-b = fw:0
+buf-size = 512
+buf-count = 256
+
+[link dom0-fw]
+end-a = dom0fw:0
+end-b = fw:1
+buf-size = 512
+buf-count = 64
+EOF
+
+# --- 1. backend -------------------------------------------------------------
+$BACKEND -f -c /tmp/xenamp.conf > /tmp/backend.log 2>&1 &
+BPID=$!
+backend_up() {
+	local i=0
+	while [ $i -lt 40 ]; do
+		ctl status --json | grep -q '"xen"' && return 0
+		sleep 0.25
+		i=$((i + 1))
+	done
+	echo "xenampctl status does not list the xen transport:"
+	ctl status --json
+	cat /tmp/backend.log
+	return 1
+}
+check "backend runs in dom0 with transports local and xen" backend_up
+
+# --- 2. domains ---------------------------------------------------------------
+for d in host fw; do
+	check "xl create $d" xenamp_create "$d"
+done
+for d in host fw; do
+	check "$d ready" wait_ready "$d" 90
+done
+echo "  (both domUs ready at $(uptime_s)s dom0 uptime)"
+FW=$(domid_of fw)
+HOST=$(domid_of host)
+check "fw:0 connected over xen (domid $FW)" wait_end fw 0 "Connected xen xen domid $FW" 60
+check "fw:1 connected over xen" wait_end fw 1 "Connected xen" 30
+check "xenstore: backend dir of fw:0 is Connected" sh -c "[ \"\$(xenstore-read /local/domain/0/backend/rpmsg/$FW/0/state)\" = 4 ]"
+check "xenstore: fw's frontend dir lists its grant refs" sh -c "xenstore-read /local/domain/$FW/device/rpmsg/0/num-pages && xenstore-read /local/domain/$FW/device/rpmsg/0/ring-ref0 && xenstore-read /local/domain/$FW/device/rpmsg/0/event-channel"
+
+# --- 3. host <-> fw: MSGS echoes of mixed sizes, every byte checked ----------
+cmd host e1 echo "$MSGS"
+R=$(result host e1 180)
+echo "  host echo client: $R"
+case $R in
+"rc=0 "*"received $MSGS, mismatches 0"*) pass "host <-> fw over the relay: $MSGS messages of mixed sizes echoed intact" ;;
+*) fail "host <-> fw over the relay: $R"; tail -n 30 /tmp/backend.log ;;
+esac
+# The backend records a service when it relays the announcement to the
+# peer; the client above found "rpmsg-echo" by name through it.
+check "name service: fw:0's rpmsg-echo create seen by the backend" sh -c 'xenampctl endpoints | grep -q "fw:0 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
+check "host:0 offered again after the client closed (transport xen, domid $HOST)" wait_end host 0 "InitWait xen xen domid $HOST" 10
+RELAY_SECS=$(echo "$R" | sed -n 's/.*secs=\([0-9.]*\).*bytes \([0-9]*\).*/\1/p')
+RELAY_BYTES=$(echo "$R" | sed -n 's/.*secs=\([0-9.]*\).*bytes \([0-9]*\).*/\2/p')
+
+# --- 4. dom0 local partition <-> fw device 1 ----------------------------------
+check "dom0 local partition dom0fw <-> fw:1: 200 messages echoed" \
+	env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n 200 -w 30
+check "name service: fw:1's rpmsg-echo create seen by the backend" sh -c 'xenampctl endpoints | grep -q "fw:1 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
+check "dom0fw:0 connected once over the local transport" sh -c "xenampctl stats | awk '\$2 == \"dom0fw:0\" && \$10 >= 1 { ok = 1 } END { exit !ok }'"
+
+# --- 5. throughput: the relay against a plain libxenvchan stream ---------------
+cmd fw v1 vchan-server "$HOST" "/local/domain/$FW/data/vchan"
+cmd host v2 vchan "$FW" "/local/domain/$FW/data/vchan" "$MSGS"
+V=$(result host v2 120)
+echo "  vchan baseline: $V"
+VCHAN_SECS=$(echo "$V" | sed -n 's/.*secs=\([0-9.]*\).*/\1/p')
+VCHAN_RATE=$(echo "$V" | sed -n 's/.*(\([0-9]*\) KiB\/s).*/\1/p')
+case $V in
+"rc=0 "*) pass "libxenvchan baseline between host and fw ran" ;;
+*) fail "libxenvchan baseline between host and fw: $V" ;;
+esac
+if [ -n "$RELAY_SECS" ] && [ -n "$RELAY_BYTES" ] && [ -n "$VCHAN_RATE" ]; then
+	awk -v b="$RELAY_BYTES" -v s="$RELAY_SECS" -v v="$VCHAN_RATE" 'BEGIN {
+		r = (s > 0) ? b / 1024 / s : 0;
+		printf "  throughput (TCG, not asserted): relay %.0f KiB/s (%d bytes echoed in %s s, client run incl. start-up), libxenvchan %d KiB/s, relay/vchan ratio %.3f\n", r, b, s, v, (v > 0) ? r / v : 0 }'
+fi
+
+# --- 6. xl destroy fw mid-stream -------------------------------------------------
+cmd host m1 echo 1000000 -w 3
+sleep 3
+check "gntdev mappings match the connected xen ends before the destroy" maps_match
+check "stream running before the destroy" sh -c "xenampctl stats | awk '\$2 == \"host:0\" && \$4 > $MSGS { ok = 1 } END { exit !ok }'"
+check "xl destroy fw mid-stream" xl destroy fw
+check "backend released fw:0" wait_end fw 0 Absent 30
+check "backend released fw:1" wait_end fw 1 Absent 10
+check "host:0 still connected" wait_end host 0 Connected 5
+check "no grant of fw left mapped in the backend (/proc/$BPID/maps)" maps_match
+check "fw's rpmsg nodes removed from xenstore" \
+	sh -c "! xenstore-exists /local/domain/0/backend/rpmsg/$FW"
+check "fw is gone" sh -c '! xl domid fw > /dev/null 2>&1'
+R=$(result host m1 60)
+echo "  interrupted host stream: $R"
+
+# --- 7. xl create fw again: reconnect, traffic resumes ----------------------------
+check "xl create fw again" xenamp_create fw
+check "fw ready again" wait_ready fw 90
+FW=$(domid_of fw)
+check "fw:0 reconnected (domid $FW)" wait_end fw 0 "Connected xen xen domid $FW" 60
+check "fw:1 reconnected" wait_end fw 1 "Connected xen" 30
+cmd host r1 echo "$MSGS"
+R=$(result host r1 180)
+echo "  host echo client after the restart: $R"
+case $R in
+"rc=0 "*"received $MSGS, mismatches 0"*) pass "traffic resumes: $MSGS messages host <-> new fw intact" ;;
+*) fail "traffic resumes: $R"; tail -n 30 /tmp/backend.log ;;
+esac
+check "dom0fw <-> new fw:1: 100 messages" \
+	env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n 100 -w 30
+
+# --- 8. backend stop leaves nothing behind ----------------------------------------
+kill "$BPID"
+check "backend stopped" sh -c "n=0; while kill -0 $BPID 2>/dev/null; do sleep 0.2; n=\$((n+1)); [ \$n -lt 50 ] || exit 1; done"
+check "no rpmsg backend nodes left in xenstore" sh -c '! xenstore-exists /local/domain/0/backend/rpmsg || [ -z "$(xenstore-list /local/domain/0/backend/rpmsg)" ]'
+echo "  --- backend log ---"
+sed 's/^/  | /' /tmp/backend.log | tail -n 40
+xl destroy fw 2>/dev/null
+xl destroy host 2>/dev/null
+summary
