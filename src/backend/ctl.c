@@ -15,6 +15,12 @@
  *                                  ns_built}]}]}
  *   endpoints: {"links": [{name, ends: [{role, partition, devno, state,
  *                          services: [{name, addr}]}]}]}
+ *   link-add:  in  {"cmd": "link-add", "name", "end-a", "end-b"
+ *                   (PARTITION[:DEVNO]), "buf-size" (default 512),
+ *                   "buf-count" (default 256)}
+ *              out {"result": "added" | "exists" | "updated",
+ *                   "link": {name, end_a, end_b, buf_size, buf_count}}
+ *              (links.c: xa_relay_link_add says when it is refused)
  *   otherwise: {"error": "..."}
  *
  * state is "Absent" (no partition holds the end), "InitWait" (parameters
@@ -23,6 +29,7 @@
  * 16-byte RPMsg header. msgs_out also counts the name-service messages the
  * backend builds itself (ns_built). */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +195,64 @@ static json_object *error_obj(const char *msg)
 	return o;
 }
 
+/* {"cmd": "link-add", ...}: a firmware's link (xenamp-load). */
+static json_object *do_link_add(struct xa_relay *r, json_object *in)
+{
+	static const char *const keys[] = { "name", "end-a", "end-b" };
+	struct xa_cfg_link c;
+	const struct xa_link *L = NULL;
+	json_object *v, *o, *lo;
+	bool added, updated;
+	char err[400], ea[96], eb[96];
+
+	memset(&c, 0, sizeof(c));
+	c.buf_size = XA_CFG_DEFAULT_BUF_SIZE;
+	c.buf_count = XA_CFG_DEFAULT_BUF_COUNT;
+	for (int i = 0; i < 3; i++) {
+		const char *s;
+
+		if (!json_object_object_get_ex(in, keys[i], &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			snprintf(err, sizeof(err), "link-add: \"%s\" (a string) is missing", keys[i]);
+			return error_obj(err);
+		}
+		s = json_object_get_string(v);
+		if (i == 0) {
+			if (strlen(s) >= sizeof(c.name))
+				return error_obj("link-add: name too long");
+			memcpy(c.name, s, strlen(s) + 1);
+		} else if (xa_relay_parse_end(s, &c.end[i - 1]) < 0) {
+			snprintf(err, sizeof(err), "link-add: %s = '%.64s': want PARTITION[:DEVNO]",
+				 keys[i], s);
+			return error_obj(err);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *k = i == 0 ? "buf-size" : "buf-count";
+
+		if (!json_object_object_get_ex(in, k, &v))
+			continue;
+		if (!json_object_is_type(v, json_type_int) ||
+		    json_object_get_int64(v) < 0 || json_object_get_int64(v) > UINT32_MAX) {
+			snprintf(err, sizeof(err), "link-add: \"%s\" must be a number", k);
+			return error_obj(err);
+		}
+		*(i == 0 ? &c.buf_size : &c.buf_count) = (uint32_t)json_object_get_int64(v);
+	}
+	if (xa_relay_link_add(r, &c, &added, &updated, &L, err, sizeof(err)) < 0)
+		return error_obj(err);
+	o = json_object_new_object();
+	add_str(o, "result", added ? "added" : updated ? "updated" : "exists");
+	lo = json_object_new_object();
+	add_str(lo, "name", L->cfg->name);
+	add_str(lo, "end_a", xa_end_label(&L->end[0], ea, sizeof(ea)));
+	add_str(lo, "end_b", xa_end_label(&L->end[1], eb, sizeof(eb)));
+	add_int(lo, "buf_size", L->cfg->buf_size);
+	add_int(lo, "buf_count", L->cfg->buf_count);
+	json_object_object_add(o, "link", lo);
+	return o;
+}
+
 char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
 		   size_t *outlen)
 {
@@ -215,8 +280,10 @@ char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
 		out = do_stats(r);
 	else if (strcmp(c, "endpoints") == 0)
 		out = do_endpoints(r);
+	else if (strcmp(c, "link-add") == 0)
+		out = do_link_add(r, in);
 	else
-		out = error_obj("unknown command; expected status, stats or endpoints");
+		out = error_obj("unknown command; expected status, stats, endpoints or link-add");
 	if (in)
 		json_object_put(in);
 

@@ -1,9 +1,11 @@
 /* xenamp-backend core: ends, links, relay, name service (see relay.h). */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/log.h"
 #include "backend/relay.h"
@@ -67,6 +69,26 @@ bool xa_relay_busy(const struct xa_relay *r)
 	return r->qhead != NULL;
 }
 
+/* The list of connected ends (relay.h). */
+static void live_add(struct xa_relay *r, struct xa_end *e)
+{
+	if (e->live_pos != 0 || r->live == NULL)
+		return;
+	r->live[r->nlive++] = e;
+	e->live_pos = r->nlive;
+}
+
+static void live_del(struct xa_relay *r, struct xa_end *e)
+{
+	unsigned i = e->live_pos;
+
+	if (i == 0)
+		return;
+	r->live[i - 1] = r->live[--r->nlive];
+	r->live[i - 1]->live_pos = i;
+	e->live_pos = 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Name service bookkeeping                                            */
 
@@ -119,6 +141,7 @@ static void end_drop(struct xa_relay *r, struct xa_end *e, int code,
 	e->t = NULL;
 	e->h = NULL;
 	e->state = XA_STATE_CLOSED;
+	live_del(r, e);
 	e->region_size = 0;
 	memset(&e->rx, 0, sizeof(e->rx));
 	memset(&e->tx, 0, sizeof(e->tx));
@@ -136,6 +159,11 @@ static void end_drop(struct xa_relay *r, struct xa_end *e, int code,
 	e->nsvc = 0;
 	/* Lets the peer's TX ring be disarmed while nobody can receive. */
 	enqueue(r, e);
+}
+
+void xa_relay_end_drop(struct xa_relay *r, struct xa_end *e, const char *why)
+{
+	end_drop(r, e, 0, why);
 }
 
 static void fault_end(struct xa_relay *r, struct xa_end *e, int code,
@@ -173,6 +201,12 @@ static struct xa_end *find_end(struct xa_relay *r, const char *partition,
 				return e;
 		}
 	return NULL;
+}
+
+struct xa_end *xa_relay_find_end(struct xa_relay *r, const char *partition,
+				 unsigned devno)
+{
+	return find_end(r, partition, devno);
 }
 
 static void on_appeared(struct xa_relay *r, struct xa_be_transport *t,
@@ -325,6 +359,7 @@ static void on_region(struct xa_relay *r, const struct xa_be_event *ev)
 		return;
 	}
 	e->state = XA_STATE_CONNECTED;
+	live_add(r, e);
 	e->st.connects++;
 	e->last_fault[0] = '\0';
 	xa_vqdev_enable_notify(&e->tx);
@@ -474,9 +509,10 @@ static int relay_one(struct xa_relay *r, struct xa_end *S, struct xa_end *R)
 	bool is_ns = false;
 	int n, rc;
 
-	/* Is there something to send? */
+	/* Is there something to send? While the polling window is open an
+	 * empty TX ring stays unarmed: xa_relay_poll_timeout() looks at it. */
 	n = xa_vqdev_avail_count(&S->tx);
-	if (n == 0 && !S->tx_armed) {
+	if (n == 0 && !S->tx_armed && r->poll_ns == 0) {
 		S->tx_armed = true;
 		if (xa_vqdev_enable_notify(&S->tx))
 			n = xa_vqdev_avail_count(&S->tx);
@@ -496,7 +532,9 @@ static int relay_one(struct xa_relay *r, struct xa_end *S, struct xa_end *R)
 	/* Is there room? Checked before taking the message, so that a full
 	 * peer leaves the TX ring exactly as it was. */
 	n = xa_vqdev_avail_count(&R->rx);
-	if (n == 0 && !R->rx_armed) {
+	if (n == 0 && !R->rx_armed && r->poll_ns == 0) {
+		/* (While the polling window is open, a full RX ring is
+		 * polled instead: xa_relay_poll_timeout().) */
 		R->rx_armed = true;
 		if (xa_vqdev_enable_notify(&R->rx))
 			n = xa_vqdev_avail_count(&R->rx);
@@ -521,9 +559,13 @@ static int relay_one(struct xa_relay *r, struct xa_end *S, struct xa_end *R)
 	}
 	S->blocked = false;
 
-	/* Take the message and copy it into private memory: the header
-	 * first, decoded and checked there, then exactly the payload it
-	 * announces. Nothing is read from the region twice. */
+	/* Take the message: its header is copied into private memory and
+	 * decoded and checked there; a name-service payload too, as the
+	 * backend parses it. A data payload, opaque to the backend, is
+	 * copied once, straight from the sender's buffer into the peer's
+	 * (below; a private copy of it would protect nothing and cost a
+	 * second copy -- docs/performance.md). Nothing the backend uses is
+	 * read from the region twice. */
 	rc = xa_vqdev_pop(&S->tx, &seg, 1, &buf);
 	if (rc != XA_OK) {
 		if (rc == XA_EMPTY)
@@ -556,9 +598,8 @@ static int relay_one(struct xa_relay *r, struct xa_end *S, struct xa_end *R)
 	}
 	uint32_t total = XA_RPMSG_HDR_SIZE + h.len;
 
-	memcpy(L->bounce + XA_RPMSG_HDR_SIZE, src + XA_RPMSG_HDR_SIZE, h.len);
-
 	if (h.dst == XA_RPMSG_NS_ADDR) {
+		memcpy(L->bounce + XA_RPMSG_HDR_SIZE, src + XA_RPMSG_HDR_SIZE, h.len);
 		rc = xa_rpmsg_ns_decode(L->bounce + XA_RPMSG_HDR_SIZE, h.len, &ns);
 		if (rc != XA_OK) {
 			fault_end(r, S, rc, "name-service message from %u: %s",
@@ -598,10 +639,19 @@ static int relay_one(struct xa_relay *r, struct xa_end *S, struct xa_end *R)
 		xa_vqdev_disable_notify(&R->rx);
 		R->rx_armed = false;
 	}
-	memcpy(xa_vqdev_seg_ptr(&R->rx, &rseg), L->bounce, total);
+	{
+		uint8_t *dst = xa_vqdev_seg_ptr(&R->rx, &rseg);
+
+		/* The checked header from the private copy; the payload
+		 * (h.len bytes, within both checked segments) as above. */
+		memcpy(dst, L->bounce, XA_RPMSG_HDR_SIZE);
+		memcpy(dst + XA_RPMSG_HDR_SIZE,
+		       (is_ns ? L->bounce : src) + XA_RPMSG_HDR_SIZE, h.len);
+	}
 	xa_vqdev_push(&R->rx, rbuf.head, total);
 	xa_vqdev_push(&S->tx, buf.head, 0);
 
+	r->moved++;
 	S->st.msgs_in++;
 	S->st.bytes_in += total;
 	R->st.msgs_out++;
@@ -673,6 +723,15 @@ static int deliver_into(struct xa_relay *r, struct xa_end *R, unsigned budget)
 		budget--;
 	}
 out:
+	/* Notification moderation: in the middle of a burst (budget used
+	 * up, so R is served again next round) while more than half of R's
+	 * RX buffers are still free, publish nothing yet: the next round
+	 * publishes these messages with its own, so R and S wake once per
+	 * burst rather than once per round. S's used entries wait too: its
+	 * TX buffers never come back before R's RX entries are published. */
+	if (ret == MORE && connected(R) && connected(S) &&
+	    xa_vqdev_avail_count(&R->rx) > (int)(R->rx.num / 2))
+		return ret;
 	if (connected(R) && xa_vqdev_publish(&R->rx))
 		R->need_notify = true;
 	if (connected(S) && xa_vqdev_publish(&S->tx))
@@ -696,9 +755,18 @@ static void flush_notify(struct xa_relay *r, struct xa_end *e)
 		fault_end(r, e, rc, "cannot notify it: %s", strerror(-rc));
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void xa_relay_round(struct xa_relay *r)
 {
 	unsigned n = r->qlen;
+	uint64_t moved = r->moved;
 
 	for (unsigned i = 0; i < n && r->qhead; i++) {
 		struct xa_end *e = dequeue(r);
@@ -706,10 +774,111 @@ void xa_relay_round(struct xa_relay *r)
 		if (deliver_into(r, e, XA_RELAY_BUDGET) == MORE)
 			enqueue(r, e);
 	}
-	/* One call per end per round, however many buffers moved. */
-	for (size_t i = 0; i < r->nlinks; i++)
-		for (int j = 0; j < 2; j++)
-			flush_notify(r, &r->links[i].end[j]);
+	/* One call per end per round, however many buffers moved. Only a
+	 * connected end can need one; backwards, because a failed notify
+	 * disconnects the end (live_del moves the last one into its slot). */
+	for (unsigned i = r->nlive; i-- > 0;)
+		flush_notify(r, r->live[i]);
+	if (r->moved != moved && r->poll_max_ns != 0)
+		r->last_work_ns = mono_ns();
+}
+
+/* ------------------------------------------------------------------ */
+/* Adaptive polling (relay.h)                                          */
+
+#define XA_RELAY_POLL_SLICE_NS 4000u  /* ring-only looking between fd polls */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* Look once at every ring relay_one() left unarmed while the window was
+ * open (arm: and arm it, re-checking), and queue the end that has work
+ * waiting: an empty TX ring of an end whose peer is not full, or the full
+ * RX ring of the peer of a blocked end. Returns true when something was
+ * queued. A bogus index also queues: relay_one() then reports the fault. */
+static bool scan_polled(struct xa_relay *r, bool arm)
+{
+	bool found = false;
+
+	for (unsigned i = 0; i < r->nlive; i++) {
+		struct xa_end *e = r->live[i];
+		struct xa_end *p = peer_of(e);
+		struct xa_vq_device *q;
+		bool work;
+
+		if (!connected(e) || !connected(p))
+			continue;
+		if (!e->blocked && !e->tx_armed) {
+			q = &e->tx;
+			if (arm)
+				e->tx_armed = true;
+		} else if (e->blocked && !p->rx_armed) {
+			q = &p->rx;
+			if (arm)
+				p->rx_armed = true;
+		} else {
+			continue;
+		}
+		work = arm ? xa_vqdev_enable_notify(q)
+			   : xa_vqdev_avail_count(q) != 0;
+		if (work) {
+			enqueue(r, p);   /* deliver_into(p) moves e's TX */
+			found = true;
+		}
+	}
+	return found;
+}
+
+int xa_relay_poll_timeout(struct xa_relay *r)
+{
+	uint64_t now;
+
+	if (r->qhead != NULL)
+		return 0;
+	if (r->poll_max_ns == 0 && r->poll_ns == 0)
+		return -1;   /* polling off: every empty ring was armed */
+	now = mono_ns();
+	if (r->sleep_ns != 0) {
+		/* Just woke up: a window this long would have caught the
+		 * wake-up without sleeping (grow), or it would have been
+		 * spent for nothing (shrink). */
+		uint64_t slept = now - r->sleep_ns;
+
+		r->sleep_ns = 0;
+		if (slept < r->poll_max_ns) {
+			r->poll_ns = r->poll_ns ? 2 * r->poll_ns : XA_RELAY_POLL_MIN_NS;
+			if (r->poll_ns > r->poll_max_ns)
+				r->poll_ns = r->poll_max_ns;
+		} else {
+			r->poll_ns /= 2;
+			if (r->poll_ns < XA_RELAY_POLL_MIN_NS)
+				r->poll_ns = 0;
+		}
+	}
+	if (r->poll_ns != 0 && now - r->last_work_ns < r->poll_ns) {
+		/* Look at the rings for a slice (cheap loads; a system call
+		 * costs about a microsecond in a VM), then let a partition
+		 * that shares this CPU run before the caller polls the fds. */
+		uint64_t until = now + XA_RELAY_POLL_SLICE_NS;
+
+		do {
+			if (scan_polled(r, false))
+				return 0;
+			cpu_relax();
+		} while (mono_ns() < until);
+		sched_yield();
+		return 0;
+	}
+	if (scan_polled(r, true))
+		return 0;
+	r->sleep_ns = now;
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -778,8 +947,37 @@ int xa_relay_init(struct xa_relay *r, const struct xa_config *cfg,
 {
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
-	r->links = calloc(cfg->nlinks, sizeof(*r->links));
-	if (r->links == NULL && cfg->nlinks) {
+	r->poll_max_ns = XA_RELAY_POLL_MAX_NS;
+	{
+		const char *us = getenv("XENAMP_POLL_US");
+		char *end;
+		unsigned long v;
+
+		if (us != NULL && us[0] != '\0') {
+			v = strtoul(us, &end, 10);
+			if (*end == '\0' && v <= 10000)   /* at most 10 ms */
+				r->poll_max_ns = (uint64_t)v * 1000u;
+		}
+	}
+	r->links_cap = cfg->nlinks + cfg->dynamic_links;
+	r->links = calloc(r->links_cap, sizeof(*r->links));
+	r->live = calloc(2 * r->links_cap + 1, sizeof(*r->live));
+	if (r->live == NULL) {
+		free(r->links);
+		r->links = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (cfg->dynamic_links)
+		r->dyn_cfg = calloc(cfg->dynamic_links, sizeof(*r->dyn_cfg));
+	if ((r->links == NULL && r->links_cap) ||
+	    (r->dyn_cfg == NULL && cfg->dynamic_links)) {
+		free(r->links);
+		free(r->dyn_cfg);
+		free(r->live);
+		r->live = NULL;
+		r->links = NULL;
+		r->dyn_cfg = NULL;
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -846,7 +1044,9 @@ void xa_relay_shutdown(struct xa_relay *r)
 			e->t = NULL;
 			e->h = NULL;
 			e->state = XA_STATE_CLOSED;
+			e->live_pos = 0;
 		}
+	r->nlive = 0;
 	r->qhead = r->qtail = NULL;
 	r->qlen = 0;
 }
@@ -863,6 +1063,12 @@ void xa_relay_free(struct xa_relay *r)
 		}
 		free(r->links);
 	}
+	free(r->dyn_cfg);
+	r->dyn_cfg = NULL;
+	free(r->live);
+	r->live = NULL;
+	r->nlive = 0;
 	r->links = NULL;
 	r->nlinks = 0;
+	r->links_cap = 0;
 }

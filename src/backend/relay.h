@@ -21,9 +21,24 @@
  * Every arm re-checks the ring afterwards (enable_notify), so no kick is
  * lost between the check and the sleep.
  *
- * All reads of a region go through vring.h's checked segments; messages
- * are copied once into private memory, checked there, and written to the
- * peer from the private copy. */
+ * Adaptive polling (docs/performance.md): a kick costs the partition a
+ * system call and a cross-CPU wake-up of the backend, per message when the
+ * backend keeps up with a sender. So after a round that moved messages the
+ * loop does not sleep at once: for a short window (poll_ns) it keeps TX
+ * rings that it found empty unarmed and looks at them itself between
+ * non-blocking polls of its event fds, yielding the CPU each time it finds
+ * nothing. The window adapts as KVM's halt polling does: it doubles (from
+ * XA_RELAY_POLL_MIN_NS up to poll_max_ns) when a sleep turned out shorter
+ * than the longest window, and halves (to 0: no polling) when a sleep was
+ * longer. Idle, nothing moves, so nothing polls: the backend sleeps in
+ * poll(-1) with every ring armed. $XENAMP_POLL_US sets poll_max_ns in
+ * microseconds (0 turns polling off; default XA_RELAY_POLL_MAX_NS).
+ *
+ * All reads of a region go through vring.h's checked segments. Whatever
+ * the backend interprets (the RPMsg header, name-service messages) is
+ * copied once into private memory, checked there, and written to the peer
+ * from the private copy; a data payload, which it does not interpret, is
+ * copied once from the sender's buffer into the peer's. */
 #ifndef XENAMP_BACKEND_RELAY_H
 #define XENAMP_BACKEND_RELAY_H
 
@@ -38,6 +53,8 @@
 
 #define XA_RELAY_BUDGET 64u          /* messages per end per round */
 #define XA_RELAY_MAX_TRANSPORTS 4u
+#define XA_RELAY_POLL_MAX_NS 50000u  /* longest polling window, default */
+#define XA_RELAY_POLL_MIN_NS 5000u   /* shortest non-zero window */
 
 struct xa_svc {
 	char name[XA_RPMSG_NS_NAME_SIZE];
@@ -85,6 +102,7 @@ struct xa_end {
 	unsigned inj_head, inj_len, inj_cap;
 
 	/* scheduling */
+	unsigned live_pos;              /* 1 + index in relay.live; 0: not connected */
 	bool queued;
 	struct xa_end *qnext;
 	bool need_notify;
@@ -97,7 +115,7 @@ struct xa_end {
 struct xa_link {
 	const struct xa_cfg_link *cfg;
 	struct xa_end end[2];
-	uint8_t *bounce;                /* private copy of the message in flight */
+	uint8_t *bounce;                /* private copy: header, NS payload */
 };
 
 struct xa_relay {
@@ -107,10 +125,27 @@ struct xa_relay {
 	long pid;
 	struct xa_link *links;
 	size_t nlinks;
+	/* links[] has room for cfg->dynamic_links more, added at run time
+	 * (links.c); it is never reallocated: ends are transport cookies.
+	 * Their configurations live in dyn_cfg[i - cfg->nlinks]. */
+	size_t links_cap;
+	struct xa_cfg_link *dyn_cfg;
 	struct xa_end *qhead, *qtail;
 	unsigned qlen;
 	struct xa_be_transport *tr[XA_RELAY_MAX_TRANSPORTS];
 	unsigned ntr;
+
+	/* The connected ends: what notification flushing and polling walk,
+	 * so their cost follows the live links, not the configured ones. */
+	struct xa_end **live;           /* room for 2 * links_cap */
+	unsigned nlive;
+
+	/* Adaptive polling (top of this file), times CLOCK_MONOTONIC ns. */
+	uint64_t poll_max_ns;           /* 0: never poll */
+	uint64_t poll_ns;               /* current window, 0..poll_max_ns */
+	uint64_t last_work_ns;          /* end of the last round that moved */
+	uint64_t sleep_ns;              /* when the loop went to sleep; 0 awake */
+	uint64_t moved;                 /* messages relayed, all links */
 };
 
 int xa_relay_init(struct xa_relay *r, const struct xa_config *cfg,
@@ -131,6 +166,11 @@ bool xa_relay_busy(const struct xa_relay *r);
 /* Serve every ready end once (see the top of this file). */
 void xa_relay_round(struct xa_relay *r);
 
+/* The event loop's poll() timeout: 0 while there is relay work or the
+ * polling window is open (then the polled rings have been looked at),
+ * -1 to sleep (every ring armed first). See "Adaptive polling" above. */
+int xa_relay_poll_timeout(struct xa_relay *r);
+
 /* Tell every connected end the backend is closing, release them. */
 void xa_relay_shutdown(struct xa_relay *r);
 
@@ -140,6 +180,30 @@ void xa_relay_free(struct xa_relay *r);
  * length, or NULL when out of memory. */
 char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
 		   size_t *outlen);
+
+/* Release e's connection, if any (why: told to the partition), and tell
+ * the peer its services are gone: the end is Absent afterwards. */
+void xa_relay_end_drop(struct xa_relay *r, struct xa_end *e, const char *why);
+
+/* Dynamic links (links.c): the control request link-add and the libvirt
+ * metadata. Add the link c, or accept it when the backend already has it.
+ * An existing link with the same name, or one that holds c's end-b, is
+ * "the same" when its ends, buf-size and buf-count are equal (*added =
+ * false); a dynamic link whose ends are both Absent is updated to c
+ * (*added = false, *updated = true). Anything else -- an end that belongs
+ * to another link, a config link with other values, a connected dynamic
+ * link, no room left (dynamic-links) -- fails with one line in err and
+ * a negative errno. Either out pointer may be NULL. */
+int xa_relay_link_add(struct xa_relay *r, const struct xa_cfg_link *c,
+		      bool *added, bool *updated, const struct xa_link **out,
+		      char *err, size_t errlen);
+
+/* "PARTITION[:DEVNO]" into e (line 0). 0 or -EINVAL. */
+int xa_relay_parse_end(const char *s, struct xa_cfg_end *e);
+
+/* The end (partition, devno) of any link, or NULL. */
+struct xa_end *xa_relay_find_end(struct xa_relay *r, const char *partition,
+				 unsigned devno);
 
 /* "host:0" */
 const char *xa_end_label(const struct xa_end *e, char *buf, size_t len);
