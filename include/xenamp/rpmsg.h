@@ -81,6 +81,13 @@ struct rpmsg_endpoint {
 	uint32_t xa_flags;
 };
 
+/* libxenamp private: dest_addr as the dispatching thread last set it (the
+ * name service binds and unbinds it there while other threads send). */
+static inline uint32_t xa_ept_dest_addr(const struct rpmsg_endpoint *ept)
+{
+	return __atomic_load_n(&ept->dest_addr, __ATOMIC_ACQUIRE);
+}
+
 /* Send len bytes of data from address src to remote address dst. wait:
  * block up to 15 s for a free TX buffer (sleeping on the backend's
  * notification), else fail at once. A message longer than the TX payload
@@ -98,7 +105,7 @@ static inline int rpmsg_send(struct rpmsg_endpoint *ept, const void *data,
 {
 	if (!ept)
 		return RPMSG_ERR_PARAM;
-	return rpmsg_send_offchannel_raw(ept, ept->addr, ept->dest_addr, data,
+	return rpmsg_send_offchannel_raw(ept, ept->addr, xa_ept_dest_addr(ept), data,
 					 len, true);
 }
 
@@ -123,7 +130,7 @@ static inline int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data,
 {
 	if (!ept)
 		return RPMSG_ERR_PARAM;
-	return rpmsg_send_offchannel_raw(ept, ept->addr, ept->dest_addr, data,
+	return rpmsg_send_offchannel_raw(ept, ept->addr, xa_ept_dest_addr(ept), data,
 					 len, false);
 }
 
@@ -186,7 +193,7 @@ static inline int rpmsg_send_nocopy(struct rpmsg_endpoint *ept,
 {
 	if (!ept)
 		return RPMSG_ERR_PARAM;
-	return rpmsg_send_offchannel_nocopy(ept, ept->addr, ept->dest_addr,
+	return rpmsg_send_offchannel_nocopy(ept, ept->addr, xa_ept_dest_addr(ept),
 					    data, len);
 }
 
@@ -209,7 +216,7 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
 /* 1 when the endpoint is registered and bound to a remote address. */
 static inline unsigned int is_rpmsg_ept_ready(struct rpmsg_endpoint *ept)
 {
-	return ept && ept->rdev && ept->dest_addr != RPMSG_ADDR_ANY;
+	return ept && ept->rdev && xa_ept_dest_addr(ept) != RPMSG_ADDR_ANY;
 }
 
 #ifdef __cplusplus

@@ -192,8 +192,6 @@ static void sleep_ms(int ms)
 		;
 }
 
-static int ms_until(const struct timespec *ts);
-static void deadline_after(struct timespec *ts, int ms);
 
 /* Announce again every named endpoint that was announced. */
 static void reannounce_locked(struct xenamp_dev *d)
@@ -233,10 +231,10 @@ static void *reconnect_main(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (d->lost && !d->dead) {
-		deadline_after(&deadline, d->reconnect_ms);
+		xa_fe_deadline_after(&deadline, d->reconnect_ms);
 		backoff = 10;
 		for (;;) {
-			int left = ms_until(&deadline), r;
+			int left = xa_fe_ms_until(&deadline), r;
 
 			if (d->reconnect_abort || left == 0) {
 				d->lost = false;
@@ -399,7 +397,9 @@ static void ns_handle_locked(struct xenamp_dev *d, const uint8_t *payload,
 		dbg(d, "remote service '%s' at %u destroyed", ns.name, ns.addr);
 		if (e == NULL)
 			return;
-		e->dest_addr = RPMSG_ADDR_ANY;
+		/* atomic: is_rpmsg_ept_ready() and rpmsg_send() read it
+		 * without the lock, in other threads */
+		__atomic_store_n(&e->dest_addr, RPMSG_ADDR_ANY, __ATOMIC_RELEASE);
 		if (e->ns_unbind_cb != NULL) {
 			rpmsg_ns_unbind_cb cb = e->ns_unbind_cb;
 
@@ -411,7 +411,7 @@ static void ns_handle_locked(struct xenamp_dev *d, const uint8_t *payload,
 	}
 	dbg(d, "remote service '%s' at %u announced", ns.name, ns.addr);
 	if (e != NULL) {
-		e->dest_addr = ns.addr;
+		__atomic_store_n(&e->dest_addr, ns.addr, __ATOMIC_RELEASE);
 		return;
 	}
 	if (d->ns_bind_cb != NULL) {
@@ -487,7 +487,8 @@ static int deliver_locked(struct xenamp_dev *d, int budget)
 			void *priv = e->priv;
 
 			if (e->dest_addr == RPMSG_ADDR_ANY)
-				e->dest_addr = h.src;   /* first message binds */
+				__atomic_store_n(&e->dest_addr, h.src,
+						 __ATOMIC_RELEASE);   /* first message binds */
 			d->stats.rx_msgs++;
 			begin_cb_locked(d, e);
 			(void)cb(e, buf + XA_RPMSG_HDR_SIZE, h.len, h.src, priv);
@@ -500,7 +501,7 @@ static int deliver_locked(struct xenamp_dev *d, int budget)
 	return n;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
+void xa_fe_deadline_after(struct timespec *ts, int ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += ms / 1000;
@@ -511,8 +512,7 @@ static void deadline_after(struct timespec *ts, int ms)
 	}
 }
 
-/* Milliseconds until ts (rounded up), 0 when passed. */
-static int ms_until(const struct timespec *ts)
+int xa_fe_ms_until(const struct timespec *ts)
 {
 	struct timespec now;
 	int64_t ns;
@@ -536,7 +536,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
 	if (!forever)
-		deadline_after(&deadline, timeout_ms);
+		xa_fe_deadline_after(&deadline, timeout_ms);
 
 	pthread_mutex_lock(&d->lock);
 	if (is_dispatcher(d)) {
@@ -581,7 +581,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 			ret = RPMSG_ERR_DEV_STATE;
 			break;
 		}
-		expired = !forever && ms_until(&deadline) == 0;
+		expired = !forever && xa_fe_ms_until(&deadline) == 0;
 		if (woke || expired)
 			xa_fe_wake_clear(d->wake.rx_efd);
 		if (expired)
@@ -591,7 +591,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 			continue;
 		pthread_mutex_unlock(&d->lock);
 		r = xa_fe_wake_poll(&d->wake.epfd, 1,
-				    forever ? -1 : ms_until(&deadline));
+				    forever ? -1 : xa_fe_ms_until(&deadline));
 		pthread_mutex_lock(&d->lock);
 		woke = true;
 		if (r < 0) {
@@ -687,7 +687,7 @@ int xenamp_open(const char *partition, unsigned devno,
 	}
 	timeout = opts != NULL && opts->connect_timeout_ms > 0 ?
 		  opts->connect_timeout_ms : 10000;
-	deadline_after(&deadline, timeout);
+	xa_fe_deadline_after(&deadline, timeout);
 
 	d = calloc(1, sizeof(*d));
 	if (d == NULL) {
@@ -741,7 +741,7 @@ int xenamp_open(const char *partition, unsigned devno,
 			goto fail;
 	}
 	r = d->t->ops->connect(d->t, partition, devno, &d->params,
-			       ms_until(&deadline) > 0 ? ms_until(&deadline) : 1,
+			       xa_fe_ms_until(&deadline) > 0 ? xa_fe_ms_until(&deadline) : 1,
 			       err, sizeof(err));
 	if (r < 0)
 		goto fail;
@@ -762,7 +762,7 @@ int xenamp_open(const char *partition, unsigned devno,
 		goto fail;
 	}
 	r = d->t->ops->publish(d->t,
-			       ms_until(&deadline) > 0 ? ms_until(&deadline) : 1,
+			       xa_fe_ms_until(&deadline) > 0 ? xa_fe_ms_until(&deadline) : 1,
 			       err, sizeof(err));
 	if (r < 0)
 		goto fail;

@@ -198,6 +198,10 @@ void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned idx);
 int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
 			   uint32_t dst, uint32_t len);
 unsigned xa_fe_tx_reclaim_locked(struct xenamp_dev *d);
+/* Monotonic deadlines (the condition variable uses CLOCK_MONOTONIC):
+ * ms from now, and milliseconds left until one (rounded up, 0 when past). */
+void xa_fe_deadline_after(struct timespec *ts, int ms);
+int xa_fe_ms_until(const struct timespec *ts);
 /* Wait (bounded) until the backend took every TX message in flight. */
 void xa_fe_tx_flush_locked(struct xenamp_dev *d);
 struct rpmsg_endpoint *xa_fe_ept_by_addr(struct xenamp_dev *d, uint32_t addr);

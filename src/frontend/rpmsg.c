@@ -44,30 +44,6 @@ void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned i)
 	xa_fe_wake_tx_locked(d);
 }
 
-static void abs_deadline(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static int ms_left(const struct timespec *ts)
-{
-	struct timespec now;
-	int64_t ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (int64_t)(ts->tv_sec - now.tv_sec) * 1000000000LL +
-	     (ts->tv_nsec - now.tv_nsec);
-	if (ns <= 0)
-		return 0;
-	return (int)((ns + 999999) / 1000000);
-}
-
 /* Wait for a TX buffer (see the wake-up notes in device.c). The first
  * waiter sleeps in poll() on the transport fd and tx_efd; later ones on
  * the condition variable, which every consumer of a notification
@@ -97,9 +73,9 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
 		if (d->lost)   /* backend restarting: wait for it (bounded) */
 			have_deadline = false;
 		if (!have_deadline) {
-			abs_deadline(&deadline, XA_FE_SEND_TIMEOUT_MS);
+			xa_fe_deadline_after(&deadline, XA_FE_SEND_TIMEOUT_MS);
 			have_deadline = true;
-		} else if (ms_left(&deadline) == 0) {
+		} else if (xa_fe_ms_until(&deadline) == 0) {
 			return RPMSG_ERR_NO_BUFF;
 		}
 
@@ -112,7 +88,7 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
 			d->tx_poller = true;
 			xa_fe_wake_clear(d->wake.tx_efd);
 			pthread_mutex_unlock(&d->lock);
-			(void)xa_fe_wake_poll(fds, 2, ms_left(&deadline));
+			(void)xa_fe_wake_poll(fds, 2, xa_fe_ms_until(&deadline));
 			pthread_mutex_lock(&d->lock);
 			d->tx_poller = false;
 			xa_fe_pump_locked(d);
@@ -149,17 +125,17 @@ void xa_fe_tx_flush_locked(struct xenamp_dev *d)
 		 * only after XA_FE_FLUSH_IDLE_MS without progress (the peer is
 		 * gone or stopped reading: waiting longer would not help). */
 		if (inflight < last_inflight)
-			abs_deadline(&deadline, XA_FE_FLUSH_IDLE_MS);
+			xa_fe_deadline_after(&deadline, XA_FE_FLUSH_IDLE_MS);
 		last_inflight = inflight;
-		left = ms_left(&deadline);
+		left = xa_fe_ms_until(&deadline);
 		if (d->lost) {
 			/* The backend restarts: the messages wait in the ring;
 			 * the reconnect thread ends this (bounded) wait. */
 			struct timespec t;
 
-			abs_deadline(&t, 100);
+			xa_fe_deadline_after(&t, 100);
 			(void)pthread_cond_timedwait(&d->cond, &d->lock, &t);
-			abs_deadline(&deadline, XA_FE_FLUSH_IDLE_MS);
+			xa_fe_deadline_after(&deadline, XA_FE_FLUSH_IDLE_MS);
 			continue;
 		}
 		if (left == 0)

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -96,7 +97,8 @@ static void usage(FILE *f)
 "      --extra-pages N    make the region N pages larger than needed\n"
 "      --no-seal          memfd without MFD_ALLOW_SEALING\n"
 "      --rsc FAULT        break the resource table: ver, no-vdev, vdev-id,\n"
-"                         nvrings, num, da-out, da-misaligned, overlap\n"
+"                         nvrings, num, da-out, da-misaligned, overlap,\n"
+"                         entries, offset, config-len, nvrings-big, align, da-wrap\n"
 "      --rx-post N        RX buffers kept posted (default: all)\n"
 "\n"
 "Steps:\n"
@@ -118,6 +120,9 @@ static void usage(FILE *f)
 "                             desc-range, desc-loop, desc-flags, desc-zero,\n"
 "                             chain, avail-idx, msg-short, msg-len, msg-big,\n"
 "                             ns-size, ns-name, ns-flags, rx-flags, rx-small\n"
+"  scribble:MS                a second thread rewrites avail idx, avail entries,\n"
+"                             descriptors and buffer headers of both rings at\n"
+"                             random for MS ms, kicking; ends connected or closed\n"
 "  drain                      wait until every sent buffer came back\n"
 "  wait-closed                wait until the backend drops us\n"
 "  close                      send STATE Closing, close the socket\n"
@@ -452,6 +457,18 @@ static void write_rsc(void)
 		xa_put_le32(v + 28, (uint32_t)s.v0 + 2);
 	else if (strcmp(f, "overlap") == 0)
 		xa_put_le32(v + 48, (uint32_t)s.v0 + 16);
+	else if (strcmp(f, "entries") == 0)
+		xa_put_le32(t + 4, 100000);             /* num: far too many */
+	else if (strcmp(f, "offset") == 0)
+		xa_put_le32(t + 16, 0x10000);           /* entry past the table */
+	else if (strcmp(f, "config-len") == 0)
+		xa_put_le32(v + 20, 0xfffffff0u);       /* config past the table */
+	else if (strcmp(f, "nvrings-big") == 0)
+		v[25] = 255;
+	else if (strcmp(f, "align") == 0)
+		xa_put_le32(v + 28 + 4, 3);             /* not a power of two */
+	else if (strcmp(f, "da-wrap") == 0)
+		xa_put_le32(v + 48, 0xfffff000u);       /* wraps past 4 GiB */
 	else
 		die(EXIT_USAGE, "unknown --rsc fault '%s'", f);
 }
@@ -848,6 +865,127 @@ static void fault(const char *kind)
 	kick();
 }
 
+/* Step scribble:MS: a second thread keeps rewriting what the backend reads
+ * (avail idx, avail ring entries, descriptor addr/len/flags/next, message
+ * headers) of both rings for MS ms, kicking now and then, while this thread
+ * only watches the socket. Values are mostly plausible (in or near range)
+ * so that the backend gets past its first check as often as not. */
+static volatile int scribble_stop;
+
+static uint32_t xrand(uint32_t *st)
+{
+	uint32_t x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *st = x;
+}
+
+static void *scribble_thread(void *arg)
+{
+	uint32_t st = (uint32_t)(uintptr_t)arg | 1;
+	struct xa_vq_driver *q[2] = { &s.rx, &s.tx };
+	unsigned long writes = 0;
+
+	while (!scribble_stop) {
+		struct xa_vq_driver *d = q[xrand(&st) & 1];
+		uint8_t *avail = d->ring + d->lay.avail_off;
+		uint32_t num = d->num, r = xrand(&st), i = xrand(&st) % num;
+		uint8_t *desc = d->ring + d->lay.desc_off + (size_t)i * 16;
+		uint64_t base = d == &s.rx ? s.rxo : s.txo;
+
+		switch (r % 8) {
+		case 0: {	/* avail idx: a little ahead, now and then far */
+			uint16_t idx = __atomic_load_n((uint16_t *)(void *)(avail + 2),
+						       __ATOMIC_RELAXED);
+
+			idx = (uint16_t)(idx + ((r >> 8) % 64 == 0 ? (r >> 12)
+							: (r >> 12) % 2));
+			__atomic_store_n((uint16_t *)(void *)(avail + 2), idx,
+					 __ATOMIC_RELEASE);
+			break;
+		}
+		case 1:		/* avail ring entry: mostly in range */
+			xa_put_le16(avail + 4 + 2 * i, (uint16_t)((r >> 8) % 64 == 0
+					? r >> 16 : (r >> 16) % num));
+			break;
+		case 2:		/* addr: a buffer, a ring, or anywhere */
+			xa_put_le64(desc, (r >> 8) % 8 == 0 ? ((uint64_t)xrand(&st) << 32 | xrand(&st))
+				    : (r >> 8) % 8 == 1 ? s.size - (r >> 16) % 64
+				    : base + (uint64_t)((r >> 16) % num) * s.stride);
+			break;
+		case 3:		/* len */
+			xa_put_le32(desc + 8, (r >> 8) % 16 == 0 ? xrand(&st)
+				    : (r >> 8) % 16 == 1 ? (r >> 16) % (2 * s.buf_size + 1)
+				    : 16 + (r >> 16) % (s.buf_size - 15));
+			break;
+		case 4:		/* flags */
+			xa_put_le16(desc + 12, (uint16_t)((r >> 8) % 16 == 0 ? r >> 16
+					: (r >> 8) % 16 == 1 ? (r >> 16) % 4
+					: d == &s.rx ? XA_VRING_DESC_F_WRITE : 0));
+			break;
+		case 5:		/* next */
+			xa_put_le16(desc + 14, (uint16_t)((r >> 8) % 16 == 0 ? r >> 16
+					: (r >> 16) % num));
+			break;
+		case 6: {	/* a message header in a buffer: len, dst */
+			uint8_t *b = s.region + base + (uint64_t)i * s.stride;
+
+			xa_put_le16(b + 12, (uint16_t)((r >> 8) % 4 == 0 ? r >> 16
+					: (r >> 16) % s.buf_size));
+			xa_put_le32(b + 4, (r >> 8) % 4 == 0 ? XA_RPMSG_NS_ADDR : 1024);
+			break;
+		}
+		default:
+			kick();
+			break;
+		}
+		if (++writes % 64 == 0)
+			usleep(50);
+	}
+	return (void *)(uintptr_t)writes;
+}
+
+static void scribble(long ms)
+{
+	pthread_t th;
+	void *writes = NULL;
+	long deadline = now_ms() + ms;
+
+	/* Start from plausible rings: every descriptor a whole buffer with
+	 * the right flags, every TX buffer a valid header. */
+	for (uint32_t i = 0; i < s.buf_count; i++) {
+		uint8_t *rd = s.rx.ring + s.rx.lay.desc_off + (size_t)i * 16;
+		uint8_t *td = s.tx.ring + s.tx.lay.desc_off + (size_t)i * 16;
+		struct xa_rpmsg_hdr h = { .src = 1024, .dst = 1024, .len = 8 };
+
+		xa_put_le64(rd, s.rxo + (uint64_t)i * s.stride);
+		xa_put_le32(rd + 8, s.buf_size);
+		xa_put_le16(rd + 12, XA_VRING_DESC_F_WRITE);
+		xa_put_le64(td, s.txo + (uint64_t)i * s.stride);
+		xa_put_le32(td + 8, XA_RPMSG_HDR_SIZE + 8);
+		xa_put_le16(td + 12, 0);
+		xa_rpmsg_hdr_encode(s.region + s.txo + (uint64_t)i * s.stride, &h);
+	}
+	scribble_stop = 0;
+	if (pthread_create(&th, NULL, scribble_thread,
+			   (void *)(uintptr_t)(getpid() ^ (uint32_t)now_ms())) != 0)
+		die(EXIT_STEP, "pthread_create failed");
+	/* Only the socket: the rings are garbage now, so their used entries
+	 * are not ours to trust either. */
+	while (now_ms() < deadline && !s.closed) {
+		struct pollfd p = { .fd = s.sock, .events = POLLIN };
+
+		if (poll(&p, 1, (int)(deadline - now_ms())) > 0)
+			on_socket_msg();
+	}
+	scribble_stop = 1;
+	pthread_join(th, &writes);
+	say("scribbled writes=%lu %s", (unsigned long)(uintptr_t)writes,
+	    s.closed ? "closed" : "still-connected");
+}
+
 static void run_step(const char *step_in)
 {
 	char step[1024], *f[5];
@@ -887,6 +1025,10 @@ static void run_step(const char *step_in)
 
 		while (now_ms() < deadline && !s.closed)
 			pump((int)(deadline - now_ms()));
+		return;
+	}
+	if (strcmp(f[0], "scribble") == 0 && n == 2) {
+		scribble((long)num_arg(step_in, f[1]));
 		return;
 	}
 	if (strcmp(f[0], "drain") == 0) {
