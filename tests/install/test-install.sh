@@ -142,6 +142,10 @@ check "xenamp.pc: -I$D$includedir and -lxenamp" \
 oaflags=$(pkg-config --cflags --libs xenamp-openamp 2>>"$T/pc.err")
 check "pkg-config --cflags --libs xenamp-openamp" test $? -eq 0
 CC=${CC:-cc}
+# A sanitizer build installs libraries that need the sanitizer runtime
+# first in the process: build the test programs the same way.
+SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$top_builddir/Makefile")
+CC="$CC $SAN"
 cat >"$T/app.c" <<'C'
 #include <stdio.h>
 #include <xenamp/xenamp.h>

@@ -28,7 +28,23 @@ LOG=$T/backend.log
 FP="$FAKE -S $SOCK -t 8000"
 
 # fake NAME OUTFILE STEPS...: run a fake partition in the background.
-fake() { local n=$1 o=$2; shift 2; bg $FP -p "$n" "$@" >"$T/$o.out" 2>"$T/$o.err"; }
+# fake NAME OUT ARGS...: start a fake partition in the background. The log
+# holds the "connected" lines of earlier tests too, so remember how many
+# there were for wait_connected.
+fake() {
+	local n=$1 o=$2; shift 2
+	CONN_BEFORE=$(grep -c "end $n:[0-9]* connected" "$LOG" 2>/dev/null)
+	bg $FP -p "$n" "$@" >"$T/$o.out" 2>"$T/$o.err"
+}
+# wait_connected NAME: until the partition started last by fake connects.
+wait_connected() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c "end $1:[0-9]* connected" "$LOG")" -gt "${CONN_BEFORE:-0}" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 # other_link_works: the second link still relays.
 other_link_works() {
 	fake right r1 -d 2 recv:1 send:1025:1024:pong drain
@@ -80,7 +96,7 @@ fake fw fw9 -q -t 120000 recv:20000000
 FW=$LAST_PID
 fake host h9 -t 120000 flood:1024:2000:20000000:32
 HOST=$LAST_PID
-wait_for_line "$LOG" 'end host:0 connected' 5
+wait_connected host
 sleep 0.3
 fake right r9 -d 2 echo:300
 RP=$LAST_PID
@@ -94,7 +110,7 @@ wait_for_line "$LOG" 'end fw:0 gone' 5
 # ---------------------------------------------------------------- late peer, replay
 fake host h4 ns-create:late-svc:1100 send:1100:3000:early1 send:1100:3000:early2 sleep:4000
 HOST=$LAST_PID
-wait_for_line "$LOG" 'end host:0 connected' 5
+wait_connected host
 sleep 0.3
 $FP -p fw recv:3 >"$T/f4.out" 2>&1
 check "messages sent before the peer existed are delivered" grep -q 'data=early2' "$T/f4.out"
@@ -113,7 +129,7 @@ tx_fault() {
 	local kind=$1 want=$2
 	fake fw ff sleep:6000
 	local fw=$LAST_PID
-	wait_for_line "$LOG" 'end fw:0 connected' 5
+	wait_connected fw
 	local before
 	before=$(grep -c 'end host:0 disconnected' "$LOG")
 	$FP -p host "fault:$kind" wait-closed >"$T/hf.out" 2>&1
@@ -151,7 +167,7 @@ rx_fault() {
 	local kind=$1 want=$2
 	fake host hr "fault:$kind" wait-closed
 	local h=$LAST_PID
-	wait_for_line "$LOG" 'end host:0 connected' 5
+	wait_connected host
 	sleep 0.2
 	$FP -p fw send:2000:1024:x sleep:300 >"$T/fr.out" 2>&1
 	wait "$h"
@@ -169,7 +185,7 @@ rx_fault rx-small 'of 8 bytes cannot hold a 17-byte message'
 # too many services: max-services = 8
 fake fw fs -t 4000 recv:16
 FW=$LAST_PID
-wait_for_line "$LOG" 'end fw:0 connected' 5
+wait_connected fw
 $FP -p host ns-flood:s:9:1200 wait-closed >"$T/hs.out" 2>&1
 check "more than max-services live services: disconnected" \
 	grep -q "end host:0 disconnected: announced more than max-services (8) live services (the last 's8' at 1208)" "$LOG"
@@ -210,7 +226,7 @@ refused -p host --rsc da-misaligned "ring does not fit in the region"
 refused -p host --rsc overlap "overlap"
 fake host hd sleep:2000
 HD=$LAST_PID
-wait_for_line "$LOG" 'end host:0 connected' 5
+wait_connected host
 refused -p host "host:0 is already connected"
 stop_pid "$HD"
 check "a client that never finishes the handshake is harmless" \

@@ -22,12 +22,19 @@ start_server() {
 	return 1
 }
 measure() {
-	local rss fds maps
+	local rss fds maps regions
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$BACKEND_PID/status")
 	fds=$(ls "/proc/$BACKEND_PID/fd" | wc -l)
 	maps=$(wc -l <"/proc/$BACKEND_PID/maps")
-	echo "$rss $fds $maps"
+	regions=$(grep -c 'memfd:' "/proc/$BACKEND_PID/maps")
+	echo "$rss $fds $maps $regions"
 }
+# Under AddressSanitizer the allocator itself maps more memory as it runs
+# (shadow, quarantine), so the total mapping count may grow by a few
+# entries for reasons of its own; partition regions must stay exact.
+# Its quarantine also holds freed memory for a while, so RSS gets more room.
+maps_slack=0 rss_slack=1024
+grep -q asan "/proc/$BACKEND_PID/maps" && maps_slack=32 rss_slack=8192
 
 n=1
 start_server $n || bad "echo server connects"
@@ -47,23 +54,24 @@ churn() {
 	done
 }
 churn 5
-read -r rss0 fds0 maps0 < <(measure)
+read -r rss0 fds0 maps0 regions0 < <(measure)
 m0=$("$CTL" --socket "$SOCK" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["links"][0]["messages"])')
 start=$SECONDS
 churn "$ROUNDS"
 sleep 0.2
-read -r rss1 fds1 maps1 < <(measure)
+read -r rss1 fds1 maps1 regions1 < <(measure)
 m1=$("$CTL" --socket "$SOCK" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["links"][0]["messages"])')
 echo "# $ROUNDS SIGKILL/restart rounds in $((SECONDS - start)) s; $((m1 - m0)) messages relayed meanwhile"
-echo "# backend before: VmRSS ${rss0} KiB, ${fds0} fds, ${maps0} mappings"
-echo "# backend after:  VmRSS ${rss1} KiB, ${fds1} fds, ${maps1} mappings"
+echo "# backend before: VmRSS ${rss0} KiB, ${fds0} fds, ${maps0} mappings (${regions0} partition regions)"
+echo "# backend after:  VmRSS ${rss1} KiB, ${fds1} fds, ${maps1} mappings (${regions1} partition regions)"
 
 check "backend still running" kill -0 "$BACKEND_PID"
 check "flooding partition still served (alive)" kill -0 "$FLOOD"
 check "the server connected $((ROUNDS + 6)) times" test "$(connected_fw)" -ge $((ROUNDS + 6))
 check "traffic flowed during the churn ($((m1 - m0)) messages)" test $((m1 - m0)) -gt 0
-check "VmRSS flat: $rss0 -> $rss1 KiB (<= +1024)" test "$rss1" -le $((rss0 + 1024))
+check "VmRSS flat: $rss0 -> $rss1 KiB (<= +$rss_slack)" test "$rss1" -le $((rss0 + rss_slack))
 check "open fds flat: $fds0 -> $fds1" test "$fds1" -le "$fds0"
-check "mappings flat: $maps0 -> $maps1" test "$maps1" -le "$maps0"
+check "partition regions mapped flat: $regions0 -> $regions1" test "$regions1" -le "$regions0"
+check "mappings flat: $maps0 -> $maps1 (slack $maps_slack)" test "$maps1" -le $((maps0 + maps_slack))
 check "no fault logged by the backend" sh -c "! grep -q 'disconnected:' '$T/backend.log'"
 finish
