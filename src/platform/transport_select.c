@@ -43,7 +43,7 @@ int xa_fe_transport_new(const char *name, struct xa_fe_transport **out,
 		return xa_xen_fe_new(out, err, errlen);
 #endif
 		snprintf(err, errlen,
-			 "transport 'xen' (from %s) is not available in this build of libxenamp yet; use the local transport (%s=local)",
+			 "transport 'xen' (from %s) is not available: this libxenamp was built without Xen's libraries (configure --with-xen); use the local transport (%s=local)",
 			 from, XA_TRANSPORT_ENV);
 		return -ENOTSUP;
 	}
