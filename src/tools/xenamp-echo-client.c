@@ -26,6 +26,7 @@ enum {
 	EX_OPEN = 3,       /* cannot open the device / create the endpoint */
 	EX_NOSERVICE = 4,  /* no "rpmsg-echo" service announced in time */
 	EX_LINK = 5,       /* a send failed or the link was lost */
+	EX_UNBOUND = 6,    /* the service went away (its unbind callback ran) */
 };
 
 struct client {
@@ -41,6 +42,7 @@ struct client {
 	unsigned long long bytes;
 	int link_error;
 	int stop;
+	int unbound;            /* set by the unbind callback; read atomically */
 	int quiet;
 	int verbose;           /* print every reply */
 };
@@ -95,6 +97,20 @@ static int rx_cb(struct rpmsg_endpoint *ept, void *data, size_t len,
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return RPMSG_SUCCESS;
+}
+
+/* The name service withdrew the service (its partition closed, died or
+ * was destroyed): stop sending and say so. */
+static void unbind_cb(struct rpmsg_endpoint *ept)
+{
+	struct client *c = ept->priv;
+
+	pthread_mutex_lock(&c->lock);
+	__atomic_store_n(&c->unbound, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	fprintf(stderr, "xenamp-echo-client: service '%s' went away (unbind callback)\n",
+		SERVICE);
 }
 
 static void *dispatch_thread(void *arg)
@@ -155,7 +171,7 @@ static void usage(FILE *f)
 		"Exit status: 0 every reply matched; 1 replies missing or different;\n"
 		"2 usage error; 3 cannot open the device or create the endpoint; 4 no\n"
 		"\"" SERVICE "\" service was announced in time; 5 a send failed or the\n"
-		"link was lost.\n");
+		"link was lost; 6 the service went away (unbind) before all replies.\n");
 }
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -266,7 +282,7 @@ int main(int argc, char **argv)
 	}
 	c.ept.priv = &c;
 	r = rpmsg_create_ept(&c.ept, xenamp_rpmsg_dev(c.dev), SERVICE,
-			     RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, rx_cb, NULL);
+			     RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, rx_cb, unbind_cb);
 	if (r < 0) {
 		fprintf(stderr, "xenamp-echo-client: cannot create endpoint '%s': error %d\n",
 			SERVICE, r);
@@ -318,6 +334,10 @@ int main(int argc, char **argv)
 	for (sent = 0; sent < c.count; sent++) {
 		int len = msg_size(&c, sent);
 
+		if (__atomic_load_n(&c.unbound, __ATOMIC_ACQUIRE)) {
+			status = EX_UNBOUND;
+			break;
+		}
 		if (nocopy) {
 			uint32_t cap = 0;
 			uint8_t *p = rpmsg_get_tx_payload_buffer(&c.ept, &cap, 1);
@@ -335,6 +355,11 @@ int main(int argc, char **argv)
 			fill(buf, sent, len);
 			r = rpmsg_send(&c.ept, buf, len);
 		}
+		if (r != len && __atomic_load_n(&c.unbound, __ATOMIC_ACQUIRE)) {
+			/* No peer to take it: the send timed out or failed. */
+			status = EX_UNBOUND;
+			break;
+		}
 		if (r != len) {
 			fprintf(stderr, "xenamp-echo-client: sending message %lu (%d bytes) failed: error %d%s%s\n",
 				sent, len, r, r == RPMSG_ERR_DEV_STATE ? ": " : "",
@@ -350,7 +375,7 @@ int main(int argc, char **argv)
 		unsigned long last = c.received;
 		int64_t until = now_ms() + (int64_t)wait_s * 1000;
 
-		while (c.received < sent && !c.link_error) {
+		while (c.received < sent && !c.link_error && !c.unbound) {
 			struct timespec ts;
 
 			if (c.received != last) {
@@ -377,8 +402,12 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&c.lock);
 	pthread_join(th, NULL);
 
-	printf("sent %lu, received %lu, mismatches %lu, bytes %llu\n",
-	       sent, c.received, c.mismatches, c.bytes);
+	/* Losing the service after every reply came back is no failure. */
+	if (c.unbound && status == EX_OK && c.received < c.count)
+		status = EX_UNBOUND;
+	printf("sent %lu, received %lu, mismatches %lu, bytes %llu%s\n",
+	       sent, c.received, c.mismatches, c.bytes,
+	       status == EX_UNBOUND ? ", service went away (unbind)" : "");
 	if (status == EX_OK && (c.received != c.count || c.mismatches != 0))
 		status = EX_MISMATCH;
 out:
