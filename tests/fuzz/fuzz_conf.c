@@ -23,17 +23,11 @@
 
 #include "backend/conf.h"
 
+#include "fuzz_file.h"
+
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
 #define NAME "fuzz.conf"
-
-static int g_fd = -1;
-static char g_path[4096];
-
-static void cleanup_tmp(void)
-{
-	unlink(g_path);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -41,46 +35,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	g_fd = memfd_create("xenamp-fuzz-conf", MFD_CLOEXEC);
-	if (g_fd >= 0) {
-		snprintf(g_path, sizeof(g_path), "/proc/self/fd/%d", g_fd);
-		int probe = open(g_path, O_RDONLY | O_CLOEXEC);
-
-		if (probe >= 0) {
-			close(probe);
-		} else {
-			close(g_fd);
-			g_fd = -1;
-		}
-	}
-	if (g_fd < 0) {
-		const char *tmp = getenv("TMPDIR");
-
-		snprintf(g_path, sizeof(g_path), "%s/xenamp-fuzz-conf.XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		g_fd = mkstemp(g_path);
-		if (g_fd < 0) {
-			perror("fuzz_conf: mkstemp");
-			exit(1);
-		}
-		atexit(cleanup_tmp);
-	}
+	fuzz_file_open("xenamp-fuzz-conf");
 	return 0;
-}
-
-static void put_file(const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-
-	if (ftruncate(g_fd, 0) != 0)
-		abort();
-	while (done < size) {
-		ssize_t n = pwrite(g_fd, data + done, size - done, (off_t)done);
-
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
 }
 
 static void check_cfg(int rc, const struct xa_config *cfg, const char *err,
@@ -162,15 +118,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_cfg(r1, &c1, e1, NAME);
 
 	if (memchr(data, '\0', size) == NULL) {
-		put_file(data, size);
+		fuzz_file_put(data, size);
 		e2[0] = '\0';
-		r2 = xa_config_load(g_path, &c2, e2, sizeof(e2));
-		check_cfg(r2, &c2, e2, g_path);
+		r2 = xa_config_load(fuzz_file_path, &c2, e2, sizeof(e2));
+		check_cfg(r2, &c2, e2, fuzz_file_path);
 		CHECK(r1 == r2);
 		if (r1 == 0)
 			CHECK(same_cfg(&c1, &c2));
 		else
-			CHECK(strcmp(e1 + strlen(NAME), e2 + strlen(g_path)) == 0);
+			CHECK(strcmp(e1 + strlen(NAME), e2 + strlen(fuzz_file_path)) == 0);
 		xa_config_free(&c2);
 	}
 	xa_config_free(&c1);

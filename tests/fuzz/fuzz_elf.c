@@ -29,15 +29,9 @@
 #include "loader/loader.h"
 #include "xenamp/rsc_table.h"
 
+#include "fuzz_file.h"
+
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
-
-static int g_fd = -1;
-static char g_path[4096];
-
-static void cleanup_tmp(void)
-{
-	unlink(g_path);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -45,50 +39,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	g_fd = memfd_create("xenamp-fuzz-elf", MFD_CLOEXEC);
-	if (g_fd >= 0) {
-		snprintf(g_path, sizeof(g_path), "/proc/self/fd/%d", g_fd);
-		int probe = open(g_path, O_RDONLY | O_CLOEXEC);
-
-		if (probe >= 0) {
-			close(probe);
-		} else {
-			close(g_fd);
-			g_fd = -1;
-		}
-	}
-	if (g_fd < 0) {
-		const char *tmp = getenv("TMPDIR");
-
-		snprintf(g_path, sizeof(g_path), "%s/xenamp-fuzz-elf.XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		g_fd = mkstemp(g_path);
-		if (g_fd < 0) {
-			perror("fuzz_elf: mkstemp");
-			exit(1);
-		}
-		atexit(cleanup_tmp);
-	}
+	fuzz_file_open("xenamp-fuzz-elf");
 	if (freopen("/dev/null", "w", stdout) == NULL) {
 		perror("fuzz_elf: /dev/null");
 		exit(1);
 	}
 	return 0;
-}
-
-static void put_file(const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-
-	if (ftruncate(g_fd, 0) != 0)
-		abort();
-	while (done < size) {
-		ssize_t n = pwrite(g_fd, data + done, size - done, (off_t)done);
-
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -101,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint32_t bufsz[4] = { 0, 32, 512, 65536 };
 	int rc;
 
-	put_file(data, size);
-	rc = fw_image_load(&img, g_path, bufsz[size & 3], &f);
+	fuzz_file_put(data, size);
+	rc = fw_image_load(&img, fuzz_file_path, bufsz[size & 3], &f);
 	if (rc != XLD_EXIT_OK) {
 		CHECK(rc == f.code);
 		CHECK(rc == XLD_EXIT_IO || (rc >= XLD_EXIT_NOT_ELF && rc <= XLD_EXIT_VDEV));
