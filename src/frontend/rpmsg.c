@@ -285,18 +285,31 @@ int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 /* ------------------------------------------------------------------ */
 /* RX buffers                                                          */
 
-void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+/* The device of ept, locked, and in *idx the RX buffer index of rxbuf
+ * (-1 when it is none of the device's); NULL (nothing locked) for bad
+ * arguments. */
+static struct xenamp_dev *lock_rx_buffer(struct rpmsg_endpoint *ept,
+					 const void *rxbuf, int *idx)
 {
 	struct xenamp_dev *d;
-	int i;
 
 	if (ept == NULL || rxbuf == NULL)
-		return;
+		return NULL;
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
-		return;
+		return NULL;
 	pthread_mutex_lock(&d->lock);
-	i = xa_fe_rx_index(&d->reg, rxbuf);
+	*idx = xa_fe_rx_index(&d->reg, rxbuf);
+	return d;
+}
+
+void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
+{
+	int i;
+	struct xenamp_dev *d = lock_rx_buffer(ept, rxbuf, &i);
+
+	if (d == NULL)
+		return;
 	/* Only a buffer out of the ring (being delivered, or held) can be
 	 * held again. */
 	if (i >= 0 && d->reg.rx_refs[i] > 0 && d->reg.rx_refs[i] < UINT32_MAX)
@@ -306,16 +319,11 @@ void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 
 void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	struct xenamp_dev *d;
 	int i;
+	struct xenamp_dev *d = lock_rx_buffer(ept, rxbuf, &i);
 
-	if (ept == NULL || rxbuf == NULL)
-		return;
-	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return;
-	pthread_mutex_lock(&d->lock);
-	i = xa_fe_rx_index(&d->reg, rxbuf);
 	if (i >= 0 && d->reg.rx_refs[i] > 0 && --d->reg.rx_refs[i] == 0) {
 		xa_fe_rx_repost(&d->reg, (unsigned)i);
 		if (xa_vqdrv_publish(&d->reg.rxq))
