@@ -34,6 +34,9 @@ struct xenamp_opts {
 	/* When the backend goes away (crash, SIGKILL, restart), keep the
 	 * region and retry connecting for this long, re-sharing the same
 	 * rings: blocked senders keep waiting, nothing accepted is lost.
+	 * Local transport: counted from the socket closing. Xen: from the
+	 * restarted backend offering the device again (a dead one cannot
+	 * be noticed before), or from an orderly stop.
 	 * 0: $XENAMP_RECONNECT_MS, else 30000; < 0: never (the link is gone
 	 * at once, RPMSG_ERR_DEV_STATE). */
 	int reconnect_ms;

@@ -106,12 +106,14 @@ static bool is_dispatcher(const struct xenamp_dev *d)
 /* ------------------------------------------------------------------ */
 /* Surviving a backend restart                                         */
 /*
- * When the backend goes away (its socket closes: crash, SIGKILL, restart),
- * the region is still ours and intact: both rings, every buffer, every
- * message in flight. Instead of dying, the device is marked `lost` and a
- * thread retries connecting for reconnect_ms (opts, else
- * $XENAMP_RECONNECT_MS, else 30 s), sharing the SAME region (same memfd)
- * with new notification fds. Meanwhile nobody else touches the transport
+ * When the backend goes away (local: its socket closes on a crash,
+ * SIGKILL or restart; Xen: a restarted backend offers the device anew, or
+ * a stopping one closes it), the region is still ours and intact: both
+ * rings, every buffer, every message in flight. Instead of dying, the
+ * device is marked `lost` and a thread retries the transport's
+ * reconnect() for reconnect_ms (opts, else $XENAMP_RECONNECT_MS, else
+ * 30 s), sharing the SAME region (same memfd, or the same granted pages)
+ * with new notification channels. Meanwhile nobody else touches the transport
  * (no consume, no kick); senders go on filling free TX buffers and then
  * wait, the dispatcher goes on delivering what is already in the RX ring.
  * The new backend resumes each ring at its used index (relay.c), so what
@@ -119,7 +121,7 @@ static bool is_dispatcher(const struct xenamp_dev *d)
  * everybody and announces our named endpoints again (the new backend
  * knows none; it replays the peer's to us). On failure the device is dead
  * (RPMSG_ERR_DEV_STATE), as before. A backend that refused the end (an
- * ERROR message) is not retried.
+ * ERROR message; under Xen an `error` node) is not retried.
  *
  * Exactly once. The relay publishes the receiver's RX used entry before
  * it returns the sender's TX buffer, so a crash in between can only
@@ -161,7 +163,7 @@ static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
 	vsnprintf(d->lost_why, sizeof(d->lost_why), fmt, ap);
 	va_end(ap);
 	if (d->reconnect_ms < 0 || d->reconnect_abort ||
-	    strcmp(d->t->ops->name, "local") != 0) {
+	    d->t->ops->reconnect == NULL) {
 		xa_fe_mark_dead(d, "%s", d->lost_why);
 		return;
 	}
@@ -244,9 +246,9 @@ static void *reconnect_main(void *arg)
 			}
 			pthread_mutex_unlock(&d->lock);
 			err[0] = '\0';
-			r = xa_local_fe_reconnect(d->t, d->devno, &d->params,
-						  left < 5000 ? left : 5000,
-						  err, sizeof(err));
+			r = d->t->ops->reconnect(d->t, d->devno, &d->params,
+						 left < 5000 ? left : 5000,
+						 err, sizeof(err));
 			pthread_mutex_lock(&d->lock);
 			if (r == 0) {
 				d->lost = false;

@@ -22,15 +22,6 @@ int xa_fe_transport_set_option(struct xa_fe_transport *t, const char *key,
 int xa_local_fe_new(struct xa_fe_transport **out, char *err, size_t errlen);
 int xa_local_fe_set_socket(struct xa_fe_transport *t, const char *path,
 			   char *err, size_t errlen);
-/* After the backend went away: connect again and share the SAME region
- * (same memfd, rings and buffers intact) with new notification fds; the
- * event fd (event_fd()) stays the same. One attempt of up to timeout_ms.
- * -EPERM when the backend had refused the end (no point retrying),
- * -EPROTO when the new backend's link parameters differ, -ENOTSUP for
- * another transport; other -errno (no backend listening yet...): retry. */
-int xa_local_fe_reconnect(struct xa_fe_transport *t, unsigned devno,
-			  const struct xa_link_params *want, int timeout_ms,
-			  char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Wake-up set                                                          */

@@ -225,7 +225,7 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 
 	l->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (l->epfd < 0)   /* kept across xa_local_fe_reconnect() */
+	if (l->epfd < 0)   /* kept across local_reconnect() */
 		l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->kick < 0 || l->call < 0 || l->epfd < 0) {
 		e = errno;
@@ -499,6 +499,10 @@ static void local_close(struct xa_fe_transport *t)
 	free(l);
 }
 
+static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
+			   const struct xa_link_params *want, int timeout_ms,
+			   char *err, size_t errlen);
+
 static const struct xa_fe_ops local_ops = {
 	.name = "local",
 	.connect = local_connect,
@@ -508,6 +512,7 @@ static const struct xa_fe_ops local_ops = {
 	.event_fd = local_event_fd,
 	.consume = local_consume,
 	.state = local_state,
+	.reconnect = local_reconnect,
 	.close = local_close,
 };
 
@@ -556,9 +561,11 @@ int xa_local_fe_set_socket(struct xa_fe_transport *t, const char *path,
  * exactly as the partition left it) and the epoll fd the library polls;
  * replaces the socket and both eventfds, walks HELLO / PARAMS / REGION /
  * Connected again with the same memfd. One attempt. */
-int xa_local_fe_reconnect(struct xa_fe_transport *t, unsigned devno,
-			  const struct xa_link_params *want, int timeout_ms,
-			  char *err, size_t errlen)
+/* xa_fe_ops.reconnect: connect again over a new socket and share the
+ * SAME region (same memfd) with new notification fds. */
+static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
+			   const struct xa_link_params *want, int timeout_ms,
+			   char *err, size_t errlen)
 {
 	struct local_fe *l;
 	struct xa_link_params got;

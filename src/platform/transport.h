@@ -57,6 +57,19 @@ struct xa_fe_ops {
 	 * backend went away. */
 	int (*state)(struct xa_fe_transport *t);
 
+	/* After the backend went away (consume() failed, or state() says
+	 * Closing/Closed): one attempt, of up to timeout_ms, to wait for a
+	 * backend to offer this end again and share the SAME region (rings
+	 * and buffers intact, the new backend resumes each ring at its used
+	 * index). The event fd stays the same. Returns 0 once the backend is
+	 * Connected again; -EPERM when the backend refused the end (no point
+	 * retrying), -EPROTO when the new backend's link parameters differ
+	 * from want; any other -errno (no backend yet...): retry later.
+	 * NULL when the transport cannot reconnect. */
+	int (*reconnect)(struct xa_fe_transport *t, unsigned devno,
+			 const struct xa_link_params *want, int timeout_ms,
+			 char *err, size_t errlen);
+
 	/* Walk Closing -> Closed, unshare and unmap the region, free t. */
 	void (*close)(struct xa_fe_transport *t);
 };
