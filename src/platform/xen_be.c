@@ -259,8 +259,10 @@ static void set_perms(struct xb *x, xs_transaction_t tx, const char *path,
 		     path, strerror(errno));
 }
 
-/* (Re)write both dirs of an end in state Initialising. */
-static int write_initial(struct xb *x, struct xa_be_end *e)
+/* (Re)write both dirs of an end in state Initialising. A non-NULL error
+ * goes into the frontend dir in the same transaction, so that a frontend
+ * waiting to reconnect never sees the new offer without it. */
+static int write_initial(struct xb *x, struct xa_be_end *e, const char *error)
 {
 	for (int attempt = 0; attempt < 20; attempt++) {
 		xs_transaction_t tx = xs_transaction_start(x->xs);
@@ -283,7 +285,8 @@ static int write_initial(struct xb *x, struct xa_be_end *e)
 		     xs_put(x, tx, e->be_dir, "frontend-id", "%u", e->domid) &&
 		     xs_put(x, tx, e->be_dir, "partition", "%s", e->partition) &&
 		     xs_put(x, tx, e->be_dir, "online", "1") &&
-		     xs_put(x, tx, e->be_dir, "state", "%d", XA_STATE_INITIALISING);
+		     xs_put(x, tx, e->be_dir, "state", "%d", XA_STATE_INITIALISING) &&
+		     (error == NULL || xs_put(x, tx, e->fe_dir, "error", "%s", error));
 		if (!ok) {
 			int err = errno;
 
@@ -299,7 +302,8 @@ static int write_initial(struct xb *x, struct xa_be_end *e)
 }
 
 static struct xa_be_end *new_end(struct xb *x, unsigned domid,
-				 const char *name, unsigned devno)
+				 const char *name, unsigned devno,
+				 const char *error)
 {
 	struct xa_be_end *e = calloc(1, sizeof(*e));
 	int rc;
@@ -316,7 +320,7 @@ static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 	snprintf(e->be_dir, sizeof(e->be_dir), "/local/domain/0/backend/%s/%u/%u",
 		 XA_XEN_DEVTYPE, domid, devno);
 	snprintf(e->fe_state_path, sizeof(e->fe_state_path), "%s/state", e->fe_dir);
-	rc = write_initial(x, e);
+	rc = write_initial(x, e, error);
 	if (rc < 0) {
 		xlog(x, XA_BE_LOG_WARNING,
 		     "xen: cannot create the rpmsg device %u of domain %u ('%s') in xenstore: %s",
@@ -334,7 +338,7 @@ static void offer_domain(struct xb *x, unsigned domid, const char *name)
 {
 	for (unsigned i = 0; i < x->ndecl; i++)
 		if (strcmp(x->decl[i].partition, name) == 0)
-			(void)new_end(x, domid, name, x->decl[i].devno);
+			(void)new_end(x, domid, name, x->decl[i].devno, NULL);
 }
 
 static void unmap_end(struct xb *x, struct xa_be_end *e)
@@ -739,10 +743,12 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 
 	reoffer = alive && e->accepted && !x->stopping;
 	if (reoffer) {
-		struct xa_be_end *n = new_end(x, e->domid, e->partition, e->devno);
+		char error[240];
 
-		if (n != NULL && why != NULL)
-			(void)xs_put(x, XBT_NULL, n->fe_dir, "error", "%d %s", code, why);
+		if (why != NULL)
+			snprintf(error, sizeof(error), "%d %s", code, why);
+		(void)new_end(x, e->domid, e->partition, e->devno,
+			      why != NULL ? error : NULL);
 	} else if (!alive || x->stopping) {
 		remove_nodes(x, e);
 	}

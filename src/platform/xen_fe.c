@@ -10,6 +10,10 @@
  *               transaction, wait for the backend's Connected (4).
  * events:       one epoll set over the evtchn fd (XA_FE_EV_NOTIFY) and the
  *               xenstore watch fd on the backend's state (XA_FE_EV_STATE).
+ *               A backend that drops below Connected (a restarted one
+ *               offers the device anew) reads as Closed: the link is lost.
+ * reconnect:    wait for the offer again, publish the same grant refs with
+ *               a new event channel, wait for Connected.
  * close:        state Closing then Closed, unshare, unbind. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -51,6 +55,7 @@ struct xen_fe {
 	char be_dir[128];
 	char be_state_path[160];
 	bool fe_watch, be_watch;
+	bool xs_in_epoll;   /* the xenstore fd is in epfd */
 	xenevtchn_port_or_error_t port;
 	void *region;
 	uint32_t npages;
@@ -158,6 +163,49 @@ static int wait_xs(struct xen_fe *x, int64_t deadline)
 	return 0;
 }
 
+/* Wait until the backend offers device x->devno: the frontend dir names
+ * the backend, whose state is InitWait, and holds the link parameters.
+ * With reset_stale, a frontend state of Initialised or Connected left by
+ * a process of this domain that died without closing is moved to Closed
+ * first: the backend then releases that region and offers the device
+ * again (one process per device and domain). */
+static int wait_offer(struct xen_fe *x, int64_t deadline, bool reset_stale,
+		      unsigned long *bs, unsigned long *bc, unsigned long *mp)
+{
+	bool reset_sent = !reset_stale;
+
+	for (;;) {
+		unsigned long fst;
+
+		if (!reset_sent && xs_get_uint(x, x->fe_dir, "state", &fst) == 0 &&
+		    (fst == XA_STATE_INITIALISED || fst == XA_STATE_CONNECTED)) {
+			reset_sent = true;
+			(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSED);
+		}
+		char *be = xs_get(x, x->fe_dir, "backend");
+
+		if (be != NULL) {
+			if (x->be_dir[0] == '\0' || strcmp(be, x->be_dir) != 0) {
+				snprintf(x->be_dir, sizeof(x->be_dir), "%s", be);
+				snprintf(x->be_state_path, sizeof(x->be_state_path),
+					 "%s/state", be);
+				if (x->be_watch)
+					xs_unwatch(x->xs, x->be_state_path, TOKEN_BE);
+				x->be_watch = xs_watch(x->xs, x->be_state_path, TOKEN_BE);
+			}
+			free(be);
+			read_be_state(x);
+			if (x->be_state == XA_STATE_INITWAIT &&
+			    xs_get_uint(x, x->fe_dir, "buf-size", bs) == 0 &&
+			    xs_get_uint(x, x->fe_dir, "buf-count", bc) == 0 &&
+			    xs_get_uint(x, x->fe_dir, "max-pages", mp) == 0)
+				return 0;
+		}
+		if (wait_xs(x, deadline) == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+}
+
 static int xen_connect(struct xa_fe_transport *t, const char *partition,
 		       unsigned devno, struct xa_link_params *params,
 		       int timeout_ms, char *err, size_t errlen)
@@ -191,46 +239,12 @@ static int xen_connect(struct xa_fe_transport *t, const char *partition,
 		x->fe_watch = true;
 
 	/* Wait for the backend (the toolstack role) to create the device
-	 * and reach InitWait with the parameters. A frontend state of
-	 * Initialised or Connected left by a process of this domain that
-	 * died without closing is moved to Closed first: the backend then
-	 * releases that region and offers the device again (one process per
-	 * device and domain). */
-	bool reset_sent = false;
-
-	for (;;) {
-		unsigned long fst;
-
-		if (!reset_sent && xs_get_uint(x, x->fe_dir, "state", &fst) == 0 &&
-		    (fst == XA_STATE_INITIALISED || fst == XA_STATE_CONNECTED)) {
-			reset_sent = true;
-			(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSED);
-		}
-		char *be = xs_get(x, x->fe_dir, "backend");
-
-		if (be != NULL) {
-			if (x->be_dir[0] == '\0' || strcmp(be, x->be_dir) != 0) {
-				snprintf(x->be_dir, sizeof(x->be_dir), "%s", be);
-				snprintf(x->be_state_path, sizeof(x->be_state_path),
-					 "%s/state", be);
-				if (x->be_watch)
-					xs_unwatch(x->xs, x->be_state_path, TOKEN_BE);
-				x->be_watch = xs_watch(x->xs, x->be_state_path, TOKEN_BE);
-			}
-			free(be);
-			read_be_state(x);
-			if (x->be_state == XA_STATE_INITWAIT &&
-			    xs_get_uint(x, x->fe_dir, "buf-size", &bs) == 0 &&
-			    xs_get_uint(x, x->fe_dir, "buf-count", &bc) == 0 &&
-			    xs_get_uint(x, x->fe_dir, "max-pages", &mp) == 0)
-				break;
-		}
-		if (wait_xs(x, deadline) == -ETIMEDOUT) {
-			snprintf(err, errlen,
-				 "xenamp-backend did not offer device %u to domain %u in time (no InitWait at %s; is the backend running in dom0 with this domain's name in a link?)",
-				 devno, x->domid, x->fe_dir);
-			return -ETIMEDOUT;
-		}
+	 * and reach InitWait with the parameters. */
+	if (wait_offer(x, deadline, true, &bs, &bc, &mp) == -ETIMEDOUT) {
+		snprintf(err, errlen,
+			 "xenamp-backend did not offer device %u to domain %u in time (no InitWait at %s; is the backend running in dom0 with this domain's name in a link?)",
+			 devno, x->domid, x->fe_dir);
+		return -ETIMEDOUT;
 	}
 	if (xs_get_uint(x, x->fe_dir, "backend-id", &v) < 0) {
 		snprintf(err, errlen, "%s/backend-id is missing or invalid", x->fe_dir);
@@ -296,37 +310,49 @@ static int xen_alloc_region(struct xa_fe_transport *t, size_t size,
 	return 0;
 }
 
-static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
-		       char *err, size_t errlen)
+/* Bind a fresh unbound event channel for the backend. The port of an
+ * earlier connection is released first: the backend bound to it is gone
+ * (its end of the channel closed with it), and a new port cannot be
+ * mistaken for the old one. */
+static int bind_port(struct xen_fe *x, char *err, size_t errlen)
 {
-	struct xen_fe *x = xfe(t);
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
-	xs_transaction_t tx;
-	char key[32];
-	int rc = 0, e;
+	int e;
 
-	if (x->region == NULL) {
-		snprintf(err, errlen, "no region to publish");
-		return -EINVAL;
-	}
-	x->xce = xenevtchn_open(NULL, 0);
 	if (x->xce == NULL) {
-		e = errno;
-		snprintf(err, errlen,
-			 "cannot open the event channel device: %s (load xen-evtchn)",
-			 strerror(e));
-		return -e;
+		x->xce = xenevtchn_open(NULL, 0);
+		if (x->xce == NULL) {
+			e = errno;
+			snprintf(err, errlen,
+				 "cannot open the event channel device: %s (load xen-evtchn)",
+				 strerror(e));
+			return -e;
+		}
+		int fl = fcntl(xenevtchn_fd(x->xce), F_GETFL);
+
+		(void)fcntl(xenevtchn_fd(x->xce), F_SETFL, fl | O_NONBLOCK);
+	}
+	if (x->port >= 0) {
+		(void)xenevtchn_unbind(x->xce, (evtchn_port_t)x->port);
+		x->port = -1;
 	}
 	x->port = xenevtchn_bind_unbound_port(x->xce, x->be_domid);
 	if (x->port < 0) {
 		e = errno;
+		x->port = -1;
 		snprintf(err, errlen, "cannot allocate an event channel for domain %u: %s",
 			 x->be_domid, strerror(e));
 		return -e;
 	}
-	int fl = fcntl(xenevtchn_fd(x->xce), F_GETFL);
+	return 0;
+}
 
-	(void)fcntl(xenevtchn_fd(x->xce), F_SETFL, fl | O_NONBLOCK);
+/* Every ring-ref<i>, num-pages, event-channel and state Initialised, in
+ * one transaction: the backend sees all or nothing. */
+static int write_region_keys(struct xen_fe *x, char *err, size_t errlen)
+{
+	xs_transaction_t tx;
+	char key[32];
+	int rc, e;
 
 	for (int attempt = 0; attempt < 20; attempt++) {
 		tx = xs_transaction_start(x->xs);
@@ -353,7 +379,7 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 			return rc;
 		}
 		if (xs_transaction_end(x->xs, tx, false))
-			break;
+			return 0;
 		if (errno != EAGAIN) {
 			e = errno;
 			snprintf(err, errlen, "xenstore transaction on %s: %s",
@@ -361,7 +387,15 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 			return -e;
 		}
 	}
+	snprintf(err, errlen, "xenstore transaction on %s kept conflicting", x->fe_dir);
+	return -EAGAIN;
+}
 
+/* Wait for the backend to validate the region (Connected), then say
+ * Connected too. */
+static int wait_connected(struct xen_fe *x, int64_t deadline,
+			  char *err, size_t errlen)
+{
 	for (;;) {
 		read_be_state(x);
 		if (x->be_state == XA_STATE_CONNECTED)
@@ -380,6 +414,45 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 		}
 	}
 	(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CONNECTED);
+	return 0;
+}
+
+/* Add (or, with add false, remove) the xenstore fd in the event set. It
+ * leaves the set while the backend is away, so that the library's
+ * sleepers do not spin on watches nobody consumes; reconnect() reads
+ * them itself. */
+static int watch_events(struct xen_fe *x, bool add)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd = xs_fileno(x->xs);
+
+	if (x->xs_in_epoll == add)
+		return 0;
+	ev.data.fd = fd;
+	if (epoll_ctl(x->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) < 0)
+		return -errno;
+	x->xs_in_epoll = add;
+	return 0;
+}
+
+static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
+		       char *err, size_t errlen)
+{
+	struct xen_fe *x = xfe(t);
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int rc, e;
+
+	if (x->region == NULL) {
+		snprintf(err, errlen, "no region to publish");
+		return -EINVAL;
+	}
+	rc = bind_port(x, err, errlen);
+	if (rc == 0)
+		rc = write_region_keys(x, err, errlen);
+	if (rc == 0)
+		rc = wait_connected(x, deadline, err, errlen);
+	if (rc < 0)
+		return rc;
 
 	x->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (x->epfd < 0) {
@@ -390,16 +463,71 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	ev.data.fd = xenevtchn_fd(x->xce);
-	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
-		goto epfail;
-	ev.data.fd = xs_fileno(x->xs);
-	if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
-		goto epfail;
+	rc = epoll_ctl(x->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = watch_events(x, true);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set up the event set: %s", strerror(-rc));
+		return rc;
+	}
 	return 0;
-epfail:
-	e = errno;
-	snprintf(err, errlen, "cannot set up the event set: %s", strerror(e));
-	return -e;
+}
+
+/* xa_fe_ops.reconnect. A restarted backend rewrites this device's
+ * directories and offers it again (InitWait); one that stopped removed
+ * them and its successor creates them anew. Either way the granted pages
+ * are still ours and still granted to the backend domain: publish the
+ * same grant refs with a fresh event channel, and the new backend maps
+ * the rings where they stand. */
+static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
+			 const struct xa_link_params *want, int timeout_ms,
+			 char *err, size_t errlen)
+{
+	struct xen_fe *x = xfe(t);
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 5000);
+	unsigned long bs = 0, bc = 0, mp = 0;
+	char *why;
+	int rc;
+
+	if (x->xs == NULL || x->region == NULL || x->epfd < 0 || devno != x->devno) {
+		snprintf(err, errlen, "no region to share again");
+		return -EINVAL;
+	}
+	(void)watch_events(x, false);
+	x->be_state = XA_STATE_UNKNOWN;
+	if (wait_offer(x, deadline, false, &bs, &bc, &mp) == -ETIMEDOUT) {
+		snprintf(err, errlen,
+			 "xenamp-backend has not offered device %u of domain %u again yet (no InitWait at %s)",
+			 x->devno, x->domid, x->be_state_path);
+		return -ETIMEDOUT;
+	}
+	/* A backend that dropped this end for a fault says why, and a
+	 * reconnection would only repeat it. */
+	why = xs_get(x, x->fe_dir, "error");
+	if (why != NULL) {
+		snprintf(err, errlen, "xenamp-backend refused this end: %s", why);
+		free(why);
+		return -EPERM;
+	}
+	if (bs != want->buf_size || bc != want->buf_count || mp < x->npages) {
+		snprintf(err, errlen,
+			 "the restarted xenamp-backend has different link parameters (now buf-size %lu, buf-count %lu, max-pages %lu; this end has %u, %u and a region of %u pages)",
+			 bs, bc, mp, want->buf_size, want->buf_count, x->npages);
+		return -EPROTO;
+	}
+	rc = bind_port(x, err, errlen);
+	if (rc == 0)
+		rc = write_region_keys(x, err, errlen);
+	if (rc == 0)
+		rc = wait_connected(x, deadline, err, errlen);
+	if (rc < 0)   /* only the backend's word (above) ends the retries */
+		return rc == -EPERM ? -EIO : rc;
+	rc = watch_events(x, true);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set up the event set: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
 static int xen_notify(struct xa_fe_transport *t)
@@ -441,6 +569,8 @@ static int xen_consume(struct xa_fe_transport *t, unsigned *events)
 		else if (old == XA_STATE_CONNECTED &&
 			 x->be_state < XA_STATE_CONNECTED)
 			x->be_state = XA_STATE_CLOSED;
+		if (x->be_state == XA_STATE_CLOSING || x->be_state == XA_STATE_CLOSED)
+			(void)watch_events(x, false);   /* until reconnect() */
 		*events |= XA_FE_EV_STATE;
 	}
 	return 0;
@@ -494,6 +624,7 @@ static const struct xa_fe_ops xen_fe_ops = {
 	.event_fd = xen_event_fd,
 	.consume = xen_consume,
 	.state = xen_state,
+	.reconnect = xen_reconnect,
 	.close = xen_close,
 };
 

@@ -33,7 +33,14 @@
  * frontend close (Closing/Closed) the backend unmaps, unbinds, resets both
  * dirs (frontend state 1, backend state InitWait, stale keys removed) and
  * offers the end again, so a later process of the same domain can open
- * the device anew. When the domain dies, both dirs are removed. */
+ * the device anew. When the domain dies, both dirs are removed.
+ *
+ * A restarted backend offers every device anew the same way. A frontend
+ * that was Connected and sees the backend state drop (or its node go)
+ * reconnects: unless the new frontend dir has an `error` node or other
+ * link parameters, it publishes the same ring-refs with a fresh event
+ * channel and state 3, and the new backend resumes the rings where they
+ * stand (docs/protocol.md, "Backend restart"). */
 #ifndef XENAMP_PLATFORM_XEN_PLATFORM_H
 #define XENAMP_PLATFORM_XEN_PLATFORM_H
 
