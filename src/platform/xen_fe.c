@@ -417,6 +417,19 @@ static int wait_connected(struct xen_fe *x, int64_t deadline,
 	return 0;
 }
 
+/* Give the backend the region: a fresh port, the keys, then Connected. */
+static int hand_over_region(struct xen_fe *x, int64_t deadline,
+			    char *err, size_t errlen)
+{
+	int rc = bind_port(x, err, errlen);
+
+	if (rc == 0)
+		rc = write_region_keys(x, err, errlen);
+	if (rc == 0)
+		rc = wait_connected(x, deadline, err, errlen);
+	return rc;
+}
+
 /* Add (or, with add false, remove) the xenstore fd in the event set. It
  * leaves the set while the backend is away, so that the library's
  * sleepers do not spin on watches nobody consumes; reconnect() reads
@@ -446,11 +459,7 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 		snprintf(err, errlen, "no region to publish");
 		return -EINVAL;
 	}
-	rc = bind_port(x, err, errlen);
-	if (rc == 0)
-		rc = write_region_keys(x, err, errlen);
-	if (rc == 0)
-		rc = wait_connected(x, deadline, err, errlen);
+	rc = hand_over_region(x, deadline, err, errlen);
 	if (rc < 0)
 		return rc;
 
@@ -515,11 +524,7 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 			 bs, bc, mp, want->buf_size, want->buf_count, x->npages);
 		return -EPROTO;
 	}
-	rc = bind_port(x, err, errlen);
-	if (rc == 0)
-		rc = write_region_keys(x, err, errlen);
-	if (rc == 0)
-		rc = wait_connected(x, deadline, err, errlen);
+	rc = hand_over_region(x, deadline, err, errlen);
 	if (rc < 0)   /* only the backend's word (above) ends the retries */
 		return rc == -EPERM ? -EIO : rc;
 	rc = watch_events(x, true);
