@@ -64,7 +64,10 @@ int xenamp_dispatch(struct xenamp_dev *dev, int timeout_ms);
 
 /* Destroy remaining endpoints, wait until the backend has taken every
  * message already sent (giving up after 2 s without progress: the peer is
- * gone), walk Closing/Closed, unshare, free. */
+ * gone), walk Closing/Closed, unshare, free. While the backend is away
+ * (restarting) and messages are in flight, it waits for its return, up to
+ * the reconnect time (reconnect_ms), so that they are not lost: a program
+ * that must exit at once sets reconnect_ms < 0. */
 void xenamp_close(struct xenamp_dev *dev);
 
 void *xenamp_priv(struct xenamp_dev *dev);
