@@ -75,7 +75,7 @@ int xa_ctl_request(const char *socket_path, const char *req, int timeout_ms,
 				 path, strerror(-rc), XA_LOCAL_SOCKET_ENV);
 		else if (rc == -EACCES || rc == -EPERM)
 			snprintf(err, errlen,
-				 "no permission to use %s: run as root or as a member of the socket's group",
+				 "no permission to use %s: run as the socket's owner (the backend's user) or a member of its group",
 				 path);
 		else
 			snprintf(err, errlen, "cannot connect to %s: %s", path,

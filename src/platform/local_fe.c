@@ -162,9 +162,14 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 	}
 	if (connect(l->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		e = errno;
-		snprintf(err, errlen,
-			 "cannot connect to xenamp-backend at %s: %s (is the backend running? set %s or the socket option to its socket)",
-			 path, strerror(e), XA_LOCAL_SOCKET_ENV);
+		if (e == EACCES || e == EPERM)
+			snprintf(err, errlen,
+				 "cannot connect to xenamp-backend at %s: %s (run as the backend's user or in the socket's group)",
+				 path, strerror(e));
+		else
+			snprintf(err, errlen,
+				 "cannot connect to xenamp-backend at %s: %s (is the backend running? set %s or the socket option to its socket)",
+				 path, strerror(e), XA_LOCAL_SOCKET_ENV);
 		return -e;
 	}
 
