@@ -6,6 +6,8 @@
  *     xenstore name is a declared end's partition gets, per declared
  *     device n, the frontend dir and the backend dir (state Initialising,
  *     permissions: only dom0 and that domain) -> XA_BE_EV_END_APPEARED;
+ *     an end declared later (a link added at run time) is offered at once
+ *     to a running domain of that name;
  *   - accept(): the link parameters go into the frontend dir, the backend
  *     state to InitWait (2), a watch on the frontend's state;
  *   - frontend Initialised (3): num-pages (at most max-pages) grant refs
@@ -583,6 +585,10 @@ static int xb_declare_end(struct xa_be_transport *t, const char *partition,
 
 	if (strlen(partition) >= NAME_MAX_LEN)
 		return -ENAMETOOLONG;
+	/* a link updated at run time declares its ends again */
+	for (unsigned i = 0; i < x->ndecl; i++)
+		if (x->decl[i].devno == devno && strcmp(x->decl[i].partition, partition) == 0)
+			return 0;
 	d = realloc(x->decl, (x->ndecl + 1) * sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
@@ -590,6 +596,28 @@ static int xb_declare_end(struct xa_be_transport *t, const char *partition,
 	snprintf(d[x->ndecl].partition, NAME_MAX_LEN, "%s", partition);
 	d[x->ndecl].devno = devno;
 	x->ndecl++;
+	/* A link added at run time (control request link-add, libvirt
+	 * metadata) may name a domain that is already running, such as the
+	 * peer of a firmware being loaded or a domain whose STARTED event
+	 * brought the link: scan_domains() only offers devices to domains it
+	 * has not seen yet, so offer this one now. (Before the first scan,
+	 * at start-up, no domain has been seen.) */
+	for (unsigned i = 0; i < x->nseen; i++) {
+		char path[64], *name;
+		unsigned len;
+
+		snprintf(path, sizeof(path), "/local/domain/%u/name", x->seen[i].domid);
+		name = xs_read(x->xs, XBT_NULL, path, &len);
+		if (name == NULL)
+			continue;
+		if (strcmp(name, partition) == 0) {
+			x->seen[i].matched = true;
+			xlog(x, XA_BE_LOG_INFO, "xen: domain %u ('%s') is an end of a new link; offering its rpmsg device %u",
+			     x->seen[i].domid, name, devno);
+			(void)new_end(x, x->seen[i].domid, name, devno, NULL);
+		}
+		free(name);
+	}
 	x->rescan = true;
 	q_signal(x);
 	return 0;
