@@ -156,6 +156,8 @@ static void usage(FILE *f)
 		"  -d, --device N        RPMsg device number (default 0)\n"
 		"  -n, --count N         messages to send (default 100)\n"
 		"  -s, --size BYTES      fixed message size (default: cycle 1..payload max)\n"
+		"  -r, --rate N          send at most N messages per second (default: as\n"
+		"                        fast as the link takes them)\n"
 		"  -z, --nocopy          send with the zero-copy API\n"
 		"                        (rpmsg_get_tx_payload_buffer + rpmsg_send_nocopy)\n"
 		"  -w, --wait SECONDS    how long to wait for the service and for the last\n"
@@ -194,6 +196,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "nocopy", no_argument, NULL, 'z' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "transport", required_argument, NULL, 't' },
@@ -206,7 +209,7 @@ int main(int argc, char **argv)
 	static struct client c;
 	struct xenamp_opts opts;
 	const char *partition = NULL;
-	unsigned long devno = 0, v, wait_s = 10, sent = 0;
+	unsigned long devno = 0, v, wait_s = 10, sent = 0, rate = 0;
 	int nocopy = 0, opt, r, status = EX_OK;
 	pthread_t th;
 	uint8_t *buf = NULL;
@@ -214,7 +217,7 @@ int main(int argc, char **argv)
 
 	memset(&opts, 0, sizeof(opts));
 	c.count = 100;
-	while ((opt = getopt_long(argc, argv, "p:d:n:s:zw:t:S:qvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:d:n:r:s:zw:t:S:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			partition = optarg;
@@ -238,6 +241,13 @@ int main(int argc, char **argv)
 				return EX_USAGE;
 			}
 			c.fixed_size = (int)v;
+			break;
+		case 'r':
+			if (parse_ulong(optarg, 10000000UL, &rate) < 0 || rate == 0) {
+				fprintf(stderr, "xenamp-echo-client: invalid rate '%s' (messages per second, 1..10000000)\n",
+					optarg);
+				return EX_USAGE;
+			}
 			break;
 		case 'z':
 			nocopy = 1;
@@ -331,8 +341,20 @@ int main(int argc, char **argv)
 		status = EX_LINK;
 		goto out;
 	}
+	int64_t t0 = now_ms();
+
 	for (sent = 0; sent < c.count; sent++) {
 		int len = msg_size(&c, sent);
+
+		if (rate != 0) {   /* message i leaves no earlier than t0 + i/rate */
+			int64_t due = t0 + (int64_t)(sent * 1000 / rate), left;
+
+			while ((left = due - now_ms()) > 0) {
+				struct timespec ts = { left / 1000, (long)(left % 1000) * 1000000L };
+
+				(void)nanosleep(&ts, NULL);
+			}
+		}
 
 		if (__atomic_load_n(&c.unbound, __ATOMIC_ACQUIRE)) {
 			status = EX_UNBOUND;

@@ -30,4 +30,18 @@ check "link total messages = $((2 * N + 3))" \
 	test "$(json_get "$T/stats.json" "j['links'][0]['messages']")" = $((2 * N + 3))
 check "no faults" test "$(json_get "$T/stats.json" "j['links'][0]['faults']")" = 0
 check "human stats table names both ends" sh -c "'$CTL' --socket '$SOCK' stats | grep -q host && '$CTL' --socket '$SOCK' stats | grep -q fw"
+
+# --rate paces the sends: 31 messages at 20 per second cannot leave in
+# less than 30/20 = 1.5 s (a lower bound, whatever the machine's speed).
+t0=$(date +%s%N)
+"$ECHO_CLIENT" --partition host -n 31 --rate 20 -q >"$T/rate.log" 2>&1
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "paced client exits 0 with every reply intact" \
+	sh -c "[ $rc -eq 0 ] && grep -q '^sent 31, received 31, mismatches 0' '$T/rate.log'"
+check "--rate 20: 31 messages took at least 1500 ms ($ms ms)" test $ms -ge 1500
+"$ECHO_CLIENT" --partition host --rate 0 >"$T/rate0.log" 2>&1
+rc=$?
+check "--rate 0 is refused with exit status 2 ($rc)" test $rc -eq 2
+check "--rate 0: one line naming the value" grep -q "invalid rate '0'" "$T/rate0.log"
 finish
