@@ -111,6 +111,7 @@ struct xb {
 	unsigned nseen;
 	bool rescan;
 	bool stopping;
+	bool swept;       /* the nodes of an earlier instance were looked at */
 	char detail[200];
 	xc_domaininfo_t *info;
 };
@@ -303,6 +304,16 @@ static int write_initial(struct xb *x, struct xa_be_end *e, const char *error)
 	return -EAGAIN;
 }
 
+/* The xenstore paths of device devno of domain domid. */
+static void set_paths(struct xa_be_end *e, unsigned domid, unsigned devno)
+{
+	snprintf(e->fe_dir, sizeof(e->fe_dir), "/local/domain/%u/device/%s/%u",
+		 domid, XA_XEN_DEVTYPE, devno);
+	snprintf(e->be_dir, sizeof(e->be_dir), "/local/domain/0/backend/%s/%u/%u",
+		 XA_XEN_DEVTYPE, domid, devno);
+	snprintf(e->fe_state_path, sizeof(e->fe_state_path), "%s/state", e->fe_dir);
+}
+
 static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 				 const char *name, unsigned devno,
 				 const char *error)
@@ -317,11 +328,7 @@ static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 	e->lport = -1;
 	snprintf(e->partition, sizeof(e->partition), "%s", name);
 	snprintf(e->peer, sizeof(e->peer), "domid %u", domid);
-	snprintf(e->fe_dir, sizeof(e->fe_dir), "/local/domain/%u/device/%s/%u",
-		 domid, XA_XEN_DEVTYPE, devno);
-	snprintf(e->be_dir, sizeof(e->be_dir), "/local/domain/0/backend/%s/%u/%u",
-		 XA_XEN_DEVTYPE, domid, devno);
-	snprintf(e->fe_state_path, sizeof(e->fe_state_path), "%s/state", e->fe_dir);
+	set_paths(e, domid, devno);
 	rc = write_initial(x, e, error);
 	if (rc < 0) {
 		xlog(x, XA_BE_LOG_WARNING,
@@ -466,6 +473,8 @@ static bool seen_has(struct xb *x, unsigned domid)
 	return false;
 }
 
+static void sweep_stale(struct xb *x);
+
 /* Which domains live; which are new, which died. */
 static void scan_domains(struct xb *x)
 {
@@ -530,6 +539,10 @@ static void scan_domains(struct xb *x)
 			offer_domain(x, live[i], name);
 		}
 		free(name);
+	}
+	if (!x->swept) {
+		x->swept = true;
+		sweep_stale(x);
 	}
 }
 
@@ -736,6 +749,59 @@ static void remove_nodes(struct xb *x, struct xa_be_end *e)
 		free(l);
 	}
 	xs_rm(x->xs, XBT_NULL, e->fe_dir);
+}
+
+/* After the first scan: the devices an earlier backend instance offered
+ * (it was killed, or ran with other links) that this one does not serve
+ * are removed, so that no domain waits on a device nobody will connect,
+ * and none is left behind when this instance stops. A link declared
+ * later offers its devices anew. */
+static void sweep_stale(struct xb *x)
+{
+	char root[64], dir[96];
+	unsigned ndom = 0, ndev;
+	char **doms, **devs;
+
+	snprintf(root, sizeof(root), "/local/domain/0/backend/%s", XA_XEN_DEVTYPE);
+	doms = xs_directory(x->xs, XBT_NULL, root, &ndom);
+	for (unsigned i = 0; doms != NULL && i < ndom; i++) {
+		char *end;
+		unsigned long domid = strtoul(doms[i], &end, 10);
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, doms[i]);
+		if (*end != '\0' || end == doms[i] || domid == 0 || domid >= 0x7ff0) {
+			xs_rm(x->xs, XBT_NULL, dir);   /* not ours to keep */
+			continue;
+		}
+		ndev = 0;
+		devs = xs_directory(x->xs, XBT_NULL, dir, &ndev);
+		for (unsigned j = 0; devs != NULL && j < ndev; j++) {
+			unsigned long devno = strtoul(devs[j], &end, 10);
+			struct xa_be_end *e, stale;
+			bool served = false;
+
+			if (*end != '\0' || end == devs[j] || devno > 0xffff) {
+				char bad[160];
+
+				snprintf(bad, sizeof(bad), "%s/%s", dir, devs[j]);
+				xs_rm(x->xs, XBT_NULL, bad);
+				continue;
+			}
+			for (e = x->ends; e != NULL; e = e->next)
+				served |= e->domid == domid && e->devno == devno;
+			if (served)
+				continue;
+			memset(&stale, 0, sizeof(stale));
+			stale.domid = (unsigned)domid;
+			set_paths(&stale, (unsigned)domid, (unsigned)devno);
+			xlog(x, XA_BE_LOG_INFO,
+			     "xen: removing rpmsg device %lu of domain %lu left by an earlier backend (no link names it now)",
+			     devno, domid);
+			remove_nodes(x, &stale);
+		}
+		free(devs);
+	}
+	free(doms);
 }
 
 static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
