@@ -40,7 +40,9 @@
  * reconnects: unless the new frontend dir has an `error` node or other
  * link parameters, it publishes the same ring-refs with a fresh event
  * channel and state 3, and the new backend resumes the rings where they
- * stand (docs/protocol.md, "Backend restart"). */
+ * stand (docs/protocol.md, "Backend restart"). Devices an earlier
+ * backend offered that no link of this one names are removed after its
+ * first scan. */
 #ifndef XENAMP_PLATFORM_XEN_PLATFORM_H
 #define XENAMP_PLATFORM_XEN_PLATFORM_H
 

@@ -6,8 +6,10 @@
 #   $WORK/dom0-kernel      Debian's kernel, booted as dom0 (decompressed, see
 #                          XENAMP_XEN_KERNEL_FORMAT)
 #   $WORK/dom0.cpio.gz     dom0 initramfs: busybox, the Xen toolstack and its
-#                          libraries, xen modules, the xl configs from
-#                          xen-configs/, the domU kernel and initramfs, the
+#                          libraries, libvirtd with the libxl driver and
+#                          virsh, xen modules, the xl configs from
+#                          xen-configs/, the domU kernel (with a resource
+#                          table, for xenamp-load) and initramfs, the
 #                          scenario, and $XENAMP_DOM0_EXTRA
 #   $WORK/domu.cpio.gz     domU initramfs: busybox, xenstore-utils, the frontend
 #                          modules, and $XENAMP_DOMU_EXTRA
@@ -271,6 +273,26 @@ extract_vmlinux() {
   return 1
 }
 
+# le32 N...: N as 4 little-endian bytes each, on stdout.
+le32() {
+  local v
+  for v in "$@"; do
+    # shellcheck disable=SC2059
+    printf "\\x$(printf %02x $((v & 255)))\\x$(printf %02x $((v >> 8 & 255)))\\x$(printf %02x $((v >> 16 & 255)))\\x$(printf %02x $((v >> 24 & 255)))"
+  done
+}
+
+# rsc_table NUM: an OpenAMP resource table (include/xenamp/rsc_table.h) with
+# one RPMsg vdev (virtio id 7, name service feature) whose two vrings have
+# NUM buffers each, on stdout.
+rsc_table() {
+  le32 1 1 0 0 20                      # ver, num, reserved[2], offset[0]
+  le32 3 7 2 1 0 0                     # RSC_VDEV, id, notifyid, dfeatures (NS), gfeatures, config_len
+  le32 $((2 << 8))                     # status 0, num_of_vrings 2, reserved[2]
+  le32 0xffffffff 4096 "$1" 0 0        # vring 0: da (any), align, num, notifyid, reserved
+  le32 0xffffffff 4096 "$1" 1 0        # vring 1
+}
+
 # --- hypervisor and dom0 kernel ------------------------------------------------
 if [ ! -s "$WORK/xen.elf" ] || [ "$TREE/boot/xen-4.17-amd64.gz" -nt "$WORK/xen.elf" ]; then
   gzip -dc "$TREE/boot/xen-4.17-amd64.gz" > "$WORK/xen.elf.tmp" || die "gunzip of xen-4.17-amd64.gz failed"
@@ -336,13 +358,51 @@ for c in "${CFGS[@]}"; do
     if [ "$key" = kernel ]; then raw_paths+=("${p#/}"); fi
   done
 done
+# The domU kernel doubles as the "firmware" that xenamp-load boots through
+# libvirt in the scenario: xenamp-load wants an ELF with a .resource_table
+# whose RPMsg vdev gives the link's buffer count. The section is not
+# allocated, so Xen's loader ignores it and xl boots the same file.
+rsc_table 256 > "$WORK/cache/rsc_table.bin"
+mapfile -t raw_paths < <(printf '%s\n' "${raw_paths[@]}" | sort -u)
+for p in "${raw_paths[@]}"; do
+  objcopy --add-section .resource_table="$WORK/cache/rsc_table.bin" \
+    --set-section-flags .resource_table=contents,readonly "$R/$p" \
+    || die "objcopy could not add a .resource_table section to the domU kernel $R/$p (apt-get install binutils)"
+done
+# libvirt's libxl driver: libvirtd (Debian 12 has no modular virtxend) loads
+# connection-driver/libvirt_driver_libxl.so; the other drivers are left out.
+LV_DRIVER=$LIBDIR/libvirt/connection-driver/libvirt_driver_libxl.so
+from_tree "$R" usr/sbin/libvirtd usr/bin/virsh "$LV_DRIVER"
+mkdir -p "$R/usr/share/libvirt"
+# The driver must name the host CPU after a model of libvirt's CPU map, or
+# it does not start ("Cannot find suitable CPU model"). QEMU's TCG has no
+# VME, which even the smallest x86 model (486: fpu, pse, vme) wants, so the
+# image's copy of that model does without it.
+cp -r "$TREE/usr/share/libvirt/cpu_map" "$R/usr/share/libvirt/"
+sed -i "/<feature name='vme'\/>/d" "$R/usr/share/libvirt/cpu_map/x86_486.xml"
+grep -q "name='vme'" "$R/usr/share/libvirt/cpu_map/x86_486.xml" \
+  && die "could not drop vme from libvirt's CPU model 486 ($R/usr/share/libvirt/cpu_map/x86_486.xml)"
+add_libs "$R" "" "$R/usr/sbin/libvirtd" "$R/usr/bin/virsh" "$R/$LV_DRIVER"
+# These 68 MB (most of it ICU's data, which libxml2 needs) stay in the
+# gzip'd part, although gunzip makes dom0 boot about 4 s later: in the
+# uncompressed part they no longer fit dom0's rootfs, a tmpfs of half the
+# memory that the kernel and the initrd leave ("Initramfs unpacking failed:
+# write error").
+mkdir -p "$R"/etc/libvirt/libxl "$R"/var/lib/libvirt/libxl "$R"/var/log/libvirt/libxl
+cat > "$R/etc/libvirt/libvirtd.conf" <<'EOF'
+# tests/xen: libvirtd in dom0, for its libxl driver only. Clients are root
+# on the local socket; no polkit in the image.
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+log_outputs = "3:stderr"
+EOF
+cp "$HERE/domu-libvirt.xml.in" "$R/etc/xenamp/domu-libvirt.xml.in"
 printf 'XENAMP_DOMU_KERNEL=%s\nXENAMP_DOMU_RAMDISK=%s\n' "${domu_paths[0]}" "${domu_paths[1]}" \
   > "$R/etc/xenamp/test.env"
 cp "$HERE/scenario-lib.sh" "$R/opt/xenamp/scenario-lib.sh"
 cp "$SCENARIO" "$R/opt/xenamp/scenario.sh"
 chmod 755 "$R/opt/xenamp/scenario.sh"
 add_extra "$R" "$DOM0_EXTRA"
-mapfile -t raw_paths < <(printf '%s\n' "${raw_paths[@]}" | sort -u)
 mkcpio "$R" "$WORK/dom0.cpio.gz" "${raw_paths[@]}"
 
 sz() { du -h --apparent-size "$1" | cut -f1; }

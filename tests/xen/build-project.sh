@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build xenamp out of tree and stage it for the tests/xen images:
-#   $STAGE/dom0/opt/xenamp/{bin,sbin,lib}   everything `make install` puts
-#                                           there (prefix /opt/xenamp)
+#   $STAGE/dom0/opt/xenamp/{bin,sbin,lib,share/xenamp}  what `make install`
+#                                           puts there (prefix /opt/xenamp),
+#                                           built with libvirt
 #   $STAGE/domu/opt/xenamp/{bin,lib}        the echo client and server,
 #                                           libxenamp, the libxenvchan
 #                                           baseline, and domu-init.sh
@@ -10,8 +11,11 @@
 #
 # Env:
 #   XENAMP_XEN_WORK   (default <this dir>/.work); staging goes to $WORK/stage
-#   XENAMP_XEN_BUILD  build directory (default $WORK/build); configured once
-#                     with --prefix=/opt/xenamp --with-xen --without-libvirt
+#   XENAMP_XEN_BUILD  build directory (default $WORK/build); configured with
+#                     --prefix=/opt/xenamp --with-xen --with-libvirt, again
+#                     only when these arguments change
+# The domU binaries (echo client and server, libxenamp, the baseline) do not
+# use libvirt; the build stops if one of them links it.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,15 +28,18 @@ log() { echo "build-project: $*" >&2; }
 die() { echo "build-project: ERROR: $*" >&2; exit 1; }
 
 [ -x "$REPO/configure" ] || die "no $REPO/configure: run 'autoreconf -fi' in $REPO first"
+CONFIGURE_ARGS=(--prefix=/opt/xenamp --sysconfdir=/opt/xenamp/etc --with-xen=yes --with-libvirt=yes)
 mkdir -p "$BUILD"
 cd "$BUILD"
-if [ ! -f Makefile ]; then
-  log "configuring in $BUILD"
-  "$REPO/configure" -q --prefix=/opt/xenamp --sysconfdir=/opt/xenamp/etc \
-    --with-xen=yes --without-libvirt > configure.out 2>&1 \
-    || { tail -n 20 configure.out >&2; die "configure failed (see $BUILD/configure.out)"; }
+if [ ! -f Makefile ] || [ "$(cat .xenamp-configure-args 2>/dev/null)" != "${CONFIGURE_ARGS[*]}" ]; then
+  log "configuring in $BUILD: ${CONFIGURE_ARGS[*]}"
+  rm -f .xenamp-configure-args
+  "$REPO/configure" -q "${CONFIGURE_ARGS[@]}" > configure.out 2>&1 \
+    || { tail -n 20 configure.out >&2; die "configure failed (see $BUILD/configure.out; libvirt needs libvirt-dev on the host)"; }
+  echo "${CONFIGURE_ARGS[*]}" > .xenamp-configure-args
 fi
 grep -q '^#define HAVE_XEN 1' config.h || die "the build in $BUILD has no Xen transport (libxen-dev missing?)"
+grep -q '^#define HAVE_LIBVIRT 1' config.h || die "the build in $BUILD has no libvirt support (apt-get install libvirt-dev)"
 log "building in $BUILD"
 make -s -j2 >/dev/null 2>make.err || { tail -n 30 make.err >&2; die "make failed (see $BUILD/make.err)"; }
 grep -q '^HAVE_XENVCHAN_TRUE = #' Makefile \
@@ -43,8 +50,10 @@ make -s install DESTDIR="$STAGE/inst" >/dev/null 2>make-install.err \
   || { tail -n 20 make-install.err >&2; die "make install failed"; }
 I=$STAGE/inst/opt/xenamp
 mkdir -p "$STAGE/dom0/opt/xenamp"
-for d in bin sbin lib; do
-  [ -d "$I/$d" ] && cp -a "$I/$d" "$STAGE/dom0/opt/xenamp/"
+for d in bin sbin lib share/xenamp; do
+  [ -d "$I/$d" ] || continue
+  mkdir -p "$STAGE/dom0/opt/xenamp/$(dirname "$d")"
+  cp -a "$I/$d" "$STAGE/dom0/opt/xenamp/$(dirname "$d")/"
 done
 rm -rf "$STAGE/dom0/opt/xenamp/lib/pkgconfig" "$STAGE/dom0/opt/xenamp/lib/"*.la
 cp -a "$I/bin/xenamp-echo-client" "$I/bin/xenamp-echo-server" "$STAGE/domu/opt/xenamp/bin/"
@@ -57,6 +66,12 @@ gcc_s=$(gcc -print-file-name=libgcc_s.so.1 2>/dev/null || true)
 [ -f "$gcc_s" ] || die "libgcc_s.so.1 not found on the host"
 cp -L "$gcc_s" "$STAGE/domu/opt/xenamp/lib/libgcc_s.so.1"
 cp "$HERE/domu-xenamp.sh" "$STAGE/domu/opt/xenamp/domu-init.sh"
+for f in "$STAGE"/domu/opt/xenamp/bin/* "$STAGE"/domu/opt/xenamp/lib/libxenamp.so*; do
+  if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
+  if readelf -d "$f" 2>/dev/null | grep -q 'NEEDED.*libvirt'; then
+    die "$f links libvirt, but the domU image has no libvirt (only dom0 does)"
+  fi
+done
 strip --strip-unneeded "$STAGE"/dom0/opt/xenamp/{bin,sbin}/* "$STAGE"/domu/opt/xenamp/bin/* 2>/dev/null || true
 log "staged $(du -sh "$STAGE/dom0" | cut -f1) for dom0, $(du -sh "$STAGE/domu" | cut -f1) for the domUs"
 echo "XENAMP_DOM0_EXTRA=$STAGE/dom0"

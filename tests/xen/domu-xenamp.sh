@@ -3,7 +3,8 @@
 # /opt/xenamp/domu-init.sh and run by /init with the domain's name.
 #
 # fw:   two echo servers (RPMsg devices 0 and 1), restarted if they exit.
-# both: a command loop. dom0 writes data/cmd = "ID VERB ARGS..." into this
+# fw2:  one echo server (device 0), likewise.
+# all:  a command loop. dom0 writes data/cmd = "ID VERB ARGS..." into this
 #       domain's xenstore directory; the guest runs it in the background
 #       and writes data/result-ID = "rc=N secs=S <last output line>".
 #   echo ID COUNT [client options]   xenamp-echo-client -n COUNT ...
@@ -18,8 +19,14 @@ export XENAMP_PARTITION="$name"
 
 up() { read -r _u _r < /proc/uptime; echo "${_u%.*}${_u#*.}"; }   # centiseconds
 
-if [ "$name" = fw ]; then
-	for d in 0 1; do
+# fw serves devices 0 and 1; fw2 (booted through libvirt) device 0.
+case $name in
+fw) devs="0 1" ;;
+fw2) devs=0 ;;
+*) devs= ;;
+esac
+if [ -n "$devs" ]; then
+	for d in $devs; do
 		( while :; do
 			xenamp-echo-server -d "$d" -q
 			echo "xenamp-domu: echo server on device $d exited ($?); restarting"

@@ -1,12 +1,15 @@
 #!/bin/bash
 # Fetch and unpack the Debian 12 packages that tests/xen boots: the Xen 4.17
-# hypervisor, the Debian kernel (dom0 and domU), busybox-static and the Xen
-# toolstack with its libraries. Nothing is installed on the host: the .debs are
+# hypervisor, the Debian kernel (dom0 and domU), busybox-static, the Xen
+# toolstack with its libraries, and libvirt's daemon with its libxl driver.
+# Nothing is installed on the host: the .debs are
 # unpacked with `dpkg -x` into $XENAMP_XEN_CACHE/root.
 #
-# Idempotent: once $XENAMP_XEN_CACHE/root/.xenamp-fetched exists, it does
-# nothing (no apt query at all, so it works offline). XENAMP_XEN_REFRESH=1
-# forces a new download (e.g. after Debian moved to a new kernel ABI).
+# Idempotent: once $XENAMP_XEN_CACHE/root/.xenamp-fetched exists and names
+# the same package list (a hash of PKGS below), it does nothing (no apt query
+# at all, so it works offline). A cache made from another list is fetched
+# again. XENAMP_XEN_REFRESH=1 forces a new download (e.g. after Debian moved
+# to a new kernel ABI).
 #
 # Env: XENAMP_XEN_CACHE (default: <this dir>/.cache), XENAMP_XEN_REFRESH.
 set -euo pipefail
@@ -27,7 +30,13 @@ PKGS=(
   libxenmisc4.17 libxencall1 libxendevicemodel1 libxenevtchn1
   libxenforeignmemory1 libxengnttab1 libxenhypfs1 libxenstore4
   libxentoolcore1 libxentoollog1 libyajl2
+  # libvirt's libxl driver for dom0: libvirtd (Debian 12 ships no modular
+  # virtxend), the driver module, virsh and the library. Only unpacked, so
+  # libvirt-daemon's dependency on the QEMU driver is not pulled in.
+  libvirt0 libvirt-daemon libvirt-daemon-driver-xen libvirt-clients
 )
+# The stamp records this hash: a cache fetched for another list is stale.
+LIST_HASH=$(printf '%s\n' "${PKGS[@]}" | sha256sum | cut -c1-16)
 # Host tools the harness runs (package:command).
 HOST_PKGS=(qemu-system-x86:qemu-system-x86_64 cpio:cpio xz-utils:xz)
 
@@ -53,8 +62,11 @@ fi
 
 # --- cached? -------------------------------------------------------------------
 if [ "${XENAMP_XEN_REFRESH:-0}" != 1 ] && [ -f "$STAMP" ]; then
-  log "using cached packages in $CACHE ($(head -n1 "$STAMP"))"
-  exit 0
+  if grep -qx "list=$LIST_HASH" "$STAMP"; then
+    log "using cached packages in $CACHE ($(head -n1 "$STAMP"))"
+    exit 0
+  fi
+  log "the cache in $CACHE was fetched for another package list; fetching again"
 fi
 
 # --- resolve the kernel that linux-image-amd64 depends on ----------------------
@@ -103,12 +115,14 @@ for deb in "$DEBS"/*.deb; do
 done
 # Sanity: the files the image builder needs.
 for f in boot/xen-4.17-amd64.gz bin/busybox usr/lib/xen-4.17/bin/xl \
-         usr/lib/xen-4.17/bin/xenstored usr/bin/xenstore-read; do
+         usr/lib/xen-4.17/bin/xenstored usr/bin/xenstore-read usr/sbin/libvirtd \
+         usr/bin/virsh usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so; do
   [ -e "$ROOT.tmp/$f" ] || die "unpacked packages lack $f (Debian changed the layout?)"
 done
 ls "$ROOT.tmp"/boot/vmlinuz-* >/dev/null 2>&1 || die "unpacked packages lack boot/vmlinuz-*"
 {
   echo "kernel=$KPKG fetched=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "list=$LIST_HASH"
   for deb in "$DEBS"/*.deb; do echo "$(dpkg-deb -f "$deb" Package)=$(dpkg-deb -f "$deb" Version)"; done
 } > "$ROOT.tmp/.xenamp-fetched"
 rm -rf "$ROOT"

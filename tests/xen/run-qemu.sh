@@ -9,7 +9,7 @@
 #
 # Env:
 #   XENAMP_XEN_WORK      the images (default <this dir>/.work)
-#   XENAMP_XEN_TIMEOUT   seconds before QEMU is killed (default 300)
+#   XENAMP_XEN_TIMEOUT   seconds before QEMU is killed (default 600)
 #   XENAMP_XEN_LOG       serial log (default $XENAMP_XEN_WORK/serial.log)
 #   XENAMP_XEN_MEM       QEMU memory in MiB (default 1024)
 #   XENAMP_XEN_SMP       QEMU CPUs (default 2)
@@ -21,7 +21,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=${XENAMP_XEN_WORK:-$HERE/.work}
-TIMEOUT=${XENAMP_XEN_TIMEOUT:-300}
+TIMEOUT=${XENAMP_XEN_TIMEOUT:-600}
 MEM=${XENAMP_XEN_MEM:-1024}
 SMP=${XENAMP_XEN_SMP:-2}
 DOM0_MEM=${XENAMP_DOM0_MEM:-512M}

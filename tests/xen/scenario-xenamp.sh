@@ -8,6 +8,10 @@
 #            dom0-fw:   local dom0fw:0 <-> domU fw:1
 #   fw:    echo servers on devices 0 and 1 (domu-xenamp.sh)
 #   host:  echo clients and the libxenvchan baseline, on command
+#   dom0:  libvirtd with the libxl driver (xen:///system); the backend follows
+#          it (libvirt-uri). fw2, booted by xenamp-load through libvirt
+#          while fw is down, brings link host-fw2 (host:1 <-> fw2:0) in
+#          its domain XML metadata; fw2 runs an echo server on device 0.
 #   later: xl destroy/create fw mid-stream; the backend SIGKILLed and
 #          restarted mid-stream (the partitions reconnect by themselves)
 #
@@ -19,6 +23,7 @@ BACKEND=$X/sbin/xenamp-backend
 export XENAMP_SOCKET=/run/xenamp-backend.sock
 export PATH=$X/bin:$X/sbin:$PATH
 MSGS=${XENAMP_XEN_MSGS:-1000}
+LV_URI=xen:///system
 
 ctl() { xenampctl "$@" 2>&1; }
 
@@ -92,11 +97,50 @@ maps_match() {
 	[ "$_g" = "$_r" ]
 }
 
+# wait_log REGEX [TIMEOUT_S]: wait for a line of the backend log
+wait_log() {
+	local _lim
+	_lim=$(( $(now_s) + ${2:-20} ))
+	until grep -qE "$1" /tmp/backend.log; do
+		if [ "$(now_s)" -ge "$_lim" ]; then
+			echo "no line matching '$1' in the backend log after ${2:-20} s:"
+			tail -n 20 /tmp/backend.log
+			return 1
+		fi
+		sleep 0.5
+	done
+	grep -E "$1" /tmp/backend.log | tail -n 1
+}
+
+lv() { virsh -q -c "$LV_URI" "$@"; }
+
+# --- 0. libvirtd with the libxl driver ------------------------------------------
+# Debian 12 has no modular virtxend: libvirtd loads the one connection
+# driver in the image, libxl. The client picks libvirtd's socket.
+libvirtd -f /etc/libvirt/libvirtd.conf > /tmp/libvirtd.log 2>&1 &
+LVPID=$!
+libvirt_up() {
+	local i=0
+	until [ -S /run/libvirt/libvirt-sock ]; do
+		kill -0 "$LVPID" 2>/dev/null || { echo "libvirtd exited:"; cat /tmp/libvirtd.log; return 1; }
+		i=$((i + 1))
+		[ $i -lt 120 ] || { echo "no /run/libvirt/libvirt-sock after 60 s:"; cat /tmp/libvirtd.log; return 1; }
+		sleep 0.5
+	done
+	virsh -c "$LV_URI" version > /tmp/virsh-version.out 2>&1
+	cat /tmp/virsh-version.out
+	grep -q 'Running hypervisor: Xen' /tmp/virsh-version.out || { cat /tmp/libvirtd.log; return 1; }
+}
+check "libvirtd's libxl driver answers on $LV_URI (virsh version: hypervisor Xen)" libvirt_up
+sed -n 's/^/  /; /hypervisor/p' /tmp/virsh-version.out
+echo "  (libvirtd up at $(uptime_s)s dom0 uptime)"
+
 cat > /tmp/xenamp.conf <<EOF
 [backend]
 socket = $XENAMP_SOCKET
 max-pages = 256
 log-level = info
+libvirt-uri = $LV_URI
 
 [link host-fw]
 end-a = host:0
@@ -127,6 +171,8 @@ backend_up() {
 	return 1
 }
 check "backend runs in dom0 with transports local and xen" backend_up
+check "backend follows the domains of $LV_URI (no link in any metadata yet)" \
+	wait_log "libvirt: following domains on $LV_URI; 0 links from their metadata" 10
 
 # --- 2. domains ---------------------------------------------------------------
 for d in host fw; do
@@ -204,7 +250,60 @@ case $R in
 *) fail "host's unbind callback ran when fw was destroyed: $R" ;;
 esac
 
-# --- 7. xl create fw again: reconnect, traffic resumes ----------------------------
+# --- 7. libvirt: xenamp-load boots fw2; the link comes from its metadata --------
+T7=$(uptime_s)
+# fw is down, so its memory is free for fw2. The default template of
+# xenamp-load (firmware.xml.in, a PVH firmware domain) must be one that
+# the real libxl driver accepts: define it (dry-run XML), then undefine.
+pvh_define() {
+	xenamp-load --libvirt "$LV_URI" --name pvh-check --dry-run --no-register \
+		--memory 32 --out /tmp/pvh-check.xml "$XENAMP_DOMU_KERNEL" || return 1
+	lv define /tmp/pvh-check.xml || { cat /tmp/pvh-check.xml; return 1; }
+	lv dumpxml --inactive pvh-check | grep "<type.*xenpvh" || { lv dumpxml --inactive pvh-check; lv undefine pvh-check; return 1; }
+	lv undefine pvh-check
+}
+check "xenamp-load's default template (PVH firmware) is accepted by the libxl driver" pvh_define
+# fw2 is the domU kernel (it carries a .resource_table, build-images.sh) with
+# the test's PV template. --no-register: the backend is not told about the
+# link; it must take host-fw2 from the domain's metadata on libvirt's
+# STARTED event.
+load_fw2() {
+	xenamp-load --libvirt "$LV_URI" --name fw2 --template /etc/xenamp/domu-libvirt.xml.in \
+		--memory 128 --extra "console=hvc0 rdinit=/init quiet $XENAMP_GUEST_FAST_OPTS" \
+		--link host-fw2 --peer host:1 --devno 0 --no-register "$XENAMP_DOMU_KERNEL" \
+		> /tmp/fw2-live.xml
+}
+check "xenamp-load --libvirt $LV_URI --name fw2: defined and started" load_fw2
+check "libvirt keeps the xenamp link in fw2's live XML" \
+	grep -q 'link.*name="host-fw2".*peer="host:1".*devno="0".*buf-size="512".*buf-count="256"' /tmp/fw2-live.xml
+check "backend added link host-fw2 from fw2's libvirt metadata" \
+	wait_log "libvirt: domain fw2: link host-fw2 added" 20
+# host was running before the link existed: the backend offers it the new
+# device at once (xen_be.c; an @introduceDomain scan alone never would).
+check "backend offers running host its device 1 for the new link (domid $HOST)" \
+	wait_end host 1 "InitWait xen xen domid $HOST" 20
+check "fw2 ready" wait_ready fw2 90
+FW2=$(domid_of fw2)
+check "fw2:0 connected over xen (domid $FW2)" wait_end fw2 0 "Connected xen xen domid $FW2" 60
+cmd host l1 echo "$MSGS" -d 1
+R=$(result host l1 180)
+echo "  host echo client on device 1 (link host-fw2): $R"
+case $R in
+"rc=0 "*"received $MSGS, mismatches 0"*) pass "host:1 <-> fw2:0 (libvirt domain, link from metadata): $MSGS messages intact" ;;
+*) fail "host:1 <-> fw2:0: $R"; tail -n 30 /tmp/backend.log ;;
+esac
+check "virsh destroy fw2" lv destroy fw2
+check "backend followed libvirt's STOPPED event of fw2" \
+	wait_log "libvirt: domain fw2 stopped: link host-fw2: end fw2:0 absent" 20
+check "backend released fw2:0" wait_end fw2 0 Absent 30
+check "fw2's rpmsg nodes removed from xenstore" \
+	sh -c "! xenstore-exists /local/domain/0/backend/rpmsg/$FW2"
+check "fw2 is shut off in libvirt and gone from Xen" \
+	sh -c "[ \"\$(virsh -q -c '$LV_URI' domstate fw2)\" = 'shut off' ] && ! xl domid fw2 > /dev/null 2>&1"
+check "virsh undefine fw2" lv undefine fw2
+echo "  (the libvirt steps took $(awk -v a="$T7" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s; libvirtd $(awk '/^VmRSS/ { print $2, $3 }' "/proc/$LVPID/status"); dom0 $(awk '/^MemAvailable/ { print $2, $3 }' /proc/meminfo) available, $(awk '/^Shmem:/ { print $2, $3 }' /proc/meminfo) in tmpfs, mostly the rootfs)"
+
+# --- 8. xl create fw again: reconnect, traffic resumes ----------------------------
 check "xl create fw again" xenamp_create fw
 check "fw ready again" wait_ready fw 90
 FW=$(domid_of fw)
@@ -220,7 +319,7 @@ esac
 check "dom0fw <-> new fw:1: 100 messages" \
 	env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n 100 -w 30
 
-# --- 8. backend SIGKILLed and restarted mid-stream ---------------------------------
+# --- 9. backend SIGKILLed and restarted mid-stream ---------------------------------
 # The partitions keep their regions (the pages stay granted to dom0) and
 # their libraries reconnect when the new backend offers the devices again;
 # it resumes every ring at its used index, and the sequence numbers in the
@@ -228,8 +327,9 @@ check "dom0fw <-> new fw:1: 100 messages" \
 # against message i, so a message lost, duplicated or reordered across a
 # kill is a mismatch. The echo servers in fw must not have restarted: the
 # same processes reconnected.
-KMSGS=${XENAMP_XEN_KILL_MSGS:-4000}
+KMSGS=${XENAMP_XEN_KILL_MSGS:-3000}
 KILLS=${XENAMP_XEN_KILLS:-3}
+KRATE=${XENAMP_XEN_KILL_RATE:-100}   # messages/s: the stream outlasts the kills
 host_msgs_in() { xenampctl stats 2>/dev/null | awk '$2 == "host:0" { print $4; exit }'; }
 # wait_relayed N TIMEOUT_S: until the running backend took N messages from host
 wait_relayed() {
@@ -244,19 +344,36 @@ wait_relayed() {
 }
 server_exits() { guest_log fw | grep -c "echo server on device [01] exited"; }
 EXITS0=$(server_exits)
-cmd host k1 echo "$KMSGS" -w 60
+cmd host k1 echo "$KMSGS" -w 60 --rate "$KRATE"
 check "host:0 connected for the kill stream" wait_end host 0 Connected 60
+# Kill k falls when about k/(KILLS+2) of the stream went through, counted
+# over the backends so far (each counts from its start), so the stream is
+# still running at every kill however fast the machine is.
+TAKEN=0
 k=1
 while [ $k -le "$KILLS" ]; do
-	check "kill $k: messages flowing before the SIGKILL" wait_relayed 200 60
+	at=$((k * KMSGS / (KILLS + 2) - TAKEN))
+	[ $at -ge 50 ] || at=50
+	check "kill $k: this backend took $at more messages from host:0" wait_relayed $at 60
+	last=$(host_msgs_in)
 	kill -KILL "$BPID"
 	wait "$BPID" 2>/dev/null
+	TAKEN=$((TAKEN + ${last:-0}))
+	echo "  kill $k at $(uptime_s)s: that backend had taken ${last:-?} messages from host:0 ($TAKEN over all so far)"
 	sleep 1
 	$BACKEND -f -c /tmp/xenamp.conf >> /tmp/backend.log 2>&1 &
 	BPID=$!
 	check "kill $k: backend SIGKILLed and started again" backend_up
 	check "kill $k: host:0 reconnected" wait_end host 0 "Connected xen" 60
 	check "kill $k: fw:0 reconnected" wait_end fw 0 "Connected xen" 60
+	if [ $k = 1 ]; then
+		# The first backend offered host:1 for fw2's link (libvirt
+		# metadata of a domain now gone); the new one has no such link.
+		check "restarted backend removed host:1, which no link names now" \
+			sh -c "! xenstore-exists /local/domain/0/backend/rpmsg/$HOST/1 && ! xenstore-exists /local/domain/$HOST/device/rpmsg/1"
+		check "... and said so in its log" \
+			wait_log "removing rpmsg device 1 of domain $HOST left by an earlier backend" 5
+	fi
 	k=$((k + 1))
 done
 R=$(result host k1 240)
@@ -273,12 +390,17 @@ check "gntdev mappings of the new backend match its connected xen ends" maps_mat
 check "dom0fw <-> fw:1 after the kills: 100 messages" \
 	env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n 100 -w 30
 
-# --- 9. backend stop leaves nothing behind ----------------------------------------
+# --- 10. backend stop leaves nothing behind ----------------------------------------
 kill "$BPID"
 check "backend stopped" sh -c "n=0; while kill -0 $BPID 2>/dev/null; do sleep 0.2; n=\$((n+1)); [ \$n -lt 50 ] || exit 1; done"
 check "no rpmsg backend nodes left in xenstore" sh -c '! xenstore-exists /local/domain/0/backend/rpmsg || [ -z "$(xenstore-list /local/domain/0/backend/rpmsg)" ]'
 echo "  --- backend log ---"
 sed 's/^/  | /' /tmp/backend.log | tail -n 40
+if [ "$XENAMP_FAILED" != 0 ]; then
+	echo "  --- libvirtd log ---"
+	sed 's/^/  | /' /tmp/libvirtd.log | tail -n 40
+fi
+kill "$LVPID" 2>/dev/null
 xl destroy fw 2>/dev/null
 xl destroy host 2>/dev/null
 summary
