@@ -146,6 +146,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -156,8 +164,8 @@ static void usage(FILE *f)
 		"  -d, --device N        RPMsg device number (default 0)\n"
 		"  -n, --count N         messages to send (default 100)\n"
 		"  -s, --size BYTES      fixed message size (default: cycle 1..payload max)\n"
-		"  -r, --rate N          send at most N messages per second (default: as\n"
-		"                        fast as the link takes them)\n"
+		"  -r, --rate N          send at most N messages per second, 1/N s apart\n"
+		"                        (default: as fast as the link takes them)\n"
 		"  -z, --nocopy          send with the zero-copy API\n"
 		"                        (rpmsg_get_tx_payload_buffer + rpmsg_send_nocopy)\n"
 		"  -w, --wait SECONDS    how long to wait for the service and for the last\n"
@@ -341,19 +349,25 @@ int main(int argc, char **argv)
 		status = EX_LINK;
 		goto out;
 	}
-	int64_t t0 = now_ms();
+	/* With --rate, each message leaves at least 1/rate after the one
+	 * before, counted from when that one left: a stall (a backend
+	 * restarting) is not made up for by a burst. */
+	int64_t next_ns = 0, period_ns = rate != 0 ? 1000000000LL / (int64_t)rate : 0;
 
 	for (sent = 0; sent < c.count; sent++) {
 		int len = msg_size(&c, sent);
 
-		if (rate != 0) {   /* message i leaves no earlier than t0 + i/rate */
-			int64_t due = t0 + (int64_t)(sent * 1000 / rate), left;
+		if (rate != 0) {
+			int64_t t = now_ns();
 
-			while ((left = due - now_ms()) > 0) {
-				struct timespec ts = { left / 1000, (long)(left % 1000) * 1000000L };
+			while (t < next_ns) {
+				int64_t left = next_ns - t;
+				struct timespec ts = { left / 1000000000LL, (long)(left % 1000000000LL) };
 
 				(void)nanosleep(&ts, NULL);
+				t = now_ns();
 			}
+			next_ns = t + period_ns;
 		}
 
 		if (__atomic_load_n(&c.unbound, __ATOMIC_ACQUIRE)) {
