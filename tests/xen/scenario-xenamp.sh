@@ -343,29 +343,46 @@ wait_relayed() {
 	done
 }
 server_exits() { guest_log fw | grep -c "echo server on device [01] exited"; }
+# connects P:D: how many times the backends so far logged end P:D connected
+connects() { grep -c "end $1 connected" /tmp/backend.log; }
+# wait_connects P:D N TIMEOUT_S: until that count reaches N. The log, not
+# the state, shows a reconnection: the stream may be over by the next look.
+wait_connects() {
+	local _lim
+	_lim=$(( $(now_s) + $3 ))
+	while [ "$(connects "$1")" -lt "$2" ]; do
+		[ "$(now_s)" -lt "$_lim" ] || { echo "$1 connected $(connects "$1") times, not $2, after $3 s"; tail -n 20 /tmp/backend.log; return 1; }
+		sleep 0.2
+	done
+	echo "$1 connected $(connects "$1") times"
+}
 EXITS0=$(server_exits)
+# The first backend's count includes the earlier steps: the stream's
+# messages are counted from here.
+base=$(host_msgs_in)
+TAKEN=$((0 - ${base:-0}))
 cmd host k1 echo "$KMSGS" -w 60 --rate "$KRATE"
 check "host:0 connected for the kill stream" wait_end host 0 Connected 60
 # Kill k falls when about k/(KILLS+2) of the stream went through, counted
 # over the backends so far (each counts from its start), so the stream is
-# still running at every kill however fast the machine is.
-TAKEN=0
+# still running at every kill.
 k=1
 while [ $k -le "$KILLS" ]; do
 	at=$((k * KMSGS / (KILLS + 2) - TAKEN))
 	[ $at -ge 50 ] || at=50
 	check "kill $k: this backend took $at more messages from host:0" wait_relayed $at 60
 	last=$(host_msgs_in)
+	hc=$(connects host:0) fc=$(connects fw:0)
 	kill -KILL "$BPID"
 	wait "$BPID" 2>/dev/null
 	TAKEN=$((TAKEN + ${last:-0}))
-	echo "  kill $k at $(uptime_s)s: that backend had taken ${last:-?} messages from host:0 ($TAKEN over all so far)"
+	echo "  kill $k at $(uptime_s)s: $TAKEN messages of the stream taken from host:0 so far"
 	sleep 1
 	$BACKEND -f -c /tmp/xenamp.conf >> /tmp/backend.log 2>&1 &
 	BPID=$!
 	check "kill $k: backend SIGKILLed and started again" backend_up
-	check "kill $k: host:0 reconnected" wait_end host 0 "Connected xen" 60
-	check "kill $k: fw:0 reconnected" wait_end fw 0 "Connected xen" 60
+	check "kill $k: host:0 reconnected" wait_connects host:0 $((hc + 1)) 60
+	check "kill $k: fw:0 reconnected" wait_connects fw:0 $((fc + 1)) 60
 	if [ $k = 1 ]; then
 		# The first backend offered host:1 for fw2's link (libvirt
 		# metadata of a domain now gone); the new one has no such link.
