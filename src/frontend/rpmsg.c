@@ -237,6 +237,22 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept,
 	return xa_fe_tx_buf(&d->reg, i) + XA_RPMSG_HDR_SIZE;
 }
 
+/* Lock d and find the TX buffer whose payload is buf, reserved by
+ * rpmsg_get_tx_payload_buffer: its index, with d->lock held; -1, not
+ * locked, when buf is no such buffer. */
+static int lock_reserved_tx(struct xenamp_dev *d, const void *buf)
+{
+	int i;
+
+	pthread_mutex_lock(&d->lock);
+	i = xa_fe_tx_index(&d->reg, buf);
+	if (i < 0 || d->reg.tx_state[i] != XA_TXB_RESERVED) {
+		pthread_mutex_unlock(&d->lock);
+		return -1;
+	}
+	return i;
+}
+
 int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src,
 				 uint32_t dst, const void *data, int len)
 {
@@ -250,12 +266,9 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src,
 		return RPMSG_ERR_PARAM;
 	if ((uint32_t)len > payload_max(d))
 		return RPMSG_ERR_BUFF_SIZE;
-	pthread_mutex_lock(&d->lock);
-	i = xa_fe_tx_index(&d->reg, data);
-	if (i < 0 || d->reg.tx_state[i] != XA_TXB_RESERVED) {
-		pthread_mutex_unlock(&d->lock);
+	i = lock_reserved_tx(d, data);
+	if (i < 0)
 		return RPMSG_ERR_PARAM;
-	}
 	r = xa_fe_tx_submit_locked(d, (unsigned)i, src, dst, (uint32_t)len);
 	pthread_mutex_unlock(&d->lock);
 	return r != 0 ? r : len;
@@ -271,12 +284,9 @@ int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
-	pthread_mutex_lock(&d->lock);
-	i = xa_fe_tx_index(&d->reg, txbuf);
-	if (i < 0 || d->reg.tx_state[i] != XA_TXB_RESERVED) {
-		pthread_mutex_unlock(&d->lock);
+	i = lock_reserved_tx(d, txbuf);
+	if (i < 0)
 		return RPMSG_ERR_PARAM;
-	}
 	xa_fe_tx_put_locked(d, (unsigned)i);
 	pthread_mutex_unlock(&d->lock);
 	return RPMSG_SUCCESS;
