@@ -35,7 +35,7 @@
 
 #include "backend/relay.h"
 #include <config.h>
-#include "platform/state.h"
+#include "common/state.h"
 
 static void add_str(json_object *o, const char *k, const char *v)
 {

@@ -6,7 +6,7 @@
 #include <syslog.h>
 
 #include "backend/log.h"
-#include "platform/be_transport.h"
+#include "backend/transport/be_transport.h"
 
 static int g_level = XA_LOG_INFO;
 static bool g_syslog;

@@ -21,11 +21,8 @@
 #ifdef HAVE_LIBVIRT
 #include "backend/libvirt.h"
 #endif
-#include "platform/be_transport.h"
-#include "platform/local_proto.h"
-#ifdef HAVE_XEN
-#include "platform/xen_platform.h"
-#endif
+#include "backend/transport/be_transport.h"
+#include "common/local_proto.h"
 
 #ifndef XA_SYSCONFDIR
 #define XA_SYSCONFDIR "/etc"

@@ -12,6 +12,7 @@
 #include "core/byteorder.h"
 #include "core/rsc_parse.h"
 #include "core/xa_error.h"
+#include "common/xa_time.h"
 
 #define RSC_PAGE 4096u
 #define NS_MSG_SIZE (XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE)
@@ -755,14 +756,6 @@ static void flush_notify(struct xa_relay *r, struct xa_end *e)
 		fault_end(r, e, rc, "cannot notify it: %s", strerror(-rc));
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void xa_relay_round(struct xa_relay *r)
 {
 	unsigned n = r->qlen;
@@ -780,7 +773,7 @@ void xa_relay_round(struct xa_relay *r)
 	for (unsigned i = r->nlive; i-- > 0;)
 		flush_notify(r, r->live[i]);
 	if (r->moved != moved && r->poll_max_ns != 0)
-		r->last_work_ns = mono_ns();
+		r->last_work_ns = xa_now_ns();
 }
 
 /* ------------------------------------------------------------------ */
@@ -843,7 +836,7 @@ int xa_relay_poll_timeout(struct xa_relay *r)
 		return 0;
 	if (r->poll_max_ns == 0 && r->poll_ns == 0)
 		return -1;   /* polling off: every empty ring was armed */
-	now = mono_ns();
+	now = xa_now_ns();
 	if (r->sleep_ns != 0) {
 		/* Just woke up: a window this long would have caught the
 		 * wake-up without sleeping (grow), or it would have been
@@ -871,7 +864,7 @@ int xa_relay_poll_timeout(struct xa_relay *r)
 			if (scan_polled(r, false))
 				return 0;
 			cpu_relax();
-		} while (mono_ns() < until);
+		} while (xa_now_ns() < until);
 		sched_yield();
 		return 0;
 	}

@@ -49,7 +49,7 @@
 #include "backend/conf.h"
 #include "core/rpmsg_wire.h"
 #include "core/vring.h"
-#include "platform/be_transport.h"
+#include "backend/transport/be_transport.h"
 
 #define XA_RELAY_BUDGET 64u          /* messages per end per round */
 #define XA_RELAY_MAX_TRANSPORTS 4u

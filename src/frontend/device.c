@@ -233,10 +233,10 @@ static void *reconnect_main(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (d->lost && !d->dead) {
-		xa_fe_deadline_after(&deadline, d->reconnect_ms);
+		xa_timespec_after(&deadline, d->reconnect_ms);
 		backoff = 10;
 		for (;;) {
-			int left = xa_fe_ms_until(&deadline), r;
+			int left = xa_ms_until(&deadline), r;
 
 			if (d->reconnect_abort || left == 0) {
 				d->lost = false;
@@ -503,32 +503,6 @@ static int deliver_locked(struct xenamp_dev *d, int budget)
 	return n;
 }
 
-void xa_fe_deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-int xa_fe_ms_until(const struct timespec *ts)
-{
-	struct timespec now;
-	int64_t ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (int64_t)(ts->tv_sec - now.tv_sec) * 1000000000LL +
-	     (ts->tv_nsec - now.tv_nsec);
-	if (ns <= 0)
-		return 0;
-	if (ns / 1000000 >= 0x7fffffff)
-		return 0x7fffffff;
-	return (int)((ns + 999999) / 1000000);
-}
-
 int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 {
 	struct timespec deadline;
@@ -538,7 +512,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
 	if (!forever)
-		xa_fe_deadline_after(&deadline, timeout_ms);
+		xa_timespec_after(&deadline, timeout_ms);
 
 	pthread_mutex_lock(&d->lock);
 	if (is_dispatcher(d)) {
@@ -583,7 +557,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 			ret = RPMSG_ERR_DEV_STATE;
 			break;
 		}
-		expired = !forever && xa_fe_ms_until(&deadline) == 0;
+		expired = !forever && xa_ms_until(&deadline) == 0;
 		if (woke || expired)
 			xa_fe_wake_clear(d->wake.rx_efd);
 		if (expired)
@@ -593,7 +567,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 			continue;
 		pthread_mutex_unlock(&d->lock);
 		r = xa_fe_wake_poll(&d->wake.epfd, 1,
-				    forever ? -1 : xa_fe_ms_until(&deadline));
+				    forever ? -1 : xa_ms_until(&deadline));
 		pthread_mutex_lock(&d->lock);
 		woke = true;
 		if (r < 0) {
@@ -689,7 +663,7 @@ int xenamp_open(const char *partition, unsigned devno,
 	}
 	timeout = opts != NULL && opts->connect_timeout_ms > 0 ?
 		  opts->connect_timeout_ms : 10000;
-	xa_fe_deadline_after(&deadline, timeout);
+	xa_timespec_after(&deadline, timeout);
 
 	d = calloc(1, sizeof(*d));
 	if (d == NULL) {
@@ -743,7 +717,7 @@ int xenamp_open(const char *partition, unsigned devno,
 			goto fail;
 	}
 	r = d->t->ops->connect(d->t, partition, devno, &d->params,
-			       xa_fe_ms_until(&deadline) > 0 ? xa_fe_ms_until(&deadline) : 1,
+			       xa_ms_until(&deadline) > 0 ? xa_ms_until(&deadline) : 1,
 			       err, sizeof(err));
 	if (r < 0)
 		goto fail;
@@ -764,7 +738,7 @@ int xenamp_open(const char *partition, unsigned devno,
 		goto fail;
 	}
 	r = d->t->ops->publish(d->t,
-			       xa_fe_ms_until(&deadline) > 0 ? xa_fe_ms_until(&deadline) : 1,
+			       xa_ms_until(&deadline) > 0 ? xa_ms_until(&deadline) : 1,
 			       err, sizeof(err));
 	if (r < 0)
 		goto fail;

@@ -23,9 +23,10 @@
 
 #include "core/rpmsg_wire.h"
 #include "core/vring.h"
-#include "platform/fe_platform.h"
-#include "platform/link_params.h"
-#include "platform/transport.h"
+#include "frontend/wake.h"
+#include "common/link_params.h"
+#include "common/xa_time.h"
+#include "frontend/transport/fe_transport.h"
 
 #define XA_FE_PAGE 4096u
 #define XA_FE_VRING_ALIGN 4096u
@@ -198,10 +199,6 @@ void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned idx);
 int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
 			   uint32_t dst, uint32_t len);
 unsigned xa_fe_tx_reclaim_locked(struct xenamp_dev *d);
-/* Monotonic deadlines (the condition variable uses CLOCK_MONOTONIC):
- * ms from now, and milliseconds left until one (rounded up, 0 when past). */
-void xa_fe_deadline_after(struct timespec *ts, int ms);
-int xa_fe_ms_until(const struct timespec *ts);
 /* Wait (bounded) until the backend took every TX message in flight. */
 void xa_fe_tx_flush_locked(struct xenamp_dev *d);
 struct rpmsg_endpoint *xa_fe_ept_by_addr(struct xenamp_dev *d, uint32_t addr);

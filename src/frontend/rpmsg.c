@@ -73,9 +73,9 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
 		if (d->lost)   /* backend restarting: wait for it (bounded) */
 			have_deadline = false;
 		if (!have_deadline) {
-			xa_fe_deadline_after(&deadline, XA_FE_SEND_TIMEOUT_MS);
+			xa_timespec_after(&deadline, XA_FE_SEND_TIMEOUT_MS);
 			have_deadline = true;
-		} else if (xa_fe_ms_until(&deadline) == 0) {
+		} else if (xa_ms_until(&deadline) == 0) {
 			return RPMSG_ERR_NO_BUFF;
 		}
 
@@ -88,7 +88,7 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
 			d->tx_poller = true;
 			xa_fe_wake_clear(d->wake.tx_efd);
 			pthread_mutex_unlock(&d->lock);
-			(void)xa_fe_wake_poll(fds, 2, xa_fe_ms_until(&deadline));
+			(void)xa_fe_wake_poll(fds, 2, xa_ms_until(&deadline));
 			pthread_mutex_lock(&d->lock);
 			d->tx_poller = false;
 			xa_fe_pump_locked(d);
@@ -125,17 +125,17 @@ void xa_fe_tx_flush_locked(struct xenamp_dev *d)
 		 * only after XA_FE_FLUSH_IDLE_MS without progress (the peer is
 		 * gone or stopped reading: waiting longer would not help). */
 		if (inflight < last_inflight)
-			xa_fe_deadline_after(&deadline, XA_FE_FLUSH_IDLE_MS);
+			xa_timespec_after(&deadline, XA_FE_FLUSH_IDLE_MS);
 		last_inflight = inflight;
-		left = xa_fe_ms_until(&deadline);
+		left = xa_ms_until(&deadline);
 		if (d->lost) {
 			/* The backend restarts: the messages wait in the ring;
 			 * the reconnect thread ends this (bounded) wait. */
 			struct timespec t;
 
-			xa_fe_deadline_after(&t, 100);
+			xa_timespec_after(&t, 100);
 			(void)pthread_cond_timedwait(&d->cond, &d->lock, &t);
-			xa_fe_deadline_after(&deadline, XA_FE_FLUSH_IDLE_MS);
+			xa_timespec_after(&deadline, XA_FE_FLUSH_IDLE_MS);
 			continue;
 		}
 		if (left == 0)

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "boot.h"
-#include "platform/ctl_client.h"
+#include "common/ctl_client.h"
 
 #define MAX_ARGS 64
 

@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 
 #include "boot.h"
-#include "platform/ctl_client.h"
+#include "common/ctl_client.h"
 
 #define REGISTER_TIMEOUT_MS 5000
 

@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #include "core/rsc_parse.h"
-#include "platform/link_params.h"
+#include "common/link_params.h"
 
 enum xld_exit {
 	XLD_EXIT_OK = 0,

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/ctl_client.h"
-#include "platform/local_proto.h"
+#include "common/ctl_client.h"
+#include "common/local_proto.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2

@@ -21,8 +21,8 @@
 #include "backend/conf.h"
 #include "backend/log.h"
 #include "backend/relay.h"
-#include "platform/be_transport.h"
-#include "platform/state.h"
+#include "backend/transport/be_transport.h"
+#include "common/state.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 

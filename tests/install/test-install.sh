@@ -87,6 +87,19 @@ for s in rpmsg_create_ept rpmsg_destroy_ept rpmsg_send_offchannel_raw \
 	xenamp_strerror_last; do
 	check "libxenamp exports $s" grep -qx "$s" "$T/syms"
 done
+# The partition side carries nothing of dom0's: no backend transport, no
+# control-socket client, no libxenctrl (a domU has no privcmd to open).
+# nm without -D lists the library's internal symbols too; that it sees
+# xa_fe_transport_new proves the symbol table is there to look at.
+nm "$L/libxenamp.so" 2>/dev/null | awk '{print $NF}' | sort -u >"$T/syms-all"
+check "libxenamp's symbol table is readable (has xa_fe_transport_new)" \
+	grep -qx xa_fe_transport_new "$T/syms-all"
+grep -E '^(xa_be_|lb_|xb_|xa_ctl_|xa_relay|xa_links)' "$T/syms-all" >"$T/syms-be" || true
+check "libxenamp holds no dom0-side symbol ($(wc -l <"$T/syms-be") found)" \
+	test ! -s "$T/syms-be"
+[ -s "$T/syms-be" ] && sed 's/^/#   dom0 symbol: /' "$T/syms-be"
+check "libxenamp does not need libxenctrl" \
+	sh -c "! readelf -d '$L/libxenamp.so' | grep -q 'NEEDED.*libxenctrl'"
 check "libxenamp-openamp exports only platform_*" \
 	sh -c "! grep -Ev '^platform_' '$T/syms-oa'"
 for s in platform_init platform_create_rpmsg_vdev platform_poll \

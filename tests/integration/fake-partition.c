@@ -43,7 +43,7 @@
 #include "core/byteorder.h"
 #include "core/rpmsg_wire.h"
 #include "core/vring.h"
-#include "platform/local_proto.h"
+#include "common/local_proto.h"
 
 #define PAGE 4096u
 #define EXIT_STEP 1

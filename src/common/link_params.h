@@ -1,8 +1,8 @@
 /* What the backend tells a partition about its end of a link before the
  * partition lays out its shared region. The same values go through
  * xenstore (Xen) or the socket (local). */
-#ifndef XENAMP_PLATFORM_LINK_PARAMS_H
-#define XENAMP_PLATFORM_LINK_PARAMS_H
+#ifndef XENAMP_COMMON_LINK_PARAMS_H
+#define XENAMP_COMMON_LINK_PARAMS_H
 
 #include <stdint.h>
 

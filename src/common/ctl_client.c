@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "platform/ctl_client.h"
-#include "platform/local_proto.h"
+#include "common/ctl_client.h"
+#include "common/local_proto.h"
+#include "common/xa_time.h"
 
 #define REPLY_MAX (64u << 20)   /* refuse replies larger than this */
 
@@ -27,14 +28,6 @@ const char *xa_ctl_socket_path(const char *socket_path)
 	return p;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int xa_ctl_request(const char *socket_path, const char *req, int timeout_ms,
 		   char **reply, size_t *reply_len, char *err, size_t errlen)
 {
@@ -44,7 +37,7 @@ int xa_ctl_request(const char *socket_path, const char *req, int timeout_ms,
 	unsigned char *buf = NULL;
 	char *out = NULL;
 	size_t outlen = 0;
-	long deadline = now_ms() + timeout_ms;
+	int64_t deadline = xa_now_ms() + timeout_ms;
 	int fd, rc;
 
 	*reply = NULL;
@@ -102,11 +95,7 @@ int xa_ctl_request(const char *socket_path, const char *req, int timeout_ms,
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long left = deadline - now_ms();
-
-		if (left < 0)
-			left = 0;
-		rc = poll(&pfd, 1, (int)left);
+		rc = poll(&pfd, 1, xa_ms_left(deadline));
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc == 0) {

@@ -1,5 +1,6 @@
-/* The Xen transport (DESIGN §4): constructors and the xenstore layout both
- * sides agree on. Built only with HAVE_XEN.
+/* The Xen transport's xenstore layout, which the partition side
+ * (src/frontend/transport/xen_fe.c) and the dom0 side
+ * (src/backend/transport/xen_be.c) agree on. Used only with HAVE_XEN.
  *
  * xenstore layout for end (domain D, device n), device type "rpmsg":
  *
@@ -43,29 +44,9 @@
  * stand (docs/protocol.md, "Backend restart"). Devices an earlier
  * backend offered that no link of this one names are removed after its
  * first scan. */
-#ifndef XENAMP_PLATFORM_XEN_PLATFORM_H
-#define XENAMP_PLATFORM_XEN_PLATFORM_H
-
-#include <stddef.h>
-
-#include "be_transport.h"
-#include "transport.h"
+#ifndef XENAMP_COMMON_XEN_LAYOUT_H
+#define XENAMP_COMMON_XEN_LAYOUT_H
 
 #define XA_XEN_DEVTYPE "rpmsg"
-
-/* Frontend inside a Xen domU (xen_fe.c). */
-int xa_xen_fe_new(struct xa_fe_transport **out, char *err, size_t errlen);
-
-/* Whether this looks like a Xen domU with the xenbus device (for the
- * automatic transport choice). */
-int xa_xen_fe_detect(void);
-
-/* Backend in dom0 (xen_be.c). */
-int xa_be_xen_new(const struct xa_be_opts *opts,
-		  struct xa_be_transport **out, char *err, size_t errlen);
-
-/* Whether this looks like a Xen dom0 (/proc/xen/capabilities says
- * control_d). */
-int xa_xen_be_detect(void);
 
 #endif

@@ -27,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "platform/fe_platform.h"
-#include "platform/local_proto.h"
-#include "platform/transport.h"
+#include "common/local_proto.h"
+#include "frontend/transport/fe_transport.h"
+#include "common/xa_time.h"
 
 struct local_fe {
 	struct xa_fe_transport t;
@@ -53,32 +53,13 @@ static struct local_fe *lfe(struct xa_fe_transport *t)
 	return (struct local_fe *)t->priv;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int remaining_ms(int64_t deadline)
-{
-	int64_t left = deadline - now_ms();
-
-	if (left < 0)
-		return 0;
-	if (left > 0x7fffffff)
-		return 0x7fffffff;
-	return (int)left;
-}
-
 /* Receive one datagram, waiting until deadline. Returns its length,
  * -ETIMEDOUT, -ECONNRESET on EOF, or -errno. */
 static ssize_t recv_until(int sock, void *buf, size_t len, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
-		int r = poll(&p, 1, remaining_ms(deadline));
+		int r = poll(&p, 1, xa_ms_left(deadline));
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -129,7 +110,7 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		char raw[1024];
 	} m;
 	const char *path;
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	ssize_t n;
 	int e;
 
@@ -310,7 +291,7 @@ static int local_publish(struct xa_fe_transport *t, int timeout_ms,
 		struct xa_local_error e;
 		char raw[1024];
 	} m;
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	ssize_t n;
 	int e;
 
@@ -508,6 +489,31 @@ static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
 			   const struct xa_link_params *want, int timeout_ms,
 			   char *err, size_t errlen);
 
+/* xa_fe_ops.set_option: "socket" is the path of the backend's UNIX socket
+ * (NULL: $XENAMP_SOCKET, else the default). */
+static int local_set_option(struct xa_fe_transport *t, const char *key,
+			    const char *path, char *err, size_t errlen)
+{
+	struct local_fe *l = lfe(t);
+
+	if (strcmp(key, "socket") != 0) {
+		snprintf(err, errlen, "transport 'local' has no option '%s'", key);
+		return -ENOENT;
+	}
+	if (path == NULL) {
+		l->path_set = false;
+		return 0;
+	}
+	if (path[0] == '\0' || strlen(path) >= sizeof(l->path)) {
+		snprintf(err, errlen, "invalid backend socket path '%s' (1..%zu characters)",
+			 path, sizeof(l->path) - 1);
+		return -EINVAL;
+	}
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->path_set = true;
+	return 0;
+}
+
 static const struct xa_fe_ops local_ops = {
 	.name = "local",
 	.connect = local_connect,
@@ -518,6 +524,7 @@ static const struct xa_fe_ops local_ops = {
 	.consume = local_consume,
 	.state = local_state,
 	.reconnect = local_reconnect,
+	.set_option = local_set_option,
 	.close = local_close,
 };
 
@@ -534,30 +541,6 @@ int xa_local_fe_new(struct xa_fe_transport **out, char *err, size_t errlen)
 	l->t.ops = &local_ops;
 	l->t.priv = l;
 	*out = &l->t;
-	return 0;
-}
-
-int xa_local_fe_set_socket(struct xa_fe_transport *t, const char *path,
-			   char *err, size_t errlen)
-{
-	struct local_fe *l;
-
-	if (t == NULL || t->ops != &local_ops) {
-		snprintf(err, errlen, "not a local transport");
-		return -EINVAL;
-	}
-	l = lfe(t);
-	if (path == NULL) {
-		l->path_set = false;
-		return 0;
-	}
-	if (path[0] == '\0' || strlen(path) >= sizeof(l->path)) {
-		snprintf(err, errlen, "invalid backend socket path '%s' (1..%zu characters)",
-			 path, sizeof(l->path) - 1);
-		return -EINVAL;
-	}
-	snprintf(l->path, sizeof(l->path), "%s", path);
-	l->path_set = true;
 	return 0;
 }
 

@@ -44,8 +44,9 @@
 #include <xengnttab.h>
 #include <xenstore.h>
 
-#include "platform/be_transport.h"
-#include "platform/xen_platform.h"
+#include "backend/transport/be_transport.h"
+#include "common/xen_layout.h"
+#include "common/xen_store.h"
 
 #define PAGE 4096u
 #define TOK_DOM "xenamp-dom"
@@ -138,47 +139,6 @@ static void xlog(struct xb *x, int level, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------ */
-/* xenstore helpers                                                    */
-
-static bool xs_put(struct xb *x, xs_transaction_t tx, const char *dir,
-		   const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static bool xs_put(struct xb *x, xs_transaction_t tx, const char *dir,
-		   const char *key, const char *fmt, ...)
-{
-	char path[256], val[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_write(x->xs, tx, path, val, strlen(val));
-}
-
-static int xs_get_uint(struct xb *x, const char *dir, const char *key,
-		       unsigned long *v)
-{
-	char path[256], *s, *end;
-	unsigned len;
-	int rc = -ENOENT;
-
-	if (key)
-		snprintf(path, sizeof(path), "%s/%s", dir, key);
-	else
-		snprintf(path, sizeof(path), "%s", dir);
-	s = xs_read(x->xs, XBT_NULL, path, &len);
-	if (s != NULL) {
-		errno = 0;
-		*v = strtoul(s, &end, 10);
-		rc = (errno || end == s || *end) ? -EINVAL : 0;
-		free(s);
-	}
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* Event queue                                                         */
 
 static void q_signal(struct xb *x)
@@ -262,6 +222,32 @@ static void set_perms(struct xb *x, xs_transaction_t tx, const char *path,
 		     path, strerror(errno));
 }
 
+/* Both dirs of an end, fresh, in transaction tx: 0 or -errno. */
+static int write_initial_tx(struct xb *x, xs_transaction_t tx,
+			    struct xa_be_end *e, const char *error)
+{
+	struct xs_handle *xs = x->xs;
+	int rc;
+
+	xs_rm(xs, tx, e->fe_dir);
+	xs_rm(xs, tx, e->be_dir);
+	if (!xs_mkdir(xs, tx, e->fe_dir) || !xs_mkdir(xs, tx, e->be_dir))
+		return errno != 0 ? -errno : -EIO;
+	set_perms(x, tx, e->fe_dir, e->domid, XS_PERM_READ | XS_PERM_WRITE);
+	set_perms(x, tx, e->be_dir, e->domid, XS_PERM_READ);
+	rc = xa_xs_put(xs, tx, e->fe_dir, "backend", "%s", e->be_dir);
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->fe_dir, "backend-id", "0");
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->fe_dir, "state", "%d", XA_STATE_INITIALISING);
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->be_dir, "frontend", "%s", e->fe_dir);
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->be_dir, "frontend-id", "%u", e->domid);
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->be_dir, "partition", "%s", e->partition);
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->be_dir, "online", "1");
+	if (rc == 0) rc = xa_xs_put(xs, tx, e->be_dir, "state", "%d", XA_STATE_INITIALISING);
+	if (rc == 0 && error != NULL)
+		rc = xa_xs_put(xs, tx, e->fe_dir, "error", "%s", error);
+	return rc;
+}
+
 /* (Re)write both dirs of an end in state Initialising. A non-NULL error
  * goes into the frontend dir in the same transaction, so that a frontend
  * waiting to reconnect never sees the new offer without it. */
@@ -269,32 +255,14 @@ static int write_initial(struct xb *x, struct xa_be_end *e, const char *error)
 {
 	for (int attempt = 0; attempt < 20; attempt++) {
 		xs_transaction_t tx = xs_transaction_start(x->xs);
-		bool ok;
+		int rc;
 
 		if (tx == XBT_NULL)
 			return -errno;
-		xs_rm(x->xs, tx, e->fe_dir);
-		xs_rm(x->xs, tx, e->be_dir);
-		ok = xs_mkdir(x->xs, tx, e->fe_dir) && xs_mkdir(x->xs, tx, e->be_dir);
-		if (ok) {
-			set_perms(x, tx, e->fe_dir, e->domid, XS_PERM_READ | XS_PERM_WRITE);
-			set_perms(x, tx, e->be_dir, e->domid, XS_PERM_READ);
-		}
-		ok = ok &&
-		     xs_put(x, tx, e->fe_dir, "backend", "%s", e->be_dir) &&
-		     xs_put(x, tx, e->fe_dir, "backend-id", "0") &&
-		     xs_put(x, tx, e->fe_dir, "state", "%d", XA_STATE_INITIALISING) &&
-		     xs_put(x, tx, e->be_dir, "frontend", "%s", e->fe_dir) &&
-		     xs_put(x, tx, e->be_dir, "frontend-id", "%u", e->domid) &&
-		     xs_put(x, tx, e->be_dir, "partition", "%s", e->partition) &&
-		     xs_put(x, tx, e->be_dir, "online", "1") &&
-		     xs_put(x, tx, e->be_dir, "state", "%d", XA_STATE_INITIALISING) &&
-		     (error == NULL || xs_put(x, tx, e->fe_dir, "error", "%s", error));
-		if (!ok) {
-			int err = errno;
-
+		rc = write_initial_tx(x, tx, e, error);
+		if (rc < 0) {
 			xs_transaction_end(x->xs, tx, true);
-			return -err;
+			return rc;
 		}
 		if (xs_transaction_end(x->xs, tx, false))
 			return 0;
@@ -387,7 +355,7 @@ static void take_region(struct xb *x, struct xa_be_end *e)
 	char key[32], msg[200];
 	int rc = 0;
 
-	if (xs_get_uint(x, e->fe_dir, "num-pages", &n) < 0 || n == 0 ||
+	if (xa_xs_get_uint(x->xs, e->fe_dir, "num-pages", &n) < 0 || n == 0 ||
 	    n > e->params.max_pages) {
 		snprintf(msg, sizeof(msg),
 			 "num-pages is missing or outside 1..%u (max-pages)",
@@ -395,7 +363,7 @@ static void take_region(struct xb *x, struct xa_be_end *e)
 		rc = -EPROTO;
 		goto fail;
 	}
-	if (xs_get_uint(x, e->fe_dir, "event-channel", &port) < 0 || port == 0 ||
+	if (xa_xs_get_uint(x->xs, e->fe_dir, "event-channel", &port) < 0 || port == 0 ||
 	    port > 0xffffffffUL) {
 		snprintf(msg, sizeof(msg), "event-channel is missing or invalid");
 		rc = -EPROTO;
@@ -409,7 +377,7 @@ static void take_region(struct xb *x, struct xa_be_end *e)
 	}
 	for (unsigned long i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "ring-ref%lu", i);
-		if (xs_get_uint(x, e->fe_dir, key, &v) < 0 || v > 0xffffffffUL) {
+		if (xa_xs_get_uint(x->xs, e->fe_dir, key, &v) < 0 || v > 0xffffffffUL) {
 			snprintf(msg, sizeof(msg), "%s is missing or invalid", key);
 			rc = -EPROTO;
 			goto fail;
@@ -451,7 +419,7 @@ static void check_frontends(struct xb *x)
 
 		if (!e->accepted || e->gone_sent || e->dead)
 			continue;
-		if (xs_get_uint(x, e->fe_state_path, NULL, &st) < 0) {
+		if (xa_xs_get_uint(x->xs, e->fe_state_path, NULL, &st) < 0) {
 			if (e->region_sent)
 				report_gone(x, e, 0, "its xenstore device node went away");
 			continue;
@@ -694,22 +662,25 @@ static int xb_accept(struct xa_be_transport *t, struct xa_be_end *e,
 		     char *err, size_t errlen)
 {
 	struct xb *x = xb_of(t);
-	bool ok;
+	int rc;
 
 	e->cookie = cookie;
 	e->params = *params;
 	e->accepted = true;
-	ok = xs_put(x, XBT_NULL, e->fe_dir, "buf-size", "%u", params->buf_size) &&
-	     xs_put(x, XBT_NULL, e->fe_dir, "buf-count", "%u", params->buf_count) &&
-	     xs_put(x, XBT_NULL, e->fe_dir, "max-pages", "%u", params->max_pages);
-	if (ok) {
+	rc = xa_xs_put(x->xs, XBT_NULL, e->fe_dir, "buf-size", "%u", params->buf_size);
+	if (rc == 0)
+		rc = xa_xs_put(x->xs, XBT_NULL, e->fe_dir, "buf-count", "%u", params->buf_count);
+	if (rc == 0)
+		rc = xa_xs_put(x->xs, XBT_NULL, e->fe_dir, "max-pages", "%u", params->max_pages);
+	if (rc == 0) {
 		e->watching = xs_watch(x->xs, e->fe_state_path, TOK_FE);
-		ok = e->watching &&
-		     xs_put(x, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_INITWAIT);
+		rc = e->watching ? 0 : -errno;
 	}
-	if (!ok) {
+	if (rc == 0)
+		rc = xa_xs_put(x->xs, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_INITWAIT);
+	if (rc < 0) {
 		snprintf(err, errlen, "xen: cannot publish the parameters in %s: %s",
-			 e->fe_dir, strerror(errno));
+			 e->fe_dir, strerror(-rc));
 		t->ops->close_end(t, e, 0, NULL);
 		return -EIO;
 	}
@@ -721,7 +692,7 @@ static int xb_set_state(struct xa_be_transport *t, struct xa_be_end *e,
 {
 	struct xb *x = xb_of(t);
 
-	return xs_put(x, XBT_NULL, e->be_dir, "state", "%d", (int)state) ? 0 : -errno;
+	return xa_xs_put(x->xs, XBT_NULL, e->be_dir, "state", "%d", (int)state);
 }
 
 static int xb_notify(struct xa_be_transport *t, struct xa_be_end *e)
@@ -816,10 +787,10 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 	if (x->qhead != NULL)
 		q_signal(x);
 	if (why != NULL && !e->dead)
-		(void)xs_put(x, XBT_NULL, e->fe_dir, "error", "%d %s", code, why);
+		(void)xa_xs_put(x->xs, XBT_NULL, e->fe_dir, "error", "%d %s", code, why);
 	if (!e->dead) {
-		(void)xs_put(x, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSING);
-		(void)xs_put(x, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSED);
+		(void)xa_xs_put(x->xs, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSING);
+		(void)xa_xs_put(x->xs, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSED);
 	}
 	unmap_end(x, e);
 	for (pp = &x->ends; *pp; pp = &(*pp)->next)
@@ -833,7 +804,7 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 	 * directory the toolstack already removed) go. */
 	unsigned long st;
 	bool alive = !e->dead &&
-		     xs_get_uint(x, e->fe_state_path, NULL, &st) == 0;
+		     xa_xs_get_uint(x->xs, e->fe_state_path, NULL, &st) == 0;
 
 	reoffer = alive && e->accepted && !x->stopping;
 	if (reoffer) {

@@ -43,15 +43,15 @@
  *
  * Every function returns 0 on success or a negative errno value; with
  * (err, errlen) it also leaves one human line there on failure. */
-#ifndef XENAMP_PLATFORM_BE_TRANSPORT_H
-#define XENAMP_PLATFORM_BE_TRANSPORT_H
+#ifndef XENAMP_BACKEND_TRANSPORT_BE_TRANSPORT_H
+#define XENAMP_BACKEND_TRANSPORT_BE_TRANSPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "link_params.h"
-#include "state.h"
+#include "common/link_params.h"
+#include "common/state.h"
 
 struct xa_be_transport;
 struct xa_be_end;   /* one end as the transport sees it (opaque) */
@@ -205,5 +205,14 @@ int xa_be_transport_new(const char *name, const struct xa_be_opts *opts,
 /* The local transport (local_be.c). */
 int xa_be_local_new(const struct xa_be_opts *opts,
 		    struct xa_be_transport **out, char *err, size_t errlen);
+
+/* The Xen transport (xen_be.c, built only with HAVE_XEN): the device side
+ * of every domU's xenbus devices (common/xen_layout.h). */
+int xa_be_xen_new(const struct xa_be_opts *opts,
+		  struct xa_be_transport **out, char *err, size_t errlen);
+
+/* Whether this looks like a Xen dom0 (/proc/xen/capabilities says
+ * control_d). */
+int xa_xen_be_detect(void);
 
 #endif

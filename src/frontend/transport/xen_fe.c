@@ -35,8 +35,10 @@
 #include <xengnttab.h>
 #include <xenstore.h>
 
-#include "platform/transport.h"
-#include "platform/xen_platform.h"
+#include "frontend/transport/fe_transport.h"
+#include "common/xen_layout.h"
+#include "common/xen_store.h"
+#include "common/xa_time.h"
 
 #define PAGE 4096u
 #define TOKEN_BE "xenamp-be-state"
@@ -69,66 +71,13 @@ static struct xen_fe *xfe(struct xa_fe_transport *t)
 	return (struct xen_fe *)t->priv;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Read a xenstore key as a string (malloc'd) or NULL. */
-static char *xs_get(struct xen_fe *x, const char *dir, const char *key)
-{
-	char path[256];
-	unsigned len;
-
-	if (key != NULL)
-		snprintf(path, sizeof(path), "%s/%s", dir, key);
-	else
-		snprintf(path, sizeof(path), "%s", dir);
-	return xs_read(x->xs, XBT_NULL, path, &len);
-}
-
-static int xs_get_uint(struct xen_fe *x, const char *dir, const char *key,
-		       unsigned long *v)
-{
-	char *s = xs_get(x, dir, key), *end;
-	int rc = -ENOENT;
-
-	if (s != NULL) {
-		errno = 0;
-		*v = strtoul(s, &end, 10);
-		rc = (errno || end == s || *end) ? -EINVAL : 0;
-		free(s);
-	}
-	return rc;
-}
-
-static int xs_put(struct xen_fe *x, xs_transaction_t tx, const char *dir,
-		  const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static int xs_put(struct xen_fe *x, xs_transaction_t tx, const char *dir,
-		  const char *key, const char *fmt, ...)
-{
-	char path[256], val[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xs_write(x->xs, tx, path, val, strlen(val)) ? 0 : -errno;
-}
-
 static void read_be_state(struct xen_fe *x)
 {
 	unsigned long v;
 
 	if (x->be_state_path[0] == '\0')
 		return;
-	if (xs_get_uint(x, x->be_state_path, NULL, &v) < 0)
+	if (xa_xs_get_uint(x->xs, x->be_state_path, NULL, &v) < 0)
 		x->be_state = XA_STATE_CLOSED;   /* the backend removed it */
 	else
 		x->be_state = (int)v;
@@ -150,14 +99,14 @@ static bool drain_watches(struct xen_fe *x)
 /* Sleep until the xenstore fd is readable or the deadline passes. */
 static int wait_xs(struct xen_fe *x, int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int left = xa_ms_left(deadline);
 	struct pollfd p = { .fd = xs_fileno(x->xs), .events = POLLIN };
 
-	if (left <= 0)
+	if (left == 0)
 		return -ETIMEDOUT;
 	if (left > 1000)
 		left = 1000;   /* re-read now and then: a watch can be missed */
-	if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+	if (poll(&p, 1, left) < 0 && errno != EINTR)
 		return -errno;
 	drain_watches(x);
 	return 0;
@@ -177,14 +126,14 @@ static int wait_offer(struct xen_fe *x, int64_t deadline, bool reset_stale,
 	for (;;) {
 		unsigned long fst;
 
-		if (!reset_sent && xs_get_uint(x, x->fe_dir, "state", &fst) == 0 &&
+		if (!reset_sent && xa_xs_get_uint(x->xs, x->fe_dir, "state", &fst) == 0 &&
 		    (fst == XA_STATE_INITIALISED || fst == XA_STATE_CONNECTED)) {
 			reset_sent = true;
-			(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSED);
+			(void)xa_xs_put(x->xs, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSED);
 		}
-		char *be = xs_get(x, x->fe_dir, "backend");
+		char *be;
 
-		if (be != NULL) {
+		if (xa_xs_get(x->xs, x->fe_dir, "backend", &be) == 0) {
 			if (x->be_dir[0] == '\0' || strcmp(be, x->be_dir) != 0) {
 				snprintf(x->be_dir, sizeof(x->be_dir), "%s", be);
 				snprintf(x->be_state_path, sizeof(x->be_state_path),
@@ -196,9 +145,9 @@ static int wait_offer(struct xen_fe *x, int64_t deadline, bool reset_stale,
 			free(be);
 			read_be_state(x);
 			if (x->be_state == XA_STATE_INITWAIT &&
-			    xs_get_uint(x, x->fe_dir, "buf-size", bs) == 0 &&
-			    xs_get_uint(x, x->fe_dir, "buf-count", bc) == 0 &&
-			    xs_get_uint(x, x->fe_dir, "max-pages", mp) == 0)
+			    xa_xs_get_uint(x->xs, x->fe_dir, "buf-size", bs) == 0 &&
+			    xa_xs_get_uint(x->xs, x->fe_dir, "buf-count", bc) == 0 &&
+			    xa_xs_get_uint(x->xs, x->fe_dir, "max-pages", mp) == 0)
 				return 0;
 		}
 		if (wait_xs(x, deadline) == -ETIMEDOUT)
@@ -211,7 +160,7 @@ static int xen_connect(struct xa_fe_transport *t, const char *partition,
 		       int timeout_ms, char *err, size_t errlen)
 {
 	struct xen_fe *x = xfe(t);
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	unsigned long v, bs = 0, bc = 0, mp = 0;
 	unsigned len;
 	char *s;
@@ -246,7 +195,7 @@ static int xen_connect(struct xa_fe_transport *t, const char *partition,
 			 devno, x->domid, x->fe_dir);
 		return -ETIMEDOUT;
 	}
-	if (xs_get_uint(x, x->fe_dir, "backend-id", &v) < 0) {
+	if (xa_xs_get_uint(x->xs, x->fe_dir, "backend-id", &v) < 0) {
 		snprintf(err, errlen, "%s/backend-id is missing or invalid", x->fe_dir);
 		return -EPROTO;
 	}
@@ -364,14 +313,14 @@ static int write_region_keys(struct xen_fe *x, char *err, size_t errlen)
 		rc = 0;
 		for (uint32_t i = 0; i < x->npages && rc == 0; i++) {
 			snprintf(key, sizeof(key), "ring-ref%u", i);
-			rc = xs_put(x, tx, x->fe_dir, key, "%u", x->refs[i]);
+			rc = xa_xs_put(x->xs, tx, x->fe_dir, key, "%u", x->refs[i]);
 		}
 		if (rc == 0)
-			rc = xs_put(x, tx, x->fe_dir, "num-pages", "%u", x->npages);
+			rc = xa_xs_put(x->xs, tx, x->fe_dir, "num-pages", "%u", x->npages);
 		if (rc == 0)
-			rc = xs_put(x, tx, x->fe_dir, "event-channel", "%d", (int)x->port);
+			rc = xa_xs_put(x->xs, tx, x->fe_dir, "event-channel", "%d", (int)x->port);
 		if (rc == 0)
-			rc = xs_put(x, tx, x->fe_dir, "state", "%d", XA_STATE_INITIALISED);
+			rc = xa_xs_put(x->xs, tx, x->fe_dir, "state", "%d", XA_STATE_INITIALISED);
 		if (rc < 0) {
 			(void)xs_transaction_end(x->xs, tx, true);
 			snprintf(err, errlen, "cannot write %s: %s", x->fe_dir,
@@ -413,7 +362,7 @@ static int wait_connected(struct xen_fe *x, int64_t deadline,
 			return -ETIMEDOUT;
 		}
 	}
-	(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CONNECTED);
+	(void)xa_xs_put(x->xs, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CONNECTED);
 	return 0;
 }
 
@@ -452,7 +401,7 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 		       char *err, size_t errlen)
 {
 	struct xen_fe *x = xfe(t);
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	int rc, e;
 
 	if (x->region == NULL) {
@@ -493,7 +442,7 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 			 char *err, size_t errlen)
 {
 	struct xen_fe *x = xfe(t);
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 5000);
+	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 5000);
 	unsigned long bs = 0, bc = 0, mp = 0;
 	char *why;
 	int rc;
@@ -512,8 +461,7 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 	}
 	/* A backend that dropped this end for a fault says why, and a
 	 * reconnection would only repeat it. */
-	why = xs_get(x, x->fe_dir, "error");
-	if (why != NULL) {
+	if (xa_xs_get(x->xs, x->fe_dir, "error", &why) == 0) {
 		snprintf(err, errlen, "xenamp-backend refused this end: %s", why);
 		free(why);
 		return -EPERM;
@@ -595,8 +543,8 @@ static void xen_close(struct xa_fe_transport *t)
 	x = xfe(t);
 	if (x->xs != NULL) {
 		if (x->fe_dir[0]) {
-			(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSING);
-			(void)xs_put(x, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSED);
+			(void)xa_xs_put(x->xs, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSING);
+			(void)xa_xs_put(x->xs, XBT_NULL, x->fe_dir, "state", "%d", XA_STATE_CLOSED);
 		}
 		if (x->be_watch)
 			xs_unwatch(x->xs, x->be_state_path, TOKEN_BE);

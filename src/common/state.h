@@ -2,8 +2,8 @@
  * Values are Xen's xenbus states (xen/include/public/io/xenbus.h), so the
  * same numbers appear in xenstore in Xen mode and on the socket in local
  * mode. */
-#ifndef XENAMP_PLATFORM_STATE_H
-#define XENAMP_PLATFORM_STATE_H
+#ifndef XENAMP_COMMON_STATE_H
+#define XENAMP_COMMON_STATE_H
 
 #include <stdbool.h>
 

@@ -1,8 +1,8 @@
 /* Client side of the backend's control socket (local_proto.h: CTL_REQ in,
  * CTL_REPLY datagrams out, the last flagged XA_CTL_F_LAST). Used by
  * xenampctl and by tests. */
-#ifndef XENAMP_PLATFORM_CTL_CLIENT_H
-#define XENAMP_PLATFORM_CTL_CLIENT_H
+#ifndef XENAMP_COMMON_CTL_CLIENT_H
+#define XENAMP_COMMON_CTL_CLIENT_H
 
 #include <stddef.h>
 

@@ -1,23 +1,21 @@
-/* The OS seam: how one end's region is shared, how notifications cross,
- * and how the control-plane state moves. Two implementations: `local`
- * (memfd + eventfds over a UNIX socket) and `xen` (grant tables, event
- * channels, xenstore). The frontend library and the backend daemon only
- * ever see these interfaces.
+/* The partition side of the transport seam: how this partition's region is
+ * shared with dom0, how notifications cross, and how the control-plane
+ * state moves. Two implementations: `local` (memfd + eventfds over a UNIX
+ * socket, local_fe.c) and `xen` (grant tables, event channels, xenstore,
+ * xen_fe.c). libxenamp only ever sees this interface; the dom0 side has its
+ * own (src/backend/transport/be_transport.h).
  *
  * Every function returns 0 on success or a negative errno value; functions
  * that take (err, errlen) also leave one human line there on failure,
  * naming what failed and what to do. */
-#ifndef XENAMP_PLATFORM_TRANSPORT_H
-#define XENAMP_PLATFORM_TRANSPORT_H
+#ifndef XENAMP_FRONTEND_TRANSPORT_FE_TRANSPORT_H
+#define XENAMP_FRONTEND_TRANSPORT_FE_TRANSPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "link_params.h"
-#include "state.h"
-
-/* ------------------------------------------------------------------ */
-/* Frontend side: inside a partition                                   */
+#include "common/link_params.h"
+#include "common/state.h"
 
 /* Events reported by xa_fe_ops.consume(). */
 #define XA_FE_EV_NOTIFY 1u   /* the backend notified us: rings changed */
@@ -70,6 +68,12 @@ struct xa_fe_ops {
 			 const struct xa_link_params *want, int timeout_ms,
 			 char *err, size_t errlen);
 
+	/* Set an option before connect(); NULL when the transport has none.
+	 * Unknown keys: -ENOENT. The local transport knows "socket" (path of
+	 * the backend's UNIX socket; NULL value: environment / default). */
+	int (*set_option)(struct xa_fe_transport *t, const char *key,
+			  const char *value, char *err, size_t errlen);
+
 	/* Walk Closing -> Closed, unshare and unmap the region, free t. */
 	void (*close)(struct xa_fe_transport *t);
 };
@@ -84,5 +88,18 @@ struct xa_fe_transport {
  * xenamp support built in, else "local". Returns 0 or -errno with err. */
 int xa_fe_transport_new(const char *name, struct xa_fe_transport **out,
 			char *err, size_t errlen);
+
+/* Set a transport option through ops->set_option; -ENOENT with a line in
+ * err when the transport has no such option. */
+int xa_fe_transport_set_option(struct xa_fe_transport *t, const char *key,
+			       const char *value, char *err, size_t errlen);
+
+/* The local transport (memfd + eventfds over a UNIX socket). */
+int xa_local_fe_new(struct xa_fe_transport **out, char *err, size_t errlen);
+
+/* The Xen transport (built only with HAVE_XEN), and whether this looks like
+ * a Xen domU with the xenbus device (for the automatic choice). */
+int xa_xen_fe_new(struct xa_fe_transport **out, char *err, size_t errlen);
+int xa_xen_fe_detect(void);
 
 #endif

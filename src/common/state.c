@@ -1,4 +1,4 @@
-#include "platform/state.h"
+#include "common/state.h"
 
 const char *xa_state_name(int state)
 {

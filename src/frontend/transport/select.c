@@ -1,5 +1,5 @@
-/* Choosing the frontend transport by name (transport.h), and transport
- * options (fe_platform.h). */
+/* Choosing the partition-side transport by name, and setting its options
+ * through its ops table (fe_transport.h). */
 #include <config.h>
 
 #include <errno.h>
@@ -7,11 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/fe_platform.h"
-#include "platform/transport.h"
-#ifdef HAVE_XEN
-#include "platform/xen_platform.h"
-#endif
+#include "frontend/transport/fe_transport.h"
 
 #define XA_TRANSPORT_ENV "XENAMP_TRANSPORT"
 
@@ -59,8 +55,8 @@ int xa_fe_transport_set_option(struct xa_fe_transport *t, const char *key,
 		snprintf(err, errlen, "invalid transport option");
 		return -EINVAL;
 	}
-	if (strcmp(t->ops->name, "local") == 0 && strcmp(key, "socket") == 0)
-		return xa_local_fe_set_socket(t, value, err, errlen);
+	if (t->ops->set_option != NULL)
+		return t->ops->set_option(t, key, value, err, errlen);
 	snprintf(err, errlen, "transport '%s' has no option '%s'", t->ops->name, key);
 	return -ENOENT;
 }

@@ -15,7 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "platform/fe_platform.h"
+#include "frontend/wake.h"
 
 int xa_fe_wake_init(struct xa_fe_wake *w, int transport_fd,
 		    char *err, size_t errlen)

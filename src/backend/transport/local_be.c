@@ -40,8 +40,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "platform/be_transport.h"
-#include "platform/local_proto.h"
+#include "backend/transport/be_transport.h"
+#include "common/local_proto.h"
 
 #define LB_BATCH 64u            /* epoll events read per refill */
 #define LB_MAX_CONNS 1024u      /* clients at once; more are refused */

@@ -18,8 +18,8 @@
  *                              <---   CTL_REPLY {json}  (one or more; the
  *                                      last has XA_CTL_F_LAST)
  */
-#ifndef XENAMP_PLATFORM_LOCAL_PROTO_H
-#define XENAMP_PLATFORM_LOCAL_PROTO_H
+#ifndef XENAMP_COMMON_LOCAL_PROTO_H
+#define XENAMP_COMMON_LOCAL_PROTO_H
 
 #include <stdint.h>
 
