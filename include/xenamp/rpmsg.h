@@ -1,4 +1,4 @@
-/* OpenAMP-compatible RPMsg API of libxenamp (DESIGN §7).
+/* OpenAMP-compatible RPMsg API of libxenamp (docs/design.md#frontend-api).
  *
  * Same names, signatures, return codes and semantics as OpenAMP's
  * lib/include/openamp/rpmsg.h, so that an application written against

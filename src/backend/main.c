@@ -206,7 +206,8 @@ int main(int argc, char **argv)
 	}
 
 #ifdef HAVE_XEN
-	/* In dom0 the backend also serves Xen domains (DESIGN §4);
+	/* In dom0 the backend also serves Xen domains
+	 * (docs/design.md#xen-transport);
 	 * $XENAMP_BACKEND_XEN=1 forces it, =0 turns it off. */
 	{
 		const char *want = getenv("XENAMP_BACKEND_XEN");

@@ -1,6 +1,7 @@
 /* Little-endian loads and stores for wire structures.
  *
- * The wire format is little-endian and packed (DESIGN §3). Decoding goes
+ * The wire format is little-endian and packed
+ * (docs/protocol.md#rpmsg-wire-format). Decoding goes
  * through these byte-wise helpers so that no unaligned or host-endian access
  * ever touches a buffer that came from another partition. */
 #ifndef XENAMP_CORE_BYTEORDER_H

@@ -20,7 +20,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 typedef uint16_t __attribute__((may_alias)) xa_sh16;
 typedef uint32_t __attribute__((may_alias)) xa_sh32;
 
-/* Field offsets of the wire layout (DESIGN §3). */
+/* Field offsets of the wire layout (docs/protocol.md#shared-region-layout). */
 #define DESC_ADDR   0u
 #define DESC_LEN    8u
 #define DESC_FLAGS 12u

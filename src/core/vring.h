@@ -12,7 +12,7 @@
  *     nothing to the region and consumes nothing, so the caller can
  *     disconnect the partition cleanly.
  * Addresses in descriptors are offsets from the start of the region
- * (DESIGN §3), never host pointers.
+ * (docs/design.md#offsets-not-addresses), never host pointers.
  *
  * Layout (bytes from the start of the ring, num entries, align A):
  *   desc   16*num                         {u64 addr, u32 len, u16 flags, u16 next}

@@ -2,7 +2,8 @@
  * lays it out. The backend trusts none of it: it parses the resource table
  * with xa_rsc_parse and checks every ring value against the region.
  *
- * All offsets are from the start of the region (DESIGN §3); N = buf_count,
+ * All offsets are from the start of the region (docs/design.md#region-layout,
+ * docs/protocol.md#shared-region-layout); N = buf_count,
  * B = buf_size, S = stride = B rounded up to 16, P = 4096:
  *
  *   0x0000  page 0: resource table (little-endian, packed)

@@ -3,8 +3,8 @@
  * One file per target, each exporting one function with the same
  * signature, chosen by main.c from the command line:
  *   --xl NAME        boot_xl.c       xl config from a template + `xl create`
- *   --libvirt NAME   boot_libvirt.c  (later) domain XML through libvirt
- *   --local NAME     boot_local.c    (later) a local-mode partition process
+ *   --libvirt URI    boot_libvirt.c  domain XML through libvirt (--name NAME)
+ *   --local NAME     boot_local.c    a local-mode partition process
  * A target receives an image that fw_image_load() fully validated and the
  * link parameters derived from its RPMsg vdev. Before it starts anything it
  * calls fw_register_link() so the backend knows the link before the

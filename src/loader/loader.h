@@ -5,7 +5,7 @@
  * the decoded resource table, the RPMsg vdev and the link parameters
  * derived from it) into a struct fw_image. After it returns XLD_EXIT_OK,
  * the image is known to be consistent: the inspector and the boot targets
- * (boot_xl.c; later boot_libvirt.c, boot_local.c) never re-validate and
+ * (boot_xl.c, boot_libvirt.c, boot_local.c) never re-validate and
  * never touch libelf.
  *
  * Exit codes: stable, part of the command-line interface (also printed by
@@ -110,9 +110,9 @@ struct fw_image {
 };
 
 /* Read and validate path. buf_size: RPMsg buffer size for the link, or 0
- * for the default (512, DESIGN §3). Returns XLD_EXIT_OK, or another
- * enum xld_exit with *f filled. The image must be released with
- * fw_image_free() in both cases. */
+ * for the default (512, docs/protocol.md#rpmsg-wire-format). Returns
+ * XLD_EXIT_OK, or another enum xld_exit with *f filled. The image must be
+ * released with fw_image_free() in both cases. */
 int fw_image_load(struct fw_image *img, const char *path, uint32_t buf_size,
 		  struct fw_fault *f);
 void fw_image_free(struct fw_image *img);

@@ -1,8 +1,9 @@
 /* xenamp-load: inspect, validate and boot AMP firmware (an ELF with an
- * OpenAMP resource table), DESIGN §8.
+ * OpenAMP resource table); docs/design.md#loader.
  *
- * Actions: --inspect (text or --json) and the boot targets (--xl NAME;
- * --libvirt and --local come later, one boot_*.c file each, see boot.h).
+ * Actions: --inspect (text or --json) and the boot targets (--xl NAME,
+ * --libvirt URI --name NAME, --local NAME; one boot_*.c file each, see
+ * boot.h).
  * Every action validates the whole file first; a malformed file ends in
  * exactly one line on stderr,
  *     xenamp-load: FILE: offset 0xNN: fault

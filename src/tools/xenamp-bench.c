@@ -1,5 +1,6 @@
 /* xenamp-bench: what xenamp costs, measured against a raw baseline in the
- * same run (DESIGN §9; docs/performance.md has the results and targets).
+ * same run (docs/design.md#tests; docs/performance.md has the results and
+ * targets).
  *
  * xenamp side: local mode through a real xenamp-backend process, as users
  * run it. The program writes a configuration into a private directory,

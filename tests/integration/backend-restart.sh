@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Backend restart without loss (DESIGN §9 "restart of the backend"): a
+# Backend restart without loss
+# (docs/design.md#exactly-once-across-a-backend-restart): a
 # source streams sequence-numbered messages to a sink while xenamp-backend
 # is SIGKILLed and started again at random moments. libxenamp keeps both
 # regions and reconnects (same memfd, rings intact), the new backend
