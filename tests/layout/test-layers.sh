@@ -121,6 +121,45 @@ else
 	bad "self-test: the graph does not mark frontend -> backend"
 fi
 
+# Call cycles between folders, from the symbols of built objects
+# (check-calls.sh). Self-test: folders a and b call each other, c calls a.
+cc=${CC:-cc}
+build=${top_builddir:-}
+if command -v "$cc" >/dev/null 2>&1; then
+	o=$tmp/objs
+	mkdir -p "$o/src/a" "$o/src/b/.libs" "$o/src/c"
+	printf 'void b_f(void);\nvoid a_f(void) { b_f(); }\n' >"$tmp/a.c"
+	printf 'void a_f(void);\nvoid b_f(void) { a_f(); }\n' >"$tmp/b.c"
+	printf 'void a_f(void);\nvoid c_f(void) { a_f(); }\n' >"$tmp/c.c"
+	$cc -c -o "$o/src/a/x.o" "$tmp/a.c" &&
+	$cc -c -o "$o/src/b/.libs/y.o" "$tmp/b.c" &&
+	$cc -c -o "$o/src/c/z.o" "$tmp/c.c"
+	out=$(sh "$here/check-calls.sh" -b "$o" 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] &&
+	   printf '%s\n' "$out" | grep -qxF 'call cycle between folders {a, b}:' &&
+	   printf '%s\n' "$out" | grep -qxF '  a -> b: src/a/x.o calls b_f (defined in src/b/.libs/y.o)' &&
+	   printf '%s\n' "$out" | grep -qxF '  b -> a: src/b/.libs/y.o calls a_f (defined in src/a/x.o)' &&
+	   ! printf '%s\n' "$out" | grep -q 'c ->'; then
+		ok "self-test: the call cycle a <-> b is reported with its witnesses, c is not"
+	else
+		bad "self-test: call cycle a <-> b not reported as expected (rc $rc):
+$out"
+	fi
+	if [ -n "$build" ] && [ -d "$build/src" ]; then
+		if out=$(sh "$here/check-calls.sh" -b "$build" 2>&1); then
+			ok "no call cycle between the folders of the built objects"
+		else
+			bad "call cycles between folders:
+$out"
+		fi
+	else
+		echo "SKIP: no build tree (\$top_builddir) for the call-cycle check"
+	fi
+else
+	echo "SKIP: no C compiler ($cc) for the call-cycle checks"
+fi
+
 # The real tree.
 if out=$(sh "$check" -r "$src" 2>&1); then
 	ok "the tree follows tests/layout/layers.rules"
