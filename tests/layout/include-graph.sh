@@ -174,6 +174,11 @@ case $mode in
 		($3 == "ours" || $3 == "norule") && $5 != "-" {
 			if ($4 != $5) n[$4 " " $5]++
 		}
+		# a folder the rules do not know: drawn red, so it shows
+		$3 == "norule" && !($4 in stray) {
+			stray[$4] = 1
+			printf "\t\"%s\" [color=red, fillcolor=\"#ffd6d6\"];\n", $4
+		}
 		END {
 			for (k in n) {
 				split(k, p, " ")
