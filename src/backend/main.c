@@ -1,6 +1,7 @@
 /* xenamp-backend: the RPMsg virtio device for every end of every link, and
  * the relay between them. Options, daemonising, signals and the event
- * loop live here; the relay is relay.c, the OS seam src/platform. */
+ * loop live here; the relay is relay.c, the transports are in
+ * src/backend/transport. */
 #include <config.h>
 
 #include <errno.h>

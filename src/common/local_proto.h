@@ -1,4 +1,5 @@
-/* Local transport wire protocol (DESIGN §5).
+/* Local transport wire protocol (docs/design.md#local-transport,
+ * docs/protocol.md#local-socket-protocol).
  *
  * A partition process talks to xenamp-backend over a UNIX SOCK_SEQPACKET
  * socket: one datagram per message, host byte order (both ends are on the

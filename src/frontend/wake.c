@@ -1,4 +1,4 @@
-/* Frontend wake-up set: two eventfds and an epoll set (see fe_platform.h).
+/* Frontend wake-up set: two eventfds and an epoll set (see wake.h).
  *
  * xenamp_fd() is the epoll fd. It covers the transport's own event fd, so
  * an application loop wakes on backend notifications directly, and rx_efd,

@@ -1,5 +1,5 @@
 /* fake-partition: a partition process that speaks the local protocol
- * (src/platform/local_proto.h) by hand and lays out its region as libxenamp
+ * (src/common/local_proto.h) by hand and lays out its region as libxenamp
  * does (src/frontend/region.c), without using libxenamp. It can follow the
  * rules -- send, receive, echo, announce services -- or break any of them
  * on purpose, so the relay and the backend's defences can be tested from

@@ -3,12 +3,14 @@
 # built objects: folder A calls folder B when an object built from A's
 # sources has an undefined symbol that an object of B defines.
 #
-#   check-calls.sh [-b BUILDDIR] [--edges]
+#   check-calls.sh [-b BUILDDIR] [-s SRCDIR] [--edges]
 #
 # Objects are found under BUILDDIR/src (default: $top_builddir); each one
 # belongs to the folder it was built in (the build uses subdir-objects;
 # libtool's .libs/ is looked through). A symbol defined in more than one
-# folder is ambiguous and ignored (main, say). Prints each cycle as
+# folder is ambiguous and ignored (main, say). With SRCDIR, objects of a
+# folder that no longer exists in SRCDIR/src are left out (stale objects
+# of an incremental build after a move). Prints each cycle as
 #   call cycle: A -> B -> A
 #     A -> B: src/A/x.o calls sym (defined in src/B/y.o)
 # with one witness per edge, and exits 1; 0 when there is none. --edges
@@ -16,12 +18,14 @@
 set -eu
 
 build=${top_builddir:-.}
+srcdir=
 mode=check
 while [ $# -gt 0 ]; do
 	case $1 in
 	-b) build=$2; shift 2 ;;
+	-s) srcdir=$2; shift 2 ;;
 	--edges) mode=edges; shift ;;
-	*) echo "usage: $0 [-b BUILDDIR] [--edges]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-b BUILDDIR] [-s SRCDIR] [--edges]" >&2; exit 2 ;;
 	esac
 done
 NM=${NM:-nm}
@@ -31,7 +35,9 @@ NM=${NM:-nm}
 syms() {
 	(cd "$build" && find src -name '*.o' | LC_ALL=C sort) |
 	while read -r o; do
-		d=$(dirname "$o"); d=${d%/.libs}; d=${d#src/}
+		d=$(dirname "$o"); d=${d%/.libs}
+		[ -z "$srcdir" ] || [ -d "$srcdir/$d" ] || continue
+		d=${d#src/}
 		$NM -P -g "$build/$o" 2>/dev/null |
 		awk -v o="$o" -v d="$d" '{ print o, d, $2, $1 }'
 	done

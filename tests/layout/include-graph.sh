@@ -44,7 +44,8 @@ done
 
 # The folders RULES names, one per line.
 named_folders() {
-	sed -n 's/^\([a-z][a-z0-9_/]*\):.*/\1/p' "$rules" | grep -v -e '-system$'
+	sed -n 's/^\([a-z][a-z0-9_/]*\):.*/\1/p' "$rules" |
+	grep -v -e '-system$' -e '^known$'
 }
 
 # folder_of PATH: the nearest folder named in RULES that holds PATH (a
@@ -126,7 +127,7 @@ edges() {
 
 # The allowed pairs "FROM TO", self edges included.
 allowed_pairs() {
-	sed -e 's/#.*//' "$rules" | grep -v -e '-system:' |
+	sed -e 's/#.*//' "$rules" | grep -v -e '-system:' -e '^known:' |
 	awk -F: 'NF >= 2 && $1 != "" {
 		n = split($2, t, /[ \t]+/)
 		print $1, $1

@@ -147,7 +147,7 @@ if command -v "$cc" >/dev/null 2>&1; then
 $out"
 	fi
 	if [ -n "$build" ] && [ -d "$build/src" ]; then
-		if out=$(sh "$here/check-calls.sh" -b "$build" 2>&1); then
+		if out=$(sh "$here/check-calls.sh" -b "$build" -s "$src" 2>&1); then
 			ok "no call cycle between the folders of the built objects"
 		else
 			bad "call cycles between folders:

@@ -1,6 +1,6 @@
-/* Local backend transport (DESIGN §5): partitions are processes that reach
- * the backend over a UNIX SOCK_SEQPACKET socket (local_proto.h), share
- * their region as a memfd and notify through two eventfds. The same socket
+/* Local backend transport (docs/design.md#local-transport): partitions
+ * are processes that reach the backend over a UNIX SOCK_SEQPACKET socket
+ * (common/local_proto.h), share their region as a memfd and notify through two eventfds. The same socket
  * serves xenampctl (CTL_REQ instead of HELLO).
  *
  * Nothing a client sends is trusted more than a Xen guest's grants:

@@ -1,5 +1,5 @@
-/* Xen transport, backend side (DESIGN §4; the xenstore layout is in
- * xen_platform.h). xenamp-backend in dom0 plays the toolstack for device
+/* Xen transport, backend side (docs/design.md#xen-transport; the xenstore
+ * layout is in common/xen_layout.h and docs/protocol.md#xenstore-layout). xenamp-backend in dom0 plays the toolstack for device
  * type "rpmsg":
  *
  *   - @introduceDomain: every live domain (xc_domain_getinfolist) whose

@@ -1,4 +1,5 @@
-/* Local transport, partition side (DESIGN §5, local_proto.h).
+/* Local transport, partition side (docs/design.md#local-transport,
+ * common/local_proto.h).
  *
  * The partition connects to xenamp-backend's UNIX SOCK_SEQPACKET socket,
  * says HELLO {name, devno}, receives PARAMS (backend InitWait), creates its

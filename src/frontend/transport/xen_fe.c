@@ -1,5 +1,6 @@
-/* Xen transport, partition side: a frontend in a Linux domU (DESIGN §4;
- * the xenstore layout is in xen_platform.h).
+/* Xen transport, partition side: a frontend in a Linux domU
+ * (docs/design.md#xen-transport; the xenstore layout is in
+ * common/xen_layout.h and docs/protocol.md#xenstore-layout).
  *
  * connect:      read device/rpmsg/N/{backend, backend-id, buf-size,
  *               buf-count, max-pages} once the backend is in InitWait.
