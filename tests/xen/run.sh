@@ -29,7 +29,10 @@ t0=$SECONDS
 # The project itself (build-project.sh), unless the caller brings its own
 # image content; then the xenamp scenario is the default.
 if [ -z "${XENAMP_DOM0_EXTRA:-}${XENAMP_DOMU_EXTRA:-}" ]; then
-  eval "$("$HERE/build-project.sh" | grep -E '^XENAMP_DOM[0U]_EXTRA=')"
+  # Captured first: inside eval "$(...)" a failed build would go unseen
+  # and the images would be built without xenamp.
+  staged=$("$HERE/build-project.sh") || { echo "run.sh: the project build failed (above)" >&2; exit 1; }
+  eval "$(printf '%s\n' "$staged" | grep -E '^XENAMP_DOM[0U]_EXTRA=')"
   export XENAMP_DOM0_EXTRA XENAMP_DOMU_EXTRA
   : "${XENAMP_SCENARIO:=$HERE/scenario-xenamp.sh}"
   export XENAMP_SCENARIO
