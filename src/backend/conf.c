@@ -16,6 +16,7 @@
 
 #include "backend/conf.h"
 #include "backend/log.h"
+#include "common/partition_name.h"
 #include "core/vring.h"
 
 enum sect { S_NONE, S_BACKEND, S_LINK };
@@ -85,7 +86,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static bool link_name_ok(const char *s)
+bool xa_config_link_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -121,7 +122,7 @@ static void open_section(struct ctx *c, char *hdr)
 			     "section [link] needs a name: write [link NAME]");
 			return;
 		}
-		if (!link_name_ok(ln)) {
+		if (!xa_config_link_name_ok(ln)) {
 			fail(c, c->line,
 			     "link name '%s' is not valid: use 1 to %u letters, digits, '.', '_' or '-'",
 			     ln, XA_CFG_NAME_MAX - 1);
@@ -281,21 +282,13 @@ static bool parse_end(struct ctx *c, const char *key, const char *v,
 	const char *colon = strchr(v, ':');
 	size_t plen = colon ? (size_t)(colon - v) : strlen(v);
 
-	if (plen == 0 || plen >= XA_CFG_NAME_MAX) {
-		fail(c, c->line,
-		     "%s = '%s': expected PARTITION[:DEVNO] with a partition name of 1 to %u characters, e.g. fw or fw:1",
-		     key, v, XA_CFG_NAME_MAX - 1);
-		return false;
-	}
-	for (size_t i = 0; i < plen; i++) {
-		unsigned char ch = (unsigned char)v[i];
+	char why[160];
 
-		if (ch < 0x21 || ch > 0x7e) {
-			fail(c, c->line,
-			     "%s = '%s': the partition name may hold only printable characters without blanks",
-			     key, v);
-			return false;
-		}
+	if (xa_partition_name_check(v, plen, why, sizeof(why)) < 0) {
+		fail(c, c->line,
+		     "%s = '%s': expected PARTITION[:DEVNO], e.g. fw or fw:1: %s",
+		     key, v, why);
+		return false;
 	}
 	uint32_t devno = 0;
 

@@ -10,7 +10,8 @@
  *   libvirt-uri = xen:///system         ; read links from domain metadata (HAVE_LIBVIRT)
  *
  *   [link NAME]                         ; NAME: letters, digits, . _ -
- *   end-a = PARTITION[:DEVNO]           ; DEVNO defaults to 0
+ *   end-a = PARTITION[:DEVNO]           ; DEVNO defaults to 0; PARTITION:
+ *                                       ; common/partition_name.h
  *   end-b = PARTITION[:DEVNO]
  *   buf-size = 512                      ; bytes per buffer, header included, 56..65536
  *   buf-count = 256                     ; buffers per direction, power of two <= 32768
@@ -20,10 +21,14 @@
 #ifndef XENAMP_BACKEND_CONF_H
 #define XENAMP_BACKEND_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define XA_CFG_NAME_MAX 64u          /* link and partition names, NUL included */
+#include "common/partition_name.h"
+
+/* Link and partition names, NUL included: one limit for both. */
+#define XA_CFG_NAME_MAX XA_PARTITION_NAME_MAX
 #define XA_CFG_SOCKET_MAX 108u       /* sun_path */
 
 #define XA_CFG_DEFAULT_MAX_PAGES 4096u
@@ -75,6 +80,10 @@ int xa_config_load_string(const char *text, const char *name,
 			  struct xa_config *cfg, char *err, size_t errlen);
 
 void xa_config_free(struct xa_config *cfg);
+
+/* The link-name rule ([link NAME], link-add, libvirt metadata): 1 to
+ * XA_CFG_NAME_MAX - 1 letters, digits, '.', '_' or '-'. */
+bool xa_config_link_name_ok(const char *s);
 
 /* Pages a partition needs for a link with these parameters, laid out as
  * libxenamp does at most: one page of resource table, two page-aligned

@@ -20,7 +20,7 @@
  *                   "buf-count" (default 256)}
  *              out {"result": "added" | "exists" | "updated",
  *                   "link": {name, end_a, end_b, buf_size, buf_count}}
- *              (links.c: xa_relay_link_add says when it is refused)
+ *              (registry.h: xa_reg_link_add says when it is refused)
  *   otherwise: {"error": "..."}
  *
  * state is "Absent" (no partition holds the end), "InitWait" (parameters
@@ -29,12 +29,14 @@
  * 16-byte RPMsg header. msgs_out also counts the name-service messages the
  * backend builds itself (ns_built). */
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/relay.h"
 #include <config.h>
+
+#include "backend/ctl.h"
 #include "common/state.h"
 
 static void add_str(json_object *o, const char *k, const char *v)
@@ -76,15 +78,15 @@ static json_object *do_status(const struct xa_relay *r)
 	add_int(be, "pid", r->pid);
 	add_str(be, "config", r->config_path);
 	add_str(be, "socket", r->socket_path);
-	add_int(be, "max_pages", r->cfg->max_pages);
-	add_int(be, "max_services", r->cfg->max_services);
-	for (unsigned i = 0; i < r->ntr; i++)
-		json_object_array_add(tr, json_object_new_string(r->tr[i]->ops->name));
+	add_int(be, "max_pages", r->reg.cfg->max_pages);
+	add_int(be, "max_services", r->reg.cfg->max_services);
+	for (unsigned i = 0; i < r->reg.ntr; i++)
+		json_object_array_add(tr, json_object_new_string(r->reg.tr[i]->ops->name));
 	json_object_object_add(be, "transports", tr);
 	json_object_object_add(root, "backend", be);
 
-	for (size_t i = 0; i < r->nlinks; i++) {
-		const struct xa_link *L = &r->links[i];
+	for (size_t i = 0; i < r->reg.nlinks; i++) {
+		const struct xa_link *L = &r->reg.links[i];
 		json_object *lo = json_object_new_object();
 		json_object *ends = json_object_new_array();
 
@@ -97,7 +99,7 @@ static json_object *do_status(const struct xa_relay *r)
 
 			add_str(eo, "transport", e->t ? e->t->ops->name : "");
 			add_str(eo, "peer", e->t ? e->peer_desc : "");
-			add_u64(eo, "region_size", e->region_size);
+			add_u64(eo, "region_size", e->dev.region_size);
 			add_int(eo, "services", e->nsvc);
 			json_object_object_add(eo, "blocked",
 					       json_object_new_boolean(e->blocked));
@@ -117,8 +119,8 @@ static json_object *do_stats(const struct xa_relay *r)
 	json_object *root = json_object_new_object();
 	json_object *links = json_object_new_array();
 
-	for (size_t i = 0; i < r->nlinks; i++) {
-		const struct xa_link *L = &r->links[i];
+	for (size_t i = 0; i < r->reg.nlinks; i++) {
+		const struct xa_link *L = &r->reg.links[i];
 		json_object *lo = json_object_new_object();
 		json_object *ends = json_object_new_array();
 		uint64_t msgs = 0, bytes = 0, bp = 0, faults = 0;
@@ -159,8 +161,8 @@ static json_object *do_endpoints(const struct xa_relay *r)
 	json_object *root = json_object_new_object();
 	json_object *links = json_object_new_array();
 
-	for (size_t i = 0; i < r->nlinks; i++) {
-		const struct xa_link *L = &r->links[i];
+	for (size_t i = 0; i < r->reg.nlinks; i++) {
+		const struct xa_link *L = &r->reg.links[i];
 		json_object *lo = json_object_new_object();
 		json_object *ends = json_object_new_array();
 
@@ -221,7 +223,7 @@ static json_object *do_link_add(struct xa_relay *r, json_object *in)
 			if (strlen(s) >= sizeof(c.name))
 				return error_obj("link-add: name too long");
 			memcpy(c.name, s, strlen(s) + 1);
-		} else if (xa_relay_parse_end(s, &c.end[i - 1]) < 0) {
+		} else if (xa_reg_parse_end(s, &c.end[i - 1]) < 0) {
 			snprintf(err, sizeof(err), "link-add: %s = '%.64s': want PARTITION[:DEVNO]",
 				 keys[i], s);
 			return error_obj(err);
@@ -239,7 +241,7 @@ static json_object *do_link_add(struct xa_relay *r, json_object *in)
 		}
 		*(i == 0 ? &c.buf_size : &c.buf_count) = (uint32_t)json_object_get_int64(v);
 	}
-	if (xa_relay_link_add(r, &c, &added, &updated, &L, err, sizeof(err)) < 0)
+	if (xa_reg_link_add(&r->reg, &c, &added, &updated, &L, err, sizeof(err)) < 0)
 		return error_obj(err);
 	o = json_object_new_object();
 	add_str(o, "result", added ? "added" : updated ? "updated" : "exists");

@@ -26,7 +26,7 @@ struct lv_rec {
 };
 
 struct xa_lv {
-	struct xa_relay *r;
+	struct xa_registry *reg;
 	virConnectPtr conn;
 	int cb_id;
 	int pipe[2];
@@ -156,7 +156,7 @@ int xa_lv_parse_metadata(const char *domname, const char *xml,
 			return -1;
 		}
 		if (!attr(ne, end, "peer", peer, sizeof(peer), &found) || !found ||
-		    xa_relay_parse_end(peer, &l->end[0]) < 0) {
+		    xa_reg_parse_end(peer, &l->end[0]) < 0) {
 			snprintf(err, errlen, "domain %s: xenamp metadata: link %s: want peer=\"PARTITION[:DEVNO]\"",
 				 domname, l->name);
 			return -1;
@@ -187,7 +187,7 @@ int xa_lv_parse_metadata(const char *domname, const char *xml,
 	return (int)n;
 }
 
-int xa_lv_domain_apply(struct xa_relay *r, virDomainPtr dom)
+int xa_lv_domain_apply(struct xa_registry *reg, virDomainPtr dom)
 {
 	const char *dn = virDomainGetName(dom);
 	struct xa_cfg_link links[XA_LIBVIRT_MAX_LINKS];
@@ -212,7 +212,7 @@ int xa_lv_domain_apply(struct xa_relay *r, virDomainPtr dom)
 	for (int i = 0; i < n; i++) {
 		bool added, updated;
 
-		if (xa_relay_link_add(r, &links[i], &added, &updated, NULL, err,
+		if (xa_reg_link_add(reg, &links[i], &added, &updated, NULL, err,
 				      sizeof(err)) < 0) {
 			xa_log(XA_LOG_WARNING, "libvirt: domain %s: link %s refused: %s",
 			       dn, links[i].name, err);
@@ -226,7 +226,7 @@ int xa_lv_domain_apply(struct xa_relay *r, virDomainPtr dom)
 	return bad ? -1 : taken;
 }
 
-void xa_lv_handle_event(struct xa_relay *r, virConnectPtr conn,
+void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
 			const char *domname, int event)
 {
 	if (event == VIR_DOMAIN_EVENT_STARTED) {
@@ -237,31 +237,31 @@ void xa_lv_handle_event(struct xa_relay *r, virConnectPtr conn,
 			       domname, lv_err());
 			return;
 		}
-		(void)xa_lv_domain_apply(r, dom);
+		(void)xa_lv_domain_apply(reg, dom);
 		virDomainFree(dom);
 		return;
 	}
 	if (event != VIR_DOMAIN_EVENT_STOPPED && event != VIR_DOMAIN_EVENT_CRASHED)
 		return;
-	for (size_t i = 0; i < r->nlinks; i++)
+	for (size_t i = 0; i < reg->nlinks; i++)
 		for (int j = 0; j < 2; j++) {
-			struct xa_end *e = &r->links[i].end[j];
+			struct xa_end *e = &reg->links[i].end[j];
 			char label[96], why[160];
 
 			if (strcmp(e->cfg->partition, domname) != 0)
 				continue;
 			xa_log(XA_LOG_INFO, "libvirt: domain %s %s: link %s: end %s absent",
 			       domname, event == VIR_DOMAIN_EVENT_CRASHED ? "crashed" : "stopped",
-			       r->links[i].cfg->name, xa_end_label(e, label, sizeof(label)));
+			       reg->links[i].cfg->name, xa_end_label(e, label, sizeof(label)));
 			if (e->t != NULL) {
 				snprintf(why, sizeof(why), "domain %s %s", domname,
 					 event == VIR_DOMAIN_EVENT_CRASHED ? "crashed" : "stopped");
-				xa_relay_end_drop(r, e, why);
+				xa_reg_end_close(reg, e, 0, why);
 			}
 		}
 }
 
-int xa_lv_sync(struct xa_relay *r, virConnectPtr conn)
+int xa_lv_sync(struct xa_registry *reg, virConnectPtr conn)
 {
 	virDomainPtr *doms = NULL;
 	int n, taken = 0;
@@ -272,7 +272,7 @@ int xa_lv_sync(struct xa_relay *r, virConnectPtr conn)
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
-		int k = xa_lv_domain_apply(r, doms[i]);
+		int k = xa_lv_domain_apply(reg, doms[i]);
 
 		if (k > 0)
 			taken += k;
@@ -330,7 +330,7 @@ static void event_init(void)
 	event_impl_rc = virEventRegisterDefaultImpl();
 }
 
-int xa_lv_open(struct xa_lv **out, struct xa_relay *r, const char *uri,
+int xa_lv_open(struct xa_lv **out, struct xa_registry *reg, const char *uri,
 	       char *err, size_t errlen)
 {
 	struct xa_lv *lv;
@@ -347,7 +347,7 @@ int xa_lv_open(struct xa_lv **out, struct xa_relay *r, const char *uri,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	lv->r = r;
+	lv->reg = reg;
 	lv->cb_id = -1;
 	lv->pipe[0] = lv->pipe[1] = -1;
 	if (pipe2(lv->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -373,7 +373,7 @@ int xa_lv_open(struct xa_lv **out, struct xa_relay *r, const char *uri,
 		goto fail;
 	}
 	lv->thread_started = true;
-	taken = xa_lv_sync(r, lv->conn);
+	taken = xa_lv_sync(reg, lv->conn);
 	xa_log(XA_LOG_INFO, "libvirt: following domains on %s; %d link%s from their metadata",
 	       uri, taken, taken == 1 ? "" : "s");
 	*out = lv;
@@ -397,11 +397,11 @@ void xa_lv_dispatch(struct xa_lv *lv)
 		rec.name[sizeof(rec.name) - 1] = '\0';
 		xa_log(XA_LOG_DEBUG, "libvirt: domain %s: lifecycle event %d", rec.name,
 		       rec.event);
-		xa_lv_handle_event(lv->r, lv->conn, rec.name, rec.event);
+		xa_lv_handle_event(lv->reg, lv->conn, rec.name, rec.event);
 	}
 	if (atomic_exchange(&lv->resync, false)) {
 		xa_log(XA_LOG_WARNING, "libvirt: events were lost; reading every domain again");
-		(void)xa_lv_sync(lv->r, lv->conn);
+		(void)xa_lv_sync(lv->reg, lv->conn);
 	}
 }
 

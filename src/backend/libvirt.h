@@ -10,12 +10,13 @@
  * and 256. libvirt keeps one metadata element per namespace; to give a
  * domain several links, wrap them: <xenamp:links xmlns:xenamp="...">
  * <xenamp:link .../>...</xenamp:links>. The links become dynamic links
- * of the relay (xa_relay_link_add, [backend] dynamic-links).
+ * of the registry (xa_reg_link_add, [backend] dynamic-links).
  *
  * Lifecycle. At start the backend reads every active domain; then
  * VIR_DOMAIN_EVENT_ID_LIFECYCLE events keep it current: STARTED -> the
  * domain's links are added or updated; STOPPED or CRASHED -> every end
- * of that domain is released (Absent), its peer told its services left.
+ * of that domain is released (Absent; xa_reg_end_close), and the relay,
+ * through the registry's on_close hook, tells its peer its services left.
  *
  * Threads. libvirt delivers events from its event loop
  * (virEventRegisterDefaultImpl + virEventRunDefaultImpl), run by one
@@ -31,7 +32,7 @@
 #include <libvirt/libvirt.h>
 
 #include "backend/conf.h"
-#include "backend/relay.h"
+#include "backend/registry.h"
 
 #define XA_LIBVIRT_NS "https://xenamp.example/ns/1"
 #define XA_LIBVIRT_MAX_LINKS 16u     /* per domain */
@@ -39,8 +40,8 @@
 struct xa_lv;
 
 /* Connect to uri, start the event thread, register for lifecycle events
- * and read the active domains into r. 0, or -1 with one line in err. */
-int xa_lv_open(struct xa_lv **out, struct xa_relay *r, const char *uri,
+ * and read the active domains into reg. 0, or -1 with one line in err. */
+int xa_lv_open(struct xa_lv **out, struct xa_registry *reg, const char *uri,
 	       char *err, size_t errlen);
 int xa_lv_fd(const struct xa_lv *lv);       /* readable: call dispatch */
 void xa_lv_dispatch(struct xa_lv *lv);      /* never blocks on the pipe */
@@ -55,16 +56,16 @@ int xa_lv_parse_metadata(const char *domname, const char *xml,
 			 struct xa_cfg_link *out, size_t max,
 			 char *err, size_t errlen);
 
-/* Read dom's metadata and add/update its links in r. Returns the number
+/* Read dom's metadata and add/update its links in reg. Returns the number
  * of links taken, 0 when the domain has no xenamp metadata, -1 when one
  * was refused (logged). */
-int xa_lv_domain_apply(struct xa_relay *r, virDomainPtr dom);
+int xa_lv_domain_apply(struct xa_registry *reg, virDomainPtr dom);
 
 /* The lifecycle handler, as dispatch runs it (event: virDomainEventType). */
-void xa_lv_handle_event(struct xa_relay *r, virConnectPtr conn,
+void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
 			const char *domname, int event);
 
 /* Apply every active domain of conn. Returns the links taken. */
-int xa_lv_sync(struct xa_relay *r, virConnectPtr conn);
+int xa_lv_sync(struct xa_registry *reg, virConnectPtr conn);
 
 #endif

@@ -1,6 +1,7 @@
 /* xenamp-backend: the RPMsg virtio device for every end of every link, and
- * the relay between them. Options, daemonising, signals and the event
- * loop live here; the relay is relay.c, the transports are in
+ * the relay between them. Top layer: options, set-up, daemonising,
+ * signals and the event loop, which hands each transport event to the
+ * relay (relay.h) or, for a control request, to ctl.h. The transports are
  * src/backend/transport. */
 #include <config.h>
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend/conf.h"
+#include "backend/ctl.h"
 #include "backend/log.h"
 #include "backend/relay.h"
 #ifdef HAVE_LIBVIRT
@@ -86,7 +88,30 @@ static int absolute_path(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *config_path;
+	const char *socket_opt;      /* NULL: not given */
+	bool foreground;
+	int verbose;
+};
+
+/* Everything main() sets up, so that one teardown releases it. */
+struct backend {
+	struct xa_config cfg;
+	bool cfg_loaded;
+	struct xa_relay relay;
+	bool relay_ok;
+	char sock[XA_CFG_SOCKET_MAX];
+	char *config_abs;
+	sigset_t mask;
+	int sfd;
+#ifdef HAVE_LIBVIRT
+	struct xa_lv *lv;
+#endif
+};
+
+/* -1: go on; otherwise the exit status (--help, --version, bad usage). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -97,25 +122,23 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = DEFAULT_CONFIG;
-	const char *socket_opt = NULL;
-	bool foreground = false;
-	int verbose = 0, ch;
-	char err[512];
+	int ch;
 
+	memset(o, 0, sizeof(*o));
+	o->config_path = DEFAULT_CONFIG;
 	while ((ch = getopt_long(argc, argv, "c:fs:vhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			config_path = optarg;
+			o->config_path = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 's':
-			socket_opt = optarg;
+			o->socket_opt = optarg;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -133,218 +156,308 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
 
-	struct xa_config cfg;
+/* The configuration, the log level and the socket path: 0 or EXIT_USAGE. */
+static int load_config(const struct options *o, struct backend *b)
+{
+	const char *sock = o->socket_opt;
+	char err[512];
 
-	if (xa_config_load(config_path, &cfg, err, sizeof(err)) < 0) {
+	if (xa_config_load(o->config_path, &b->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);
 		return EXIT_USAGE;
 	}
-	xa_log_set_level((cfg.log_level >= 0 ? cfg.log_level : XA_LOG_INFO) + verbose);
-
-	const char *sock = socket_opt;
-	char sockbuf[XA_CFG_SOCKET_MAX];
-
-	if (sock == NULL && cfg.socket_path[0])
-		sock = cfg.socket_path;
+	b->cfg_loaded = true;
+	xa_log_set_level((b->cfg.log_level >= 0 ? b->cfg.log_level : XA_LOG_INFO) +
+			 o->verbose);
+	if (sock == NULL && b->cfg.socket_path[0])
+		sock = b->cfg.socket_path;
 	if (sock == NULL)
 		sock = getenv(XA_LOCAL_SOCKET_ENV);
 	if (sock == NULL || sock[0] == '\0')
 		sock = XA_LOCAL_DEFAULT_SOCKET;
-	if (absolute_path(sock, sockbuf, sizeof(sockbuf)) < 0) {
+	if (absolute_path(sock, b->sock, sizeof(b->sock)) < 0) {
 		fprintf(stderr,
 			"xenamp-backend: socket path %s is too long once made absolute (at most %u characters); choose a shorter --socket\n",
 			sock, XA_CFG_SOCKET_MAX - 1);
-		xa_config_free(&cfg);
 		return EXIT_USAGE;
 	}
+	return 0;
+}
 
-	/* Signals arrive through a signalfd, in the loop, like everything
-	 * else: no handler runs in the middle of the relay. */
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+/* Signals arrive through a signalfd, in the loop, like everything else:
+ * no handler runs in the middle of the relay. Blocked first, before any
+ * thread exists. */
+static int block_signals(struct backend *b)
+{
+	sigemptyset(&b->mask);
+	sigaddset(&b->mask, SIGTERM);
+	sigaddset(&b->mask, SIGINT);
+	sigaddset(&b->mask, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+	if (sigprocmask(SIG_BLOCK, &b->mask, NULL) < 0) {
 		fprintf(stderr, "xenamp-backend: sigprocmask: %s\n", strerror(errno));
-		xa_config_free(&cfg);
-		return EXIT_RUNTIME;
+		return -1;
 	}
+	return 0;
+}
 
-	struct xa_relay relay;
-	struct xa_be_transport *t = NULL;
-	char *config_abs = NULL;
-	int status = EXIT_RUNTIME, sfd = -1;
-
-	if (xa_relay_init(&relay, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "xenamp-backend: %s\n", err);
-		xa_config_free(&cfg);
-		return EXIT_RUNTIME;
-	}
-	/* Shown by xenampctl status; absolute so it means something there. */
-	config_abs = realpath(config_path, NULL);
-	relay.config_path = config_abs ? config_abs : config_path;
-	relay.socket_path = sockbuf;
-
+/* The local transport, and in dom0 the Xen one. 0 or -1 (reported). */
+static int open_transports(struct backend *b)
+{
 	struct xa_be_opts bo = {
-		.socket_path = sockbuf,
+		.socket_path = b->sock,
 		.socket_mode = 0660,
 		.log = xa_log_transport,
 	};
+	struct xa_be_transport *t = NULL;
+	char err[512] = "";
 
-	err[0] = '\0';
 	if (xa_be_transport_new("local", &bo, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);
-		goto out;
+		return -1;
 	}
-	if (xa_relay_add_transport(&relay, t, err, sizeof(err)) < 0) {
+	if (xa_relay_add_transport(&b->relay, t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);
 		t->ops->destroy(t);
-		goto out;
+		return -1;
 	}
-
 #ifdef HAVE_XEN
 	/* In dom0 the backend also serves Xen domains
 	 * (docs/design.md#xen-transport);
 	 * $XENAMP_BACKEND_XEN=1 forces it, =0 turns it off. */
-	{
-		const char *want = getenv("XENAMP_BACKEND_XEN");
-		bool forced = want != NULL && want[0] != '\0' && strcmp(want, "0") != 0;
-		bool use = (want != NULL && want[0] != '\0') ? forced : xa_xen_be_detect();
-		struct xa_be_transport *xt = NULL;
+	const char *want = getenv("XENAMP_BACKEND_XEN");
+	bool forced = want != NULL && want[0] != '\0' && strcmp(want, "0") != 0;
+	bool use = (want != NULL && want[0] != '\0') ? forced : xa_xen_be_detect();
+	struct xa_be_transport *xt = NULL;
 
-		if (use && xa_be_xen_new(&bo, &xt, err, sizeof(err)) < 0) {
-			fprintf(stderr, "xenamp-backend: %s%s\n", err,
-				forced ? "" : "; serving local partitions only");
-			if (forced)
-				goto out;
-		} else if (use && xa_relay_add_transport(&relay, xt, err, sizeof(err)) < 0) {
-			fprintf(stderr, "xenamp-backend: %s\n", err);
-			xt->ops->destroy(xt);
-			goto out;
-		}
+	if (use && xa_be_xen_new(&bo, &xt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenamp-backend: %s%s\n", err,
+			forced ? "" : "; serving local partitions only");
+		if (forced)
+			return -1;
+	} else if (use && xa_relay_add_transport(&b->relay, xt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenamp-backend: %s\n", err);
+		xt->ops->destroy(xt);
+		return -1;
 	}
 #endif
+	return 0;
+}
 
-	/* Daemonise only now: every configuration and socket error above
-	 * reached the terminal with its exit status. */
-	if (!foreground) {
+/* Daemonise (only now: every configuration and socket error above reached
+ * the terminal with its exit status), then what must start in the final
+ * process: libvirt's event thread, the signalfd. 0 or -1 (reported). */
+static int go_live(const struct options *o, struct backend *b)
+{
+	char err[512];
+
+	if (!o->foreground) {
 		if (daemon(0, 0) < 0) {
 			fprintf(stderr, "xenamp-backend: cannot become a daemon: %s\n",
 				strerror(errno));
-			goto out;
+			return -1;
 		}
 		xa_log_use_syslog();
 	}
-	relay.pid = (long)getpid();
-
-	/* libvirt-uri: links from domain metadata, lifecycle events (its
-	 * event thread must be started after daemon() forked). */
+	b->relay.pid = (long)getpid();
+	/* libvirt-uri: links from domain metadata, lifecycle events. */
+	if (b->cfg.libvirt_uri[0] != '\0') {
 #ifdef HAVE_LIBVIRT
-	struct xa_lv *lv = NULL;
-#endif
-
-	if (cfg.libvirt_uri[0] != '\0') {
-#ifdef HAVE_LIBVIRT
-		if (xa_lv_open(&lv, &relay, cfg.libvirt_uri, err, sizeof(err)) < 0) {
+		if (xa_lv_open(&b->lv, &b->relay.reg, b->cfg.libvirt_uri, err,
+			       sizeof(err)) < 0) {
 			xa_log(XA_LOG_ERROR, "%s", err);
-			goto out;
+			return -1;
 		}
 #else
+		(void)err;
 		xa_log(XA_LOG_ERROR, "libvirt-uri is set but xenamp-backend was built without libvirt; remove it or rebuild with --with-libvirt");
-		goto out;
+		return -1;
 #endif
 	}
-
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0) {
+	b->sfd = signalfd(-1, &b->mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (b->sfd < 0) {
 		xa_log(XA_LOG_ERROR, "signalfd: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	xa_log(XA_LOG_INFO, "listening on %s; %zu link%s from %s", sockbuf,
-	       cfg.nlinks, cfg.nlinks == 1 ? "" : "s", relay.config_path);
+	return 0;
+}
 
+/* Answer a control request; the relay never sees one. */
+static void answer_ctl(struct xa_relay *r, struct xa_be_transport *t,
+		       const struct xa_be_event *ev)
+{
+	static const char oom[] = "{\"error\":\"out of memory\"}";
+	size_t len = 0;
+	char *json = xa_relay_ctl(r, ev->req, ev->req_len, &len);
+
+	if (json == NULL) {
+		t->ops->ctl_reply(t, ev->ctl, oom, sizeof(oom) - 1);
+	} else {
+		t->ops->ctl_reply(t, ev->ctl, json, len);
+		free(json);
+	}
+}
+
+/* Handle at most max events of t. Returns the number handled, or a
+ * negative errno when the transport failed. */
+static int pump(struct xa_relay *r, struct xa_be_transport *t, unsigned max)
+{
+	struct xa_be_event ev;
+	unsigned done = 0;
+
+	while (done < max) {
+		int rc = t->ops->next_event(t, &ev);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		done++;
+		if (ev.type == XA_BE_EV_CTL_REQUEST)
+			answer_ctl(r, t, &ev);
+		else
+			xa_relay_event(r, t, &ev);
+	}
+	return (int)done;
+}
+
+/* Read the signalfd: true when the backend must stop. */
+static bool stop_signalled(int sfd)
+{
+	struct signalfd_siginfo si;
 	bool quit = false;
 
-	status = 0;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			xa_log(XA_LOG_WARNING,
+			       "SIGHUP: reloading is not supported; restart xenamp-backend to apply a new configuration");
+		} else {
+			xa_log(XA_LOG_INFO, "stopping on %s",
+			       strsignal((int)si.ssi_signo));
+			quit = true;
+		}
+	}
+	return quit;
+}
+
+/* The event loop, until a signal or a failure: 0 or EXIT_RUNTIME. */
+static int run_loop(struct backend *b)
+{
+	struct xa_relay *r = &b->relay;
+	struct xa_registry *reg = &r->reg;
+	int status = 0;
+	bool quit = false;
+
 	while (!quit) {
-		struct pollfd pfd[2 + XA_RELAY_MAX_TRANSPORTS];
+		struct pollfd pfd[2 + XA_REG_MAX_TRANSPORTS];
 		unsigned n = 0;
 
-		pfd[n].fd = sfd;
+		pfd[n].fd = b->sfd;
 		pfd[n++].events = POLLIN;
-		for (unsigned i = 0; i < relay.ntr; i++) {
-			pfd[n].fd = relay.tr[i]->ops->event_fd(relay.tr[i]);
+		for (unsigned i = 0; i < reg->ntr; i++) {
+			pfd[n].fd = reg->tr[i]->ops->event_fd(reg->tr[i]);
 			pfd[n++].events = POLLIN;
 		}
 #ifdef HAVE_LIBVIRT
-		if (lv != NULL) {
-			pfd[n].fd = xa_lv_fd(lv);
+		if (b->lv != NULL) {
+			pfd[n].fd = xa_lv_fd(b->lv);
 			pfd[n++].events = POLLIN;
 		}
 #endif
 		/* Sleep only when no end has relay work left and the
 		 * adaptive polling window is closed (relay.h). */
-		int rc = poll(pfd, n, xa_relay_poll_timeout(&relay));
-		const int polled = rc;   /* rc is reused below */
+		int polled = poll(pfd, n, xa_relay_poll_timeout(r));
 
-		if (rc < 0 && errno != EINTR) {
+		if (polled < 0 && errno != EINTR) {
 			xa_log(XA_LOG_ERROR, "poll: %s", strerror(errno));
-			status = EXIT_RUNTIME;
+			return EXIT_RUNTIME;
+		}
+		if (polled > 0 && (pfd[0].revents & POLLIN) && stop_signalled(b->sfd))
 			break;
-		}
-		if (rc > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					xa_log(XA_LOG_WARNING,
-					       "SIGHUP: reloading is not supported; restart xenamp-backend to apply a new configuration");
-				} else {
-					xa_log(XA_LOG_INFO, "stopping on %s",
-					       strsignal((int)si.ssi_signo));
-					quit = true;
-				}
-			}
-			if (quit)
-				break;
-		}
-		for (unsigned i = 0; i < relay.ntr; i++) {
+		for (unsigned i = 0; i < reg->ntr; i++) {
 			/* Only a readable event fd has events (level-triggered:
 			 * one left over from the last turn keeps it readable);
 			 * skipping the others saves a system call per turn. */
 			if (polled == 0 || (polled > 0 && !pfd[1 + i].revents))
 				continue;
-			rc = xa_relay_pump(&relay, relay.tr[i], EVENTS_PER_TURN);
+			int rc = pump(r, reg->tr[i], EVENTS_PER_TURN);
+
 			if (rc < 0) {
 				xa_log(XA_LOG_ERROR, "%s transport failed: %s",
-				       relay.tr[i]->ops->name, strerror(-rc));
+				       reg->tr[i]->ops->name, strerror(-rc));
 				status = EXIT_RUNTIME;
 				quit = true;
 			}
 		}
 #ifdef HAVE_LIBVIRT
-		if (lv != NULL && rc > 0 && (pfd[n - 1].revents & POLLIN))
-			xa_lv_dispatch(lv);
+		if (b->lv != NULL && polled > 0 && (pfd[n - 1].revents & POLLIN))
+			xa_lv_dispatch(b->lv);
 #endif
-		xa_relay_round(&relay);
+		xa_relay_round(r);
 	}
-#ifdef HAVE_LIBVIRT
-	xa_lv_close(lv);
-	lv = NULL;
-#endif
+	return status;
+}
 
-out:
-	xa_relay_shutdown(&relay);
-	for (unsigned i = 0; i < relay.ntr; i++)
-		relay.tr[i]->ops->destroy(relay.tr[i]);
-	xa_relay_free(&relay);
-	xa_config_free(&cfg);
-	free(config_abs);
-	if (sfd >= 0)
-		close(sfd);
+static void teardown(struct backend *b)
+{
+#ifdef HAVE_LIBVIRT
+	xa_lv_close(b->lv);
+	b->lv = NULL;
+#endif
+	if (b->relay_ok) {
+		xa_relay_shutdown(&b->relay);
+		for (unsigned i = 0; i < b->relay.reg.ntr; i++)
+			b->relay.reg.tr[i]->ops->destroy(b->relay.reg.tr[i]);
+		xa_relay_free(&b->relay);
+	}
+	if (b->cfg_loaded)
+		xa_config_free(&b->cfg);
+	free(b->config_abs);
+	if (b->sfd >= 0)
+		close(b->sfd);
+}
+
+/* Everything up to the event loop: 0, or the exit status. */
+static int setup(const struct options *o, struct backend *b)
+{
+	char err[512];
+	int rc = load_config(o, b);
+
+	if (rc != 0)
+		return rc;
+	if (block_signals(b) < 0)
+		return EXIT_RUNTIME;
+	if (xa_relay_init(&b->relay, &b->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenamp-backend: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	b->relay_ok = true;
+	/* Shown by xenampctl status; absolute so it means something there. */
+	b->config_abs = realpath(o->config_path, NULL);
+	b->relay.config_path = b->config_abs ? b->config_abs : o->config_path;
+	b->relay.socket_path = b->sock;
+	if (open_transports(b) < 0 || go_live(o, b) < 0)
+		return EXIT_RUNTIME;
+	xa_log(XA_LOG_INFO, "listening on %s; %zu link%s from %s", b->sock,
+	       b->cfg.nlinks, b->cfg.nlinks == 1 ? "" : "s",
+	       b->relay.config_path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct backend b = { .sfd = -1 };
+	int status = parse_options(argc, argv, &o);
+
+	if (status >= 0)
+		return status;
+	status = setup(&o, &b);
+	if (status == 0)
+		status = run_loop(&b);
+	teardown(&b);
 	return status;
 }

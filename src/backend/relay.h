@@ -1,4 +1,7 @@
-/* xenamp-backend core: the ends, the links and the relay between them.
+/* xenamp-backend: the relay policy between the two ends of each link.
+ * Layers (each includes only those below it): end_device.h (the rings of
+ * one end), registry.h (links, ends, connections), this file (what moves
+ * when), then ctl.h and main.c (control requests, the event loop).
  *
  * The backend is the virtio device of every end. For each link it moves
  * every RPMsg message from one end's TX vring into a free RX buffer of the
@@ -47,98 +50,22 @@
 #include <stdint.h>
 
 #include "backend/conf.h"
-#include "core/rpmsg_wire.h"
-#include "core/vring.h"
+#include "backend/registry.h"
 #include "backend/transport/be_transport.h"
 
 #define XA_RELAY_BUDGET 64u          /* messages per end per round */
-#define XA_RELAY_MAX_TRANSPORTS 4u
 #define XA_RELAY_POLL_MAX_NS 50000u  /* longest polling window, default */
 #define XA_RELAY_POLL_MIN_NS 5000u   /* shortest non-zero window */
 
-struct xa_svc {
-	char name[XA_RPMSG_NS_NAME_SIZE];
-	uint32_t addr;
-};
-
-/* A name-service message the backend builds itself (replay, destroy). */
-struct xa_inj {
-	char name[XA_RPMSG_NS_NAME_SIZE];
-	uint32_t addr;
-	uint32_t flags;
-};
-
-struct xa_end_stats {
-	uint64_t msgs_in, bytes_in;     /* taken from this end's TX ring */
-	uint64_t msgs_out, bytes_out;   /* written into this end's RX ring */
-	uint64_t backpressure;          /* times its TX stalled on the peer */
-	uint64_t faults;                /* disconnects for hostile input */
-	uint64_t connects;
-	uint64_t ns_built;              /* backend-built NS messages delivered */
-};
-
-struct xa_link;
-
-struct xa_end {
-	struct xa_link *link;
-	int side;                       /* 0: end-a, 1: end-b */
-	const struct xa_cfg_end *cfg;
-
-	/* the connection; t == NULL when absent */
-	struct xa_be_transport *t;
-	struct xa_be_end *h;
-	int state;                      /* XA_STATE_CLOSED, _INITWAIT, _CONNECTED */
-	char peer_desc[64];
-	size_t region_size;
-	struct xa_vq_device rx;         /* vring 0: we fill the driver's RX buffers */
-	struct xa_vq_device tx;         /* vring 1: we read the driver's TX buffers */
-	bool tx_armed, rx_armed;
-
-	/* name service: this end's live services, and what the backend
-	 * still has to tell this end about the peer's */
-	struct xa_svc *svc;
-	unsigned nsvc;
-	struct xa_inj *inj;
-	unsigned inj_head, inj_len, inj_cap;
-
-	/* scheduling */
-	unsigned live_pos;              /* 1 + index in relay.live; 0: not connected */
-	bool queued;
-	struct xa_end *qnext;
-	bool need_notify;
-	bool blocked;                   /* its TX waits for the peer's RX */
-
-	struct xa_end_stats st;
-	char last_fault[256];
-};
-
-struct xa_link {
-	const struct xa_cfg_link *cfg;
-	struct xa_end end[2];
-	uint8_t *bounce;                /* private copy: header, NS payload */
-};
-
 struct xa_relay {
-	const struct xa_config *cfg;
-	const char *config_path;
+	struct xa_registry reg;         /* the links and ends it serves */
+	const char *config_path;        /* for messages and status */
 	const char *socket_path;
 	long pid;
-	struct xa_link *links;
-	size_t nlinks;
-	/* links[] has room for cfg->dynamic_links more, added at run time
-	 * (links.c); it is never reallocated: ends are transport cookies.
-	 * Their configurations live in dyn_cfg[i - cfg->nlinks]. */
-	size_t links_cap;
-	struct xa_cfg_link *dyn_cfg;
+
+	/* The ready queue (top of this file). */
 	struct xa_end *qhead, *qtail;
 	unsigned qlen;
-	struct xa_be_transport *tr[XA_RELAY_MAX_TRANSPORTS];
-	unsigned ntr;
-
-	/* The connected ends: what notification flushing and polling walk,
-	 * so their cost follows the live links, not the configured ones. */
-	struct xa_end **live;           /* room for 2 * links_cap */
-	unsigned nlive;
 
 	/* Adaptive polling (top of this file), times CLOCK_MONOTONIC ns. */
 	uint64_t poll_max_ns;           /* 0: never poll */
@@ -148,17 +75,20 @@ struct xa_relay {
 	uint64_t moved;                 /* messages relayed, all links */
 };
 
+/* The registry of cfg (which must outlive r) and an idle relay over it;
+ * $XENAMP_POLL_US read here. 0, or -ENOMEM with err. */
 int xa_relay_init(struct xa_relay *r, const struct xa_config *cfg,
 		  char *err, size_t errlen);
 
-/* Serve the ends of transport t (declares every configured end to it). */
+/* Serve the ends of transport t (declares every known end to it). */
 int xa_relay_add_transport(struct xa_relay *r, struct xa_be_transport *t,
 			   char *err, size_t errlen);
 
-/* Handle at most max events of t. Returns the number handled, or a
- * negative errno when the transport failed. */
-int xa_relay_pump(struct xa_relay *r, struct xa_be_transport *t,
-		  unsigned max);
+/* One event of transport t that concerns an end (appeared, region
+ * ready, kick, gone). Control requests are not the relay's: the caller
+ * answers them (ctl.h). */
+void xa_relay_event(struct xa_relay *r, struct xa_be_transport *t,
+		    const struct xa_be_event *ev);
 
 /* Is there relay work queued (then do not sleep)? */
 bool xa_relay_busy(const struct xa_relay *r);
@@ -175,37 +105,5 @@ int xa_relay_poll_timeout(struct xa_relay *r);
 void xa_relay_shutdown(struct xa_relay *r);
 
 void xa_relay_free(struct xa_relay *r);
-
-/* Answer a control request (ctl.c). Returns a malloc'd JSON text and its
- * length, or NULL when out of memory. */
-char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
-		   size_t *outlen);
-
-/* Release e's connection, if any (why: told to the partition), and tell
- * the peer its services are gone: the end is Absent afterwards. */
-void xa_relay_end_drop(struct xa_relay *r, struct xa_end *e, const char *why);
-
-/* Dynamic links (links.c): the control request link-add and the libvirt
- * metadata. Add the link c, or accept it when the backend already has it.
- * An existing link with the same name, or one that holds c's end-b, is
- * "the same" when its ends, buf-size and buf-count are equal (*added =
- * false); a dynamic link whose ends are both Absent is updated to c
- * (*added = false, *updated = true). Anything else -- an end that belongs
- * to another link, a config link with other values, a connected dynamic
- * link, no room left (dynamic-links) -- fails with one line in err and
- * a negative errno. Either out pointer may be NULL. */
-int xa_relay_link_add(struct xa_relay *r, const struct xa_cfg_link *c,
-		      bool *added, bool *updated, const struct xa_link **out,
-		      char *err, size_t errlen);
-
-/* "PARTITION[:DEVNO]" into e (line 0). 0 or -EINVAL. */
-int xa_relay_parse_end(const char *s, struct xa_cfg_end *e);
-
-/* The end (partition, devno) of any link, or NULL. */
-struct xa_end *xa_relay_find_end(struct xa_relay *r, const char *partition,
-				 unsigned devno);
-
-/* "host:0" */
-const char *xa_end_label(const struct xa_end *e, char *buf, size_t len);
 
 #endif

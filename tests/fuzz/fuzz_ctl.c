@@ -2,7 +2,7 @@
  * xa_relay_ctl() (src/backend/ctl.c): the JSON text a xenampctl client
  * sends in a CTL_REQ datagram (local_be.c hands it over as req/req_len,
  * not NUL-terminated), parsed with json-c and answered from the relay's
- * state; link-add goes on into links.c. The handler is already a function
+ * state; link-add goes on into registry.c. The handler is already a function
  * of (relay, bytes), so it is fuzzed as is. Each input gets a fresh relay
  * (xa_relay_init() on a fixed configuration: two links, room for two
  * dynamic ones) served by a fake transport, with one end made Connected
@@ -20,6 +20,7 @@
 
 #include "backend/conf.h"
 #include "backend/log.h"
+#include "backend/ctl.h"
 #include "backend/relay.h"
 #include "backend/transport/be_transport.h"
 #include "common/state.h"
@@ -110,12 +111,12 @@ static void relay_setup(struct xa_relay *r)
 	r->socket_path = g_cfg.socket_path;
 	r->pid = 4242;
 
-	struct xa_end *e = &r->links[0].end[1];
+	struct xa_end *e = &r->reg.links[0].end[1];
 
 	e->t = &g_tr;
 	e->state = XA_STATE_CONNECTED;
 	snprintf(e->peer_desc, sizeof(e->peer_desc), "pid 1 uid 0");
-	e->region_size = (size_t)1 << 20;
+	e->dev.region_size = (size_t)1 << 20;
 	for (unsigned i = 0; i < 3 && i < g_cfg.max_services; i++) {
 		snprintf(e->svc[i].name, sizeof(e->svc[i].name), "%s", svc_names[i]);
 		e->svc[i].addr = 1024 + i;

@@ -73,9 +73,12 @@ target_srcs() {
 	vring|rsc|rpmsg) core_srcs ;;
 	elf) core_srcs; echo "$top/src/loader/fw_image.c" "$top/src/loader/inspect.c" ;;
 	ctl) core_srcs; echo "$top/src/backend/ctl.c" "$top/src/backend/relay.c" \
-		"$top/src/backend/links.c" "$top/src/backend/conf.c" \
-		"$top/src/backend/log.c" "$top/src/common/state.c" "$top/src/common/xa_time.c" ;;
-	conf) core_srcs; echo "$top/src/backend/conf.c" "$top/src/backend/log.c" ;;
+		"$top/src/backend/registry.c" "$top/src/backend/end_device.c" \
+		"$top/src/backend/conf.c" "$top/src/backend/log.c" \
+		"$top/src/common/partition_name.c" "$top/src/common/state.c" \
+		"$top/src/common/xa_time.c" ;;
+	conf) core_srcs; echo "$top/src/backend/conf.c" "$top/src/backend/log.c" \
+		"$top/src/common/partition_name.c" ;;
 	esac
 }
 

@@ -1,5 +1,5 @@
 /* Unit tests: xenamp-backend's libvirt support (src/backend/libvirt.c)
- * and dynamic links (src/backend/links.c), in process, on libvirt's
+ * and dynamic links (src/backend/registry.c), in process, on libvirt's
  * test:///default driver (no daemon; its domains live in this process and
  * every connection to test:///default sees the same ones).
  *
@@ -9,7 +9,8 @@
  *    link; a changed metadata updates it; a conflicting one is refused;
  *  - the domain destroyed: its end, "connected" through a fake
  *    transport, is released (Absent), the partition told why;
- *  - sync: a fresh relay reads the links of every running domain. */
+ *  - sync: a fresh registry reads the links of every running domain.
+ * The glue needs the registry only: no relay, no control requests. */
 #define _GNU_SOURCE 1   /* asprintf */
 #include <check.h>
 #include <errno.h>
@@ -23,7 +24,7 @@
 #include "backend/conf.h"
 #include "backend/libvirt.h"
 #include "backend/log.h"
-#include "backend/relay.h"
+#include "backend/registry.h"
 
 #define NS XA_LIBVIRT_NS
 
@@ -97,10 +98,10 @@ START_TEST(meta_bad)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* The relay and libvirt                                               */
+/* The registry and libvirt                                            */
 
 static struct xa_config cfg;
-static struct xa_relay relay;
+static struct xa_registry reg;
 
 /* A transport that only records close_end: stands for a connected end. */
 static int closes;
@@ -140,7 +141,7 @@ static void relay_setup(void)
 	cfg.max_services = 8;
 	cfg.dynamic_links = 4;
 	cfg.log_level = -1;
-	ck_assert_int_eq(xa_relay_init(&relay, &cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(xa_reg_init(&reg, &cfg, err, sizeof(err)), 0);
 	xa_log_set_level(XA_LOG_ERROR);
 	closes = 0;
 	close_why[0] = '\0';
@@ -148,14 +149,14 @@ static void relay_setup(void)
 
 static void relay_teardown(void)
 {
-	xa_relay_free(&relay);
+	xa_reg_free(&reg);
 }
 
 static const struct xa_link *find_link(const char *name)
 {
-	for (size_t i = 0; i < relay.nlinks; i++)
-		if (strcmp(relay.links[i].cfg->name, name) == 0)
-			return &relay.links[i];
+	for (size_t i = 0; i < reg.nlinks; i++)
+		if (strcmp(reg.links[i].cfg->name, name) == 0)
+			return &reg.links[i];
 	return NULL;
 }
 
@@ -214,11 +215,11 @@ START_TEST(lifecycle)
 	char err[256] = "";
 
 	/* xa_lv_open registers the event loop before any connection */
-	ck_assert_msg(xa_lv_open(&lv, &relay, "test:///default", err, sizeof(err)) == 0,
+	ck_assert_msg(xa_lv_open(&lv, &reg, "test:///default", err, sizeof(err)) == 0,
 		      "%s", err);
 	c = virConnectOpen("test:///default");
 	ck_assert_ptr_nonnull(c);
-	ck_assert_uint_eq(relay.nlinks, 0);   /* the driver's "test" domain has no metadata */
+	ck_assert_uint_eq(reg.nlinks, 0);   /* the driver's "test" domain has no metadata */
 
 	d = start(c, "fw", "<xenamp:link xmlns:xenamp='" NS "' name='echo' peer='host' "
 		  "devno='0' buf-size='512' buf-count='256'/>");
@@ -240,7 +241,7 @@ START_TEST(lifecycle)
 	ck_assert_ptr_null(e->t);
 	ck_assert_int_eq(closes, 1);
 	ck_assert_msg(strstr(close_why, "domain fw stopped") != NULL, "%s", close_why);
-	ck_assert_uint_eq(relay.nlinks, 1);   /* the link stays, its end is Absent */
+	ck_assert_uint_eq(reg.nlinks, 1);   /* the link stays, its end is Absent */
 
 	/* restarted with other values while both ends are absent: updated */
 	ck_assert_int_eq(virDomainUndefine(d), 0);
@@ -249,20 +250,20 @@ START_TEST(lifecycle)
 	PUMP_UNTIL(lv, find_link("echo")->cfg->buf_count == 128);
 	L = find_link("echo");
 	ck_assert_uint_eq(L->cfg->buf_count, 128);
-	ck_assert_uint_eq(relay.nlinks, 1);
+	ck_assert_uint_eq(reg.nlinks, 1);
 
 	/* another domain claiming host:0 is refused */
 	d2 = start(c, "fw2", "<xenamp:link xmlns:xenamp='" NS "' name='other' peer='host'/>");
 	pump_quiet(lv, 1000);
 	ck_assert_ptr_null(find_link("other"));
-	ck_assert_uint_eq(relay.nlinks, 1);
+	ck_assert_uint_eq(reg.nlinks, 1);
 
 	/* a crash is handled like a stop (direct call, as dispatch does) */
 	e = (struct xa_end *)&find_link("echo")->end[1];
 	e->t = &fake;
 	e->h = (struct xa_be_end *)&fake;
 	e->state = XA_STATE_CONNECTED;
-	xa_lv_handle_event(&relay, c, "fw", VIR_DOMAIN_EVENT_CRASHED);
+	xa_lv_handle_event(&reg, c, "fw", VIR_DOMAIN_EVENT_CRASHED);
 	ck_assert_ptr_null(e->t);
 	ck_assert_msg(strstr(close_why, "domain fw crashed") != NULL, "%s", close_why);
 
@@ -270,10 +271,10 @@ START_TEST(lifecycle)
 
 	/* sync: a fresh relay reads every running domain; fw and fw2 both
 	 * claim host:0, so exactly one of them gets its link */
-	xa_relay_free(&relay);
+	xa_reg_free(&reg);
 	relay_setup();
-	ck_assert_int_eq(xa_lv_sync(&relay, c), 1);
-	ck_assert_uint_eq(relay.nlinks, 1);
+	ck_assert_int_eq(xa_lv_sync(&reg, c), 1);
+	ck_assert_uint_eq(reg.nlinks, 1);
 	ck_assert(find_link("echo") != NULL || find_link("other") != NULL);
 
 	virDomainDestroy(d);
@@ -295,43 +296,51 @@ START_TEST(link_add_rules)
 
 	memset(&c, 0, sizeof(c));
 	strcpy(c.name, "l1");
-	ck_assert_int_eq(xa_relay_parse_end("host", &c.end[0]), 0);
-	ck_assert_int_eq(xa_relay_parse_end("fw:1", &c.end[1]), 0);
+	ck_assert_int_eq(xa_reg_parse_end("host", &c.end[0]), 0);
+	ck_assert_int_eq(xa_reg_parse_end("fw:1", &c.end[1]), 0);
 	c.buf_size = 512;
 	c.buf_count = 256;
-	ck_assert_int_eq(xa_relay_link_add(&relay, &c, &added, &updated, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xa_reg_link_add(&reg, &c, &added, &updated, NULL, err, sizeof(err)), 0);
 	ck_assert(added);
 	/* the same again: exists */
-	ck_assert_int_eq(xa_relay_link_add(&relay, &c, &added, &updated, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xa_reg_link_add(&reg, &c, &added, &updated, NULL, err, sizeof(err)), 0);
 	ck_assert(!added && !updated);
 	/* same end-b, other name: it is that link ("exists") */
 	strcpy(c.name, "other");
-	ck_assert_int_eq(xa_relay_link_add(&relay, &c, &added, &updated, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xa_reg_link_add(&reg, &c, &added, &updated, NULL, err, sizeof(err)), 0);
 	ck_assert(!added && !updated);
-	ck_assert_uint_eq(relay.nlinks, 1);
+	ck_assert_uint_eq(reg.nlinks, 1);
 	/* bad values */
 	c.buf_count = 100;
-	ck_assert_int_lt(xa_relay_link_add(&relay, &c, NULL, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_lt(xa_reg_link_add(&reg, &c, NULL, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "power of two") != NULL, "%s", err);
 	c.buf_count = 256;
 	/* end-a of another link */
 	strcpy(c.name, "l2");
-	ck_assert_int_eq(xa_relay_parse_end("fw:2", &c.end[1]), 0);
-	ck_assert_int_lt(xa_relay_link_add(&relay, &c, NULL, NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(xa_reg_parse_end("fw:2", &c.end[1]), 0);
+	ck_assert_int_lt(xa_reg_link_add(&reg, &c, NULL, NULL, NULL, err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "end host:0 already belongs to link l1") != NULL, "%s", err);
 	/* room: 4 dynamic links */
 	for (int i = 0; i < 3; i++) {
 		snprintf(c.name, sizeof(c.name), "x%d", i);
 		snprintf(c.end[0].partition, sizeof(c.end[0].partition), "p%d", i);
-		ck_assert_int_eq(xa_relay_link_add(&relay, &c, &added, NULL, NULL, err, sizeof(err)), 0);
+		ck_assert_int_eq(xa_reg_link_add(&reg, &c, &added, NULL, NULL, err, sizeof(err)), 0);
 		c.end[1].devno++;
 	}
 	strcpy(c.name, "full");
 	strcpy(c.end[0].partition, "q");
-	ck_assert_int_eq(xa_relay_link_add(&relay, &c, NULL, NULL, NULL, err, sizeof(err)), -ENOSPC);
+	ck_assert_int_eq(xa_reg_link_add(&reg, &c, NULL, NULL, NULL, err, sizeof(err)), -ENOSPC);
 	ck_assert_msg(strstr(err, "raise dynamic-links") != NULL, "%s", err);
-	ck_assert_int_lt(xa_relay_parse_end("a:b", &c.end[0]), 0);
-	ck_assert_int_lt(xa_relay_parse_end(":1", &c.end[0]), 0);
+	ck_assert_int_lt(xa_reg_parse_end("a:b", &c.end[0]), 0);
+	ck_assert_int_lt(xa_reg_parse_end(":1", &c.end[0]), 0);
+	/* The partition-name rule of xenamp.conf (common/partition_name.h):
+	 * a Xen domain name such as "fw@1" or "dom-1.a" is an end here too. */
+	ck_assert_int_eq(xa_reg_parse_end("fw@1:3", &c.end[0]), 0);
+	ck_assert_str_eq(c.end[0].partition, "fw@1");
+	ck_assert_uint_eq(c.end[0].devno, 3);
+	ck_assert_int_eq(xa_reg_parse_end("dom-1.a", &c.end[0]), 0);
+	ck_assert_int_lt(xa_reg_parse_end("f w", &c.end[0]), 0);
+	ck_assert_int_lt(xa_reg_parse_end("", &c.end[0]), 0);
 }
 END_TEST
 

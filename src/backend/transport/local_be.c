@@ -42,6 +42,7 @@
 
 #include "backend/transport/be_transport.h"
 #include "common/local_proto.h"
+#include "common/partition_name.h"
 
 #define LB_BATCH 64u            /* epoll events read per refill */
 #define LB_MAX_CONNS 1024u      /* clients at once; more are refused */
@@ -551,35 +552,6 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 	return 0;
 }
 
-static bool name_ok(const char *name, char *msg, size_t msglen)
-{
-	size_t n;
-
-	for (n = 0; n < XA_LOCAL_NAME_MAX; n++) {
-		unsigned char ch = (unsigned char)name[n];
-
-		if (ch == 0)
-			break;
-		if (ch < 0x21 || ch > 0x7e) {
-			seterr(msg, msglen,
-			       "partition name has a non-printable or blank character at %zu",
-			       n);
-			return false;
-		}
-	}
-	if (n == XA_LOCAL_NAME_MAX) {
-		seterr(msg, msglen,
-		       "partition name is not NUL-terminated within %u bytes (at most %u characters)",
-		       XA_LOCAL_NAME_MAX, XA_LOCAL_NAME_MAX - 1);
-		return false;
-	}
-	if (n == 0) {
-		seterr(msg, msglen, "partition name is empty");
-		return false;
-	}
-	return true;
-}
-
 static const char *type_name(uint32_t t)
 {
 	switch (t) {
@@ -684,7 +656,7 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 					 h.version, XA_LOCAL_PROTO_VERSION);
 				return conn_gone(lb, c, -EPROTONOSUPPORT, msg, ev);
 			}
-			if (!name_ok(h.name, msg, sizeof(msg)))
+			if (xa_partition_name_check_field(h.name, sizeof(h.name), msg, sizeof(msg)) < 0)
 				return conn_gone(lb, c, -EINVAL, msg, ev);
 			memcpy(c->name, h.name, sizeof(c->name));
 			c->devno = h.devno;
