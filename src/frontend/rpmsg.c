@@ -100,8 +100,9 @@ static void cb_unmark_locked(struct xenamp_dev *d)
 	xa_fe_lock_broadcast(&d->lk);
 }
 
-/* The remote service at ns->addr went away: unbind e and tell its owner.
- * Runs ns_unbind_cb without the lock. */
+/* The remote service bound to e went away: unbind e and tell its owner.
+ * Runs ns_unbind_cb without the lock: afterwards the caller must not
+ * touch e or any endpoint it found before. */
 static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
 {
 	rpmsg_ns_unbind_cb cb = e->ns_unbind_cb;
@@ -294,9 +295,11 @@ void xa_fe_epts_close_locked(struct xenamp_dev *d)
 /* ------------------------------------------------------------------ */
 /* Sends and buffers                                                   */
 
-/* Reserve a TX buffer (waiting when wait != 0); with the lock held. */
+/* Reserve a TX buffer, waiting for one when wait != 0 (then the lock may
+ * be dropped: the caller revalidates what it read before). */
 static int tx_get_unlocking(struct xenamp_dev *d, int wait, unsigned *idx)
 {
+	assert_locked(d);
 	return wait != 0 ? xa_fe_tx_get_unlocking(d, idx) : xa_fe_tx_get_locked(d, idx);
 }
 

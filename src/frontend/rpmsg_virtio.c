@@ -138,7 +138,8 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx)
  * the environment's wait (the transport's notification, or a wake-up from
  * whoever consumed it); later ones on the condition variable, which every
  * consumer of a notification broadcasts. TX completion interrupts are
- * enabled while anyone waits. */
+ * enabled while anyone waits. The lock is dropped while sleeping: the
+ * caller looks at the free stack, d->dead and d->lost again. */
 static void tx_sleep_unlocking(struct xenamp_dev *d, const struct timespec *deadline)
 {
 	assert_locked(d);

@@ -271,7 +271,8 @@ static int dispatch_begin_unlocking(struct xenamp_dev *d, bool forever,
 
 /* The dispatch loop proper: deliver what is in the RX ring, else sleep on
  * xenamp_fd() until something arrives or the deadline passes. Returns the
- * number of messages handled, or 0 with *ret set. */
+ * number of messages handled, or 0 with *ret set. Drops the lock while
+ * callbacks run and while it sleeps: the caller looks at d->dead again. */
 static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 				   const struct timespec *deadline, int *ret)
 {
