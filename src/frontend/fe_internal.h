@@ -1,4 +1,14 @@
-/* libxenamp internals: the virtio driver side of one RPMsg device.
+/* libxenamp internals: the state of one RPMsg device and the region it
+ * drives.
+ *
+ * Layers (each calls only the ones below it; the device reaches the layers
+ * above only through the ops tables they register, rpmsg_virtio.h):
+ *   session.c        xenamp_open/dispatch/close, reconnection, the
+ *                    transport and the wake-up fds (POSIX)
+ *   rpmsg.c          endpoints, the public rpmsg_* API, the name service
+ *   rpmsg_virtio.c   the virtio RPMsg device: TX buffer pool, RX delivery,
+ *                    kicks, sequence numbers (no POSIX calls)
+ *   region.c, wake.c, fe_lock.c, fe_log.c, transport/: helpers below all.
  *
  * Two objects:
  *   - struct xa_fe_region: the shared region and every piece of driver
@@ -8,12 +18,12 @@
  *   - struct xenamp_dev: the device the application sees: transport,
  *     region, endpoints, name service, lock, wake-up machinery.
  *
- * Locking: one pthread mutex (xenamp_dev.lock) protects everything in both
- * objects. It is never held while an application callback runs. */
+ * Locking: one lock (xenamp_dev.lk, fe_lock.h, which also states the
+ * _locked / _unlocking naming rule) protects everything in both objects.
+ * It is never held while an application callback runs. */
 #ifndef XENAMP_FRONTEND_FE_INTERNAL_H
 #define XENAMP_FRONTEND_FE_INTERNAL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +33,7 @@
 
 #include "core/rpmsg_wire.h"
 #include "core/vring.h"
+#include "frontend/fe_lock.h"
 #include "frontend/wake.h"
 #include "common/link_params.h"
 #include "common/xa_time.h"
@@ -121,27 +132,51 @@ struct xa_fe_stats {
 	uint64_t reconnects;      /* backend restarts survived */
 };
 
+struct xa_fe_env_ops;
+struct xa_fe_upper_ops;
+
+/* One device. Every field is protected by lk; each group is written by
+ * the layer named in its heading (others may read it under the lock). */
 struct xenamp_dev {
-	struct rpmsg_device rdev;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;        /* TX buffer freed, callback done,
+	struct xa_fe_lock lk;       /* cond: TX buffer freed, callback done,
 				     * dispatcher done, link lost */
+
+	/* --- device (rpmsg_virtio.c) --- */
+	struct xa_fe_region reg;
+	const struct xa_fe_env_ops *env;     /* set by the session */
+	const struct xa_fe_upper_ops *up;    /* set by the endpoint layer */
+	/* Sequence numbers in the RPMsg header's `reserved` field (see
+	 * rpmsg_virtio.h). */
+	uint32_t tx_seq;                  /* last stamped; never 0 */
+	uint32_t rx_seq;                  /* last accepted from the peer */
+	bool rx_seq_valid;
+	bool dead;                        /* the link is gone for good */
+	char dead_why[XA_FE_ERRLEN];
+	unsigned tx_waiters;              /* senders waiting for a TX buffer */
+	bool tx_poller;                   /* one of them sleeps in poll() */
+	struct xa_fe_stats stats;         /* counted by all layers */
+
+	/* --- endpoints (rpmsg.c) --- */
+	struct rpmsg_device rdev;
+	rpmsg_ns_bind_cb ns_bind_cb;
+	struct rpmsg_endpoint ns_ept;     /* address 0x35, head of the list */
+	struct rpmsg_endpoint *epts;      /* registered endpoints */
+	struct xa_addr_bitmap addrs;
+	struct rpmsg_endpoint *cb_ept;    /* endpoint whose callback runs */
+	const void *cb_thread;            /* ... in this thread (xa_fe_self) */
+
+	/* --- session (session.c) --- */
 	struct xa_fe_transport *t;
 	struct xa_link_params params;
-	struct xa_fe_region reg;
 	struct xa_fe_wake wake;
 	char partition[64];
 	unsigned devno;
 	void *priv;
-	rpmsg_ns_bind_cb ns_bind_cb;
 	bool debug;
-
-	struct rpmsg_endpoint ns_ept;     /* address 0x35, head of the list */
-	struct rpmsg_endpoint *epts;      /* registered endpoints */
-	struct xa_addr_bitmap addrs;
-
-	/* Backend restarts (device.c): while `lost`, the transport is not
-	 * touched by anyone but the reconnect thread; the rings live on. */
+	bool closing;                     /* xenamp_close runs */
+	/* Backend restarts: while `lost`, the transport is not touched by
+	 * anyone but the reconnect thread; the rings live on (the device
+	 * reads `lost`: no kicks, senders wait). */
 	bool lost;
 	char lost_why[XA_FE_ERRLEN];
 	int reconnect_ms;                 /* < 0: never */
@@ -149,26 +184,12 @@ struct xenamp_dev {
 	bool reconnect_done;              /* ... and has left its loop */
 	bool reconnect_abort;             /* xenamp_close gives up waiting */
 	pthread_t reconnect_thread;
-	/* Sequence numbers in the RPMsg header's `reserved` field (see
-	 * xa_fe_rx_seq_dup_locked in device.c). */
-	uint32_t tx_seq;                  /* last stamped; never 0 */
-	uint32_t rx_seq;                  /* last accepted from the peer */
-	bool rx_seq_valid;
-
-	bool dead;                        /* the link is gone for good */
-	char dead_why[XA_FE_ERRLEN];
-	bool closing;
-
-	/* Wake-up bookkeeping (see device.c). */
-	unsigned tx_waiters;              /* senders waiting for a TX buffer */
-	bool tx_poller;                   /* one of them sleeps in poll() */
 	bool dispatching;
-	pthread_t dispatcher;
-	struct rpmsg_endpoint *cb_ept;    /* endpoint whose callback runs */
-	pthread_t cb_thread;
-
-	struct xa_fe_stats stats;
+	const void *dispatcher;           /* xa_fe_self() of the dispatcher */
 };
+
+/* The lock-owner check at the top of every _locked function (fe_lock.h). */
+#define assert_locked(d) xa_fe_lock_assert_held(&(d)->lk)
 
 static inline struct xenamp_dev *xa_fe_dev(struct rpmsg_device *rdev)
 {
@@ -177,31 +198,22 @@ static inline struct xenamp_dev *xa_fe_dev(struct rpmsg_device *rdev)
 	return rdev->xdev;
 }
 
-/* device.c */
+/* fe_log.c: the thread's last error (xenamp_strerror_last) and debug lines
+ * on stderr when XENAMP_DEBUG is set. Neither needs the lock. */
 void xa_fe_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void xa_fe_mark_dead(struct xenamp_dev *d, const char *fmt, ...)
+void xa_fe_dbg(const struct xenamp_dev *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Consume transport events, reclaim TX buffers, wake whoever must look. */
-void xa_fe_pump_locked(struct xenamp_dev *d);
-/* Next sequence number to stamp into an outgoing header. */
-uint32_t xa_fe_tx_seq_next_locked(struct xenamp_dev *d);
-/* Wake senders waiting for a TX buffer. */
-void xa_fe_wake_tx_locked(struct xenamp_dev *d);
-void xa_fe_kick_locked(struct xenamp_dev *d);
 
-/* rpmsg.c */
-/* Reserve a TX buffer: 0 and *idx, RPMSG_ERR_NO_BUFF, RPMSG_ERR_DEV_STATE. */
-int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx);
-/* Put a reserved TX buffer back in the free stack. */
-void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned idx);
-/* Header + queue + publish + kick of a reserved buffer. 0 or an error
- * (the buffer stays reserved then). */
-int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
-			   uint32_t dst, uint32_t len);
-unsigned xa_fe_tx_reclaim_locked(struct xenamp_dev *d);
-/* Wait (bounded) until the backend took every TX message in flight. */
-void xa_fe_tx_flush_locked(struct xenamp_dev *d);
-struct rpmsg_endpoint *xa_fe_ept_by_addr(struct xenamp_dev *d, uint32_t addr);
-void xa_fe_ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept);
+/* rpmsg.c, the endpoint layer, as the session uses it. */
+/* Set up the name-service endpoint and register the endpoint layer's
+ * callbacks with the device (before the device is shared). */
+void xa_fe_epts_init_locked(struct xenamp_dev *d);
+/* Unregister every endpoint, announcing the destruction of named ones
+ * without waiting for TX buffers (best effort). */
+void xa_fe_epts_close_locked(struct xenamp_dev *d);
+/* After a reconnection: announce again every named endpoint that was
+ * announced. May sleep for TX buffers: afterwards the caller must look at
+ * d->lost and d->dead again (the backend may have gone away meanwhile). */
+void xa_fe_epts_reannounce_unlocking(struct xenamp_dev *d);
 
 #endif

@@ -1,186 +1,306 @@
-/* The OpenAMP-compatible RPMsg API: endpoints, sends, zero-copy buffers.
- * Semantics follow OpenAMP's lib/rpmsg/rpmsg.c and rpmsg_virtio.c (driver
- * role); see include/xenamp/rpmsg.h. */
-#include <errno.h>
+/* The OpenAMP-compatible RPMsg API: endpoints, sends, zero-copy buffers,
+ * and the name service. Semantics follow OpenAMP's lib/rpmsg/rpmsg.c (see
+ * include/xenamp/rpmsg.h). This layer sits on the virtio RPMsg device
+ * (rpmsg_virtio.h) and gets received messages from it through the upper
+ * ops it registers; it makes no POSIX call (the lock is fe_lock.h's). */
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "frontend/fe_internal.h"
+#include "frontend/rpmsg_virtio.h"
 
 /* ------------------------------------------------------------------ */
-/* TX buffers                                                          */
+/* Endpoint list                                                       */
 
-unsigned xa_fe_tx_reclaim_locked(struct xenamp_dev *d)
+static struct rpmsg_endpoint *ept_by_addr_locked(struct xenamp_dev *d, uint32_t addr)
 {
-	struct xa_fe_region *r = &d->reg;
-	unsigned n = 0;
-	void *tok;
-	uint32_t len;
-	int e;
+	struct rpmsg_endpoint *e;
 
-	if (r->base == NULL)
-		return 0;
-	while ((e = xa_vqdrv_get_used(&r->txq, &tok, &len)) == XA_OK) {
-		unsigned i = xa_fe_token_index(tok);
-
-		if (i >= r->buf_count || r->tx_state[i] != XA_TXB_INFLIGHT) {
-			xa_fe_mark_dead(d, "TX ring returned buffer %u that was not in flight", i);
-			return n;
-		}
-		r->tx_state[i] = XA_TXB_FREE;
-		r->tx_free[r->tx_nfree++] = (uint16_t)i;
-		n++;
-	}
-	if (e != XA_EMPTY)
-		xa_fe_mark_dead(d, "xenamp-backend corrupted the TX ring: %s",
-				xa_strerror(e));
-	return n;
+	assert_locked(d);
+	for (e = d->epts; e != NULL; e = e->xa_next)
+		if (e->addr == addr)
+			return e;
+	return NULL;
 }
 
-void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned i)
+static void ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
 {
-	d->reg.tx_state[i] = XA_TXB_FREE;
-	d->reg.tx_free[d->reg.tx_nfree++] = (uint16_t)i;
-	xa_fe_wake_tx_locked(d);
-}
+	struct rpmsg_endpoint **pp;
 
-/* Wait for a TX buffer (see the wake-up notes in device.c). The first
- * waiter sleeps in poll() on the transport fd and tx_efd; later ones on
- * the condition variable, which every consumer of a notification
- * broadcasts. TX completion interrupts are enabled while anyone waits. */
-int xa_fe_tx_get_locked(struct xenamp_dev *d, bool wait, unsigned *idx)
-{
-	struct xa_fe_region *r = &d->reg;
-	struct timespec deadline;
-	bool have_deadline = false;
-
-	for (;;) {
-		if (r->tx_nfree == 0 && !d->dead)
-			(void)xa_fe_tx_reclaim_locked(d);
-		if (d->dead) {
-			xa_fe_set_error("%s", d->dead_why);
-			return RPMSG_ERR_DEV_STATE;
+	assert_locked(d);
+	for (pp = &d->epts; *pp != NULL; pp = &(*pp)->xa_next) {
+		if (*pp == ept) {
+			*pp = ept->xa_next;
+			ept->xa_next = NULL;
+			xa_addr_release(&d->addrs, ept->addr);
+			return;
 		}
-		if (r->tx_nfree > 0) {
-			unsigned i = r->tx_free[--r->tx_nfree];
-
-			r->tx_state[i] = XA_TXB_RESERVED;
-			*idx = i;
-			return 0;
-		}
-		if (!wait)
-			return RPMSG_ERR_NO_BUFF;
-		if (d->lost)   /* backend restarting: wait for it (bounded) */
-			have_deadline = false;
-		if (!have_deadline) {
-			xa_timespec_after(&deadline, XA_FE_SEND_TIMEOUT_MS);
-			have_deadline = true;
-		} else if (xa_ms_until(&deadline) == 0) {
-			return RPMSG_ERR_NO_BUFF;
-		}
-
-		d->tx_waiters++;
-		if (xa_vqdrv_enable_notify(&r->txq)) {
-			/* Completions arrived meanwhile: reclaim them. */
-		} else if (!d->tx_poller) {
-			int fds[2] = { d->wake.tr_fd, d->wake.tx_efd };
-
-			d->tx_poller = true;
-			xa_fe_wake_clear(d->wake.tx_efd);
-			pthread_mutex_unlock(&d->lock);
-			(void)xa_fe_wake_poll(fds, 2, xa_ms_until(&deadline));
-			pthread_mutex_lock(&d->lock);
-			d->tx_poller = false;
-			xa_fe_pump_locked(d);
-			/* Hand the poller role to the next waiter. */
-			pthread_cond_broadcast(&d->cond);
-		} else {
-			(void)pthread_cond_timedwait(&d->cond, &d->lock, &deadline);
-		}
-		if (--d->tx_waiters == 0)
-			xa_vqdrv_disable_notify(&r->txq);
 	}
 }
 
-/* rpmsg_send() returns once a message is in the TX ring, but the backend
- * relays it only while this end is connected. Closing first waits, while
- * the backend makes progress, until it has taken every message in flight,
- * so that an accepted message is never lost by closing right after it. */
-void xa_fe_tx_flush_locked(struct xenamp_dev *d)
+static bool ept_registered_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
 {
-	struct xa_fe_region *r = &d->reg;
-	struct timespec deadline;
-	unsigned last_inflight = ~0u;
+	struct rpmsg_endpoint *e;
 
-	while (!d->dead && r->base != NULL) {
-		unsigned inflight = 0;
-		int left;
+	assert_locked(d);
+	for (e = d->epts; e != NULL; e = e->xa_next)
+		if (e == ept)
+			return true;
+	return false;
+}
 
-		(void)xa_fe_tx_reclaim_locked(d);
-		for (unsigned i = 0; i < r->buf_count; i++)
-			inflight += r->tx_state[i] == XA_TXB_INFLIGHT;
-		if (inflight == 0)
-			break;
-		/* Wait as long as the backend keeps taking messages; give up
-		 * only after XA_FE_FLUSH_IDLE_MS without progress (the peer is
-		 * gone or stopped reading: waiting longer would not help). */
-		if (inflight < last_inflight)
-			xa_timespec_after(&deadline, XA_FE_FLUSH_IDLE_MS);
-		last_inflight = inflight;
-		left = xa_ms_until(&deadline);
-		if (d->lost) {
-			/* The backend restarts: the messages wait in the ring;
-			 * the reconnect thread ends this (bounded) wait. */
-			struct timespec t;
+static void ept_append_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
+{
+	struct rpmsg_endpoint **pp = &d->epts;
 
-			xa_timespec_after(&t, 100);
-			(void)pthread_cond_timedwait(&d->cond, &d->lock, &t);
-			xa_timespec_after(&deadline, XA_FE_FLUSH_IDLE_MS);
+	assert_locked(d);
+	ept->xa_next = NULL;
+	while (*pp != NULL)
+		pp = &(*pp)->xa_next;
+	*pp = ept;
+}
+
+/* OpenAMP's rpmsg_get_endpoint(rdev, name, ANY, dest): an endpoint of that
+ * name bound to dest, or one of that name still waiting (dest ANY). */
+static struct rpmsg_endpoint *ept_for_ns_locked(struct xenamp_dev *d,
+						const char *name, uint32_t dest)
+{
+	struct rpmsg_endpoint *e;
+
+	assert_locked(d);
+	for (e = d->epts; e != NULL; e = e->xa_next) {
+		if (e == &d->ns_ept)
+			continue;
+		if (strncmp(e->name, name, RPMSG_NAME_SIZE) != 0)
+			continue;
+		if (dest != RPMSG_ADDR_ANY && e->dest_addr == dest)
+			return e;
+		if (e->dest_addr == RPMSG_ADDR_ANY)
+			return e;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive (called by the device through the upper ops)               */
+
+/* Application callbacks of an endpoint run without the lock, marked by
+ * these two (rpmsg_destroy_ept of e in another thread waits until the
+ * mark is gone, so e stays valid meanwhile). */
+static void cb_mark_locked(struct xenamp_dev *d, struct rpmsg_endpoint *e)
+{
+	assert_locked(d);
+	d->cb_ept = e;
+	d->cb_thread = xa_fe_self();
+}
+
+static void cb_unmark_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	d->cb_ept = NULL;
+	xa_fe_lock_broadcast(&d->lk);
+}
+
+/* The remote service bound to e went away: unbind e and tell its owner.
+ * Runs ns_unbind_cb without the lock: afterwards the caller must not
+ * touch e or any endpoint it found before. */
+static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
+{
+	rpmsg_ns_unbind_cb cb = e->ns_unbind_cb;
+
+	assert_locked(d);
+	/* atomic: is_rpmsg_ept_ready() and rpmsg_send() read it without the
+	 * lock, in other threads */
+	__atomic_store_n(&e->dest_addr, RPMSG_ADDR_ANY, __ATOMIC_RELEASE);
+	if (cb == NULL)
+		return;
+	cb_mark_locked(d, e);
+	xa_fe_lock_release(&d->lk);
+	cb(e);
+	xa_fe_lock_acquire(&d->lk);
+	cb_unmark_locked(d);
+}
+
+/* A name-service message from the peer. May run ns_unbind_cb or the
+ * device's ns_bind_cb without the lock: the caller revalidates
+ * everything (the device only looks at d->dead). */
+static void ns_handle_unlocking(struct xenamp_dev *d, const uint8_t *payload,
+				uint16_t len)
+{
+	struct xa_rpmsg_ns ns;
+	struct rpmsg_endpoint *e;
+	int r;
+
+	assert_locked(d);
+	r = xa_rpmsg_ns_decode(payload, len, &ns);
+	if (r != XA_OK) {
+		d->stats.rx_bad_ns++;
+		xa_fe_dbg(d, "name-service message dropped: %s", xa_strerror(r));
+		return;
+	}
+	d->stats.rx_ns++;
+	e = ept_for_ns_locked(d, ns.name, ns.addr);
+	if (ns.flags == XA_RPMSG_NS_DESTROY) {
+		xa_fe_dbg(d, "remote service '%s' at %u destroyed", ns.name, ns.addr);
+		if (e != NULL)
+			ns_unbind_unlocking(d, e);
+		return;
+	}
+	xa_fe_dbg(d, "remote service '%s' at %u announced", ns.name, ns.addr);
+	if (e != NULL) {
+		__atomic_store_n(&e->dest_addr, ns.addr, __ATOMIC_RELEASE);
+		return;
+	}
+	if (d->ns_bind_cb != NULL) {
+		rpmsg_ns_bind_cb cb = d->ns_bind_cb;
+
+		xa_fe_lock_release(&d->lk);
+		cb(&d->rdev, ns.name, ns.addr);
+		xa_fe_lock_acquire(&d->lk);
+	}
+}
+
+/* xa_fe_upper_ops.deliver_unlocking (rpmsg_virtio.h). */
+static void deliver_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e,
+			      const struct xa_rpmsg_hdr *h, uint8_t *payload)
+{
+	rpmsg_ept_cb cb = e->cb;
+	void *priv = e->priv;
+
+	assert_locked(d);
+	if (e == &d->ns_ept) {
+		ns_handle_unlocking(d, payload, h->len);
+		return;
+	}
+	if (e->dest_addr == RPMSG_ADDR_ANY)   /* first message binds */
+		__atomic_store_n(&e->dest_addr, h->src, __ATOMIC_RELEASE);
+	d->stats.rx_msgs++;
+	cb_mark_locked(d, e);
+	xa_fe_lock_release(&d->lk);
+	(void)cb(e, payload, h->len, h->src, priv);
+	xa_fe_lock_acquire(&d->lk);
+	cb_unmark_locked(d);
+}
+
+static const struct xa_fe_upper_ops upper_ops = {
+	.ept_locked = ept_by_addr_locked,
+	.deliver_unlocking = deliver_unlocking,
+};
+
+/* ------------------------------------------------------------------ */
+/* Name-service announcements                                          */
+
+/* Announce (flags: XA_RPMSG_NS_CREATE / DESTROY) service name at addr in
+ * reserved TX buffer i; the buffer goes back to the pool on failure. */
+static int ns_submit_locked(struct xenamp_dev *d, unsigned i, const char *name,
+			    uint32_t addr, uint32_t flags)
+{
+	int r;
+
+	assert_locked(d);
+	xa_rpmsg_ns_encode(xa_fe_tx_payload(d, i), name, addr, flags);
+	r = xa_fe_tx_submit_locked(d, i, addr, RPMSG_NS_EPT_ADDR, XA_RPMSG_NS_SIZE);
+	if (r != 0)
+		xa_fe_tx_put_locked(d, i);
+	return r;
+}
+
+/* Blocking name-service announcement from ept, as OpenAMP's
+ * rpmsg_send_ns_message(). */
+static int send_ns(struct xenamp_dev *d, struct rpmsg_endpoint *ept,
+		   uint32_t flags)
+{
+	unsigned i;
+	int r;
+
+	xa_fe_lock_acquire(&d->lk);
+	r = xa_fe_tx_get_unlocking(d, &i);
+	if (r == 0)
+		r = ns_submit_locked(d, i, ept->name, ept->addr, flags);
+	xa_fe_lock_release(&d->lk);
+	return r;
+}
+
+void xa_fe_epts_reannounce_unlocking(struct xenamp_dev *d)
+{
+	struct rpmsg_endpoint *e, *f;
+	unsigned i;
+
+	assert_locked(d);
+	for (e = d->epts; e != NULL && !d->lost && !d->dead; e = e->xa_next) {
+		if (e == &d->ns_ept || !(e->xa_flags & XA_EPT_F_ANNOUNCED) ||
+		    e->addr < RPMSG_RESERVED_ADDRESSES)
+			continue;
+		if (xa_fe_tx_get_unlocking(d, &i) != 0)
+			return;
+		/* The lock may have been dropped: e may be gone. */
+		for (f = d->epts; f != NULL && f != e; f = f->xa_next)
+			;
+		if (f == NULL) {
+			xa_fe_tx_put_locked(d, i);
+			return;
+		}
+		(void)ns_submit_locked(d, i, e->name, e->addr, XA_RPMSG_NS_CREATE);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up and tear-down (for the session)                              */
+
+static int ns_ept_cb(struct rpmsg_endpoint *ept, void *data, size_t len,
+		     uint32_t src, void *priv)
+{
+	/* Never called: name-service messages are handled in place. */
+	(void)ept; (void)data; (void)len; (void)src; (void)priv;
+	return RPMSG_SUCCESS;
+}
+
+void xa_fe_epts_init_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	d->rdev.magic = XA_RDEV_MAGIC;
+	d->rdev.xdev = d;
+	xa_addr_init(&d->addrs, RPMSG_RESERVED_ADDRESSES, XA_ADDR_BITMAP_MAX);
+	snprintf(d->ns_ept.name, sizeof(d->ns_ept.name), "NS");
+	d->ns_ept.rdev = &d->rdev;
+	d->ns_ept.addr = RPMSG_NS_EPT_ADDR;
+	d->ns_ept.dest_addr = RPMSG_NS_EPT_ADDR;
+	d->ns_ept.cb = ns_ept_cb;
+	d->ns_ept.priv = d;
+	d->epts = &d->ns_ept;
+	xa_fe_dev_set_upper_locked(d, &upper_ops);
+}
+
+void xa_fe_epts_close_locked(struct xenamp_dev *d)
+{
+	struct rpmsg_endpoint *e;
+	unsigned i;
+
+	assert_locked(d);
+	/* Best effort announcements; the backend also announces the
+	 * destruction of our services when we go away. */
+	while ((e = d->epts) != NULL) {
+		if (e == &d->ns_ept) {
+			d->epts = e->xa_next;
 			continue;
 		}
-		if (left == 0)
-			break;
-		d->tx_waiters++;
-		if (!xa_vqdrv_enable_notify(&r->txq)) {
-			int fds[1] = { d->wake.tr_fd };
-
-			pthread_mutex_unlock(&d->lock);
-			(void)xa_fe_wake_poll(fds, 1, left);
-			pthread_mutex_lock(&d->lock);
-			xa_fe_pump_locked(d);
-		}
-		if (--d->tx_waiters == 0)
-			xa_vqdrv_disable_notify(&r->txq);
+		if (e->name[0] != '\0' && e->addr >= RPMSG_RESERVED_ADDRESSES &&
+		    !d->dead && xa_fe_tx_get_locked(d, &i) == 0)
+			(void)ns_submit_locked(d, i, e->name, e->addr,
+					       XA_RPMSG_NS_DESTROY);
+		ept_unlink_locked(d, e);
+		e->rdev = NULL;
 	}
 }
 
-int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
-			   uint32_t dst, uint32_t len)
-{
-	struct xa_fe_region *r = &d->reg;
-	struct xa_rpmsg_hdr h;
+/* ------------------------------------------------------------------ */
+/* Sends and buffers                                                   */
 
-	if (d->dead)
-		return RPMSG_ERR_DEV_STATE;
-	h.src = src;
-	h.dst = dst;
-	h.reserved = xa_fe_tx_seq_next_locked(d);   /* see device.c */
-	h.len = (uint16_t)len;
-	h.flags = 0;
-	xa_rpmsg_hdr_encode(xa_fe_tx_buf(r, i), &h);
-	if (xa_vqdrv_add(&r->txq, r->tx_off + (uint64_t)i * r->stride,
-			 XA_RPMSG_HDR_SIZE + len, false, xa_fe_token(i)) != XA_OK)
-		return RPMSG_ERR_NO_BUFF;   /* cannot happen: one slot per buffer */
-	r->tx_state[i] = XA_TXB_INFLIGHT;
-	d->stats.tx_msgs++;
-	if (xa_vqdrv_publish(&r->txq))
-		xa_fe_kick_locked(d);
-	return 0;
-}
-
-static uint32_t payload_max(const struct xenamp_dev *d)
+/* Reserve a TX buffer, waiting for one when wait != 0 (then the lock may
+ * be dropped: the caller revalidates what it read before). */
+static int tx_get_unlocking(struct xenamp_dev *d, int wait, unsigned *idx)
 {
-	return d->reg.buf_size - XA_RPMSG_HDR_SIZE;
+	assert_locked(d);
+	return wait != 0 ? xa_fe_tx_get_unlocking(d, idx) : xa_fe_tx_get_locked(d, idx);
 }
 
 int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src,
@@ -196,23 +316,21 @@ int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src,
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
-	if ((uint32_t)len > payload_max(d))
-		len = (int)payload_max(d);   /* OpenAMP truncates */
+	if ((uint32_t)len > xa_fe_payload_max(d))
+		len = (int)xa_fe_payload_max(d);   /* OpenAMP truncates */
 
-	pthread_mutex_lock(&d->lock);
-	r = xa_fe_tx_get_locked(d, wait != 0, &i);
-	if (r != 0) {
-		pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_acquire(&d->lk);
+	r = tx_get_unlocking(d, wait, &i);
+	xa_fe_lock_release(&d->lk);
+	if (r != 0)
 		return r;
-	}
 	/* The buffer is ours (reserved): fill it without the lock. */
-	pthread_mutex_unlock(&d->lock);
-	memcpy(xa_fe_tx_buf(&d->reg, i) + XA_RPMSG_HDR_SIZE, data, (size_t)len);
-	pthread_mutex_lock(&d->lock);
+	memcpy(xa_fe_tx_payload(d, i), data, (size_t)len);
+	xa_fe_lock_acquire(&d->lk);
 	r = xa_fe_tx_submit_locked(d, i, src, dst, (uint32_t)len);
 	if (r != 0)
 		xa_fe_tx_put_locked(d, i);
-	pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_release(&d->lk);
 	return r != 0 ? r : len;
 }
 
@@ -228,49 +346,33 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept,
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return NULL;
-	pthread_mutex_lock(&d->lock);
-	r = xa_fe_tx_get_locked(d, wait != 0, &i);
-	pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_acquire(&d->lk);
+	r = tx_get_unlocking(d, wait, &i);
+	xa_fe_lock_release(&d->lk);
 	if (r != 0)
 		return NULL;
-	*len = payload_max(d);
-	return xa_fe_tx_buf(&d->reg, i) + XA_RPMSG_HDR_SIZE;
-}
-
-/* Lock d and find the TX buffer whose payload is buf, reserved by
- * rpmsg_get_tx_payload_buffer: its index, with d->lock held; -1, not
- * locked, when buf is no such buffer. */
-static int lock_reserved_tx(struct xenamp_dev *d, const void *buf)
-{
-	int i;
-
-	pthread_mutex_lock(&d->lock);
-	i = xa_fe_tx_index(&d->reg, buf);
-	if (i < 0 || d->reg.tx_state[i] != XA_TXB_RESERVED) {
-		pthread_mutex_unlock(&d->lock);
-		return -1;
-	}
-	return i;
+	*len = xa_fe_payload_max(d);
+	return xa_fe_tx_payload(d, i);
 }
 
 int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src,
 				 uint32_t dst, const void *data, int len)
 {
 	struct xenamp_dev *d;
-	int i, r;
+	int i, r = RPMSG_ERR_PARAM;
 
 	if (ept == NULL || data == NULL || dst == RPMSG_ADDR_ANY || len < 0)
 		return RPMSG_ERR_PARAM;
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
-	if ((uint32_t)len > payload_max(d))
+	if ((uint32_t)len > xa_fe_payload_max(d))
 		return RPMSG_ERR_BUFF_SIZE;
-	i = lock_reserved_tx(d, data);
-	if (i < 0)
-		return RPMSG_ERR_PARAM;
-	r = xa_fe_tx_submit_locked(d, (unsigned)i, src, dst, (uint32_t)len);
-	pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_acquire(&d->lk);
+	i = xa_fe_tx_reserved_index_locked(d, data);
+	if (i >= 0)
+		r = xa_fe_tx_submit_locked(d, (unsigned)i, src, dst, (uint32_t)len);
+	xa_fe_lock_release(&d->lk);
 	return r != 0 ? r : len;
 }
 
@@ -284,62 +386,34 @@ int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
-	i = lock_reserved_tx(d, txbuf);
-	if (i < 0)
-		return RPMSG_ERR_PARAM;
-	xa_fe_tx_put_locked(d, (unsigned)i);
-	pthread_mutex_unlock(&d->lock);
-	return RPMSG_SUCCESS;
-}
-
-/* ------------------------------------------------------------------ */
-/* RX buffers                                                          */
-
-/* The device of ept, locked, and in *idx the RX buffer index of rxbuf
- * (-1 when it is none of the device's); NULL (nothing locked) for bad
- * arguments. */
-static struct xenamp_dev *lock_rx_buffer(struct rpmsg_endpoint *ept,
-					 const void *rxbuf, int *idx)
-{
-	struct xenamp_dev *d;
-
-	if (ept == NULL || rxbuf == NULL)
-		return NULL;
-	d = xa_fe_dev(ept->rdev);
-	if (d == NULL)
-		return NULL;
-	pthread_mutex_lock(&d->lock);
-	*idx = xa_fe_rx_index(&d->reg, rxbuf);
-	return d;
+	xa_fe_lock_acquire(&d->lk);
+	i = xa_fe_tx_reserved_index_locked(d, txbuf);
+	if (i >= 0)
+		xa_fe_tx_put_locked(d, (unsigned)i);
+	xa_fe_lock_release(&d->lk);
+	return i >= 0 ? RPMSG_SUCCESS : RPMSG_ERR_PARAM;
 }
 
 void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	int i;
-	struct xenamp_dev *d = lock_rx_buffer(ept, rxbuf, &i);
+	struct xenamp_dev *d;
 
-	if (d == NULL)
+	if (ept == NULL || rxbuf == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return;
-	/* Only a buffer out of the ring (being delivered, or held) can be
-	 * held again. */
-	if (i >= 0 && d->reg.rx_refs[i] > 0 && d->reg.rx_refs[i] < UINT32_MAX)
-		d->reg.rx_refs[i]++;
-	pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_acquire(&d->lk);
+	xa_fe_rx_hold_locked(d, rxbuf);
+	xa_fe_lock_release(&d->lk);
 }
 
 void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	int i;
-	struct xenamp_dev *d = lock_rx_buffer(ept, rxbuf, &i);
+	struct xenamp_dev *d;
 
-	if (d == NULL)
+	if (ept == NULL || rxbuf == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return;
-	if (i >= 0 && d->reg.rx_refs[i] > 0 && --d->reg.rx_refs[i] == 0) {
-		xa_fe_rx_repost(&d->reg, (unsigned)i);
-		if (xa_vqdrv_publish(&d->reg.rxq))
-			xa_fe_kick_locked(d);
-	}
-	pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_acquire(&d->lk);
+	xa_fe_rx_release_locked(d, rxbuf);
+	xa_fe_lock_release(&d->lk);
 }
 
 int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
@@ -348,7 +422,7 @@ int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
 
 	if (ept == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return RPMSG_ERR_PARAM;
-	return (int)payload_max(d);
+	return (int)xa_fe_payload_max(d);
 }
 
 int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
@@ -357,66 +431,31 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
 
 	if (ept == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return RPMSG_ERR_PARAM;
-	return (int)payload_max(d);
+	return (int)xa_fe_payload_max(d);
 }
 
 /* ------------------------------------------------------------------ */
 /* Endpoints                                                           */
 
-struct rpmsg_endpoint *xa_fe_ept_by_addr(struct xenamp_dev *d, uint32_t addr)
+/* Bind ept to a local address: src, or a free one for RPMSG_ADDR_ANY.
+ * RPMSG_SUCCESS or an error. */
+static int ept_bind_addr_locked(struct xenamp_dev *d, uint32_t src, uint32_t *addr)
 {
-	struct rpmsg_endpoint *e;
-
-	for (e = d->epts; e != NULL; e = e->xa_next)
-		if (e->addr == addr)
-			return e;
-	return NULL;
-}
-
-void xa_fe_ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
-{
-	struct rpmsg_endpoint **pp;
-
-	for (pp = &d->epts; *pp != NULL; pp = &(*pp)->xa_next) {
-		if (*pp == ept) {
-			*pp = ept->xa_next;
-			ept->xa_next = NULL;
-			xa_addr_release(&d->addrs, ept->addr);
-			return;
-		}
-	}
-}
-
-static bool ept_registered(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
-{
-	struct rpmsg_endpoint *e;
-
-	for (e = d->epts; e != NULL; e = e->xa_next)
-		if (e == ept)
-			return true;
-	return false;
-}
-
-/* Blocking name-service announcement from ept, as OpenAMP's
- * rpmsg_send_ns_message(). */
-static int send_ns(struct xenamp_dev *d, struct rpmsg_endpoint *ept,
-		   uint32_t flags)
-{
-	unsigned i;
 	int r;
 
-	pthread_mutex_lock(&d->lock);
-	r = xa_fe_tx_get_locked(d, true, &i);
-	if (r == 0) {
-		xa_rpmsg_ns_encode(xa_fe_tx_buf(&d->reg, i) + XA_RPMSG_HDR_SIZE,
-				   ept->name, ept->addr, flags);
-		r = xa_fe_tx_submit_locked(d, i, ept->addr, RPMSG_NS_EPT_ADDR,
-					   XA_RPMSG_NS_SIZE);
-		if (r != 0)
-			xa_fe_tx_put_locked(d, i);
-	}
-	pthread_mutex_unlock(&d->lock);
-	return r;
+	assert_locked(d);
+	*addr = src;
+	if (src == RPMSG_ADDR_ANY)
+		return xa_addr_alloc(&d->addrs, addr) == XA_OK ? RPMSG_SUCCESS :
+		       RPMSG_ERR_ADDR;
+	/* Addresses below 1024 are not checked for duplicates (as OpenAMP:
+	 * the authors of predefined services are trusted). */
+	if (src < RPMSG_RESERVED_ADDRESSES)
+		return RPMSG_SUCCESS;
+	r = xa_addr_reserve(&d->addrs, src);
+	if (r == XA_OK)
+		return RPMSG_SUCCESS;
+	return r == XA_ERR_ADDR_BUSY ? RPMSG_ERR_ADDR : RPMSG_ERR_PARAM;
 }
 
 int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
@@ -424,38 +463,22 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 		     rpmsg_ept_cb cb, rpmsg_ns_unbind_cb ns_unbind_cb)
 {
 	struct xenamp_dev *d = xa_fe_dev(rdev);
-	uint32_t addr = src;
+	uint32_t addr;
 	int r;
 
 	if (ept == NULL || d == NULL || cb == NULL)
 		return RPMSG_ERR_PARAM;
 
-	pthread_mutex_lock(&d->lock);
-	if (d->closing || ept_registered(d, ept)) {
-		pthread_mutex_unlock(&d->lock);
-		return RPMSG_ERR_PARAM;
+	xa_fe_lock_acquire(&d->lk);
+	r = d->closing || ept_registered_locked(d, ept) ? RPMSG_ERR_PARAM :
+	    ept_bind_addr_locked(d, src, &addr);
+	if (r != RPMSG_SUCCESS) {
+		xa_fe_lock_release(&d->lk);
+		return r;
 	}
-	if (src == RPMSG_ADDR_ANY) {
-		if (xa_addr_alloc(&d->addrs, &addr) != XA_OK) {
-			pthread_mutex_unlock(&d->lock);
-			return RPMSG_ERR_ADDR;
-		}
-	} else if (src >= RPMSG_RESERVED_ADDRESSES) {
-		r = xa_addr_reserve(&d->addrs, src);
-		if (r != XA_OK) {
-			pthread_mutex_unlock(&d->lock);
-			return r == XA_ERR_ADDR_BUSY ? RPMSG_ERR_ADDR : RPMSG_ERR_PARAM;
-		}
-	}
-	/* Addresses below 1024 are not checked for duplicates (as OpenAMP:
-	 * the authors of predefined services are trusted). */
-
 	memset(ept->name, 0, sizeof(ept->name));
-	if (name != NULL) {
-		size_t n = strnlen(name, RPMSG_NAME_SIZE - 1);
-
-		memcpy(ept->name, name, n);
-	}
+	if (name != NULL)
+		memcpy(ept->name, name, strnlen(name, RPMSG_NAME_SIZE - 1));
 	ept->rdev = rdev;
 	ept->addr = addr;
 	ept->dest_addr = dest;
@@ -465,22 +488,15 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 	/* Announced services are announced again after a backend restart. */
 	ept->xa_flags = ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY ?
 			XA_EPT_F_ANNOUNCED : 0;
-	ept->xa_next = NULL;
-	{
-		struct rpmsg_endpoint **pp = &d->epts;
-
-		while (*pp != NULL)
-			pp = &(*pp)->xa_next;
-		*pp = ept;
-	}
-	pthread_mutex_unlock(&d->lock);
+	ept_append_locked(d, ept);
+	xa_fe_lock_release(&d->lk);
 
 	if (ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY) {
 		r = send_ns(d, ept, XA_RPMSG_NS_CREATE);
 		if (r != 0) {
-			pthread_mutex_lock(&d->lock);
-			xa_fe_ept_unlink_locked(d, ept);
-			pthread_mutex_unlock(&d->lock);
+			xa_fe_lock_acquire(&d->lk);
+			ept_unlink_locked(d, ept);
+			xa_fe_lock_release(&d->lk);
 			ept->rdev = NULL;
 			return r;
 		}
@@ -497,12 +513,12 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	if (ept->name[0] != '\0' && ept->addr >= RPMSG_RESERVED_ADDRESSES)
 		(void)send_ns(d, ept, XA_RPMSG_NS_DESTROY);
 
-	pthread_mutex_lock(&d->lock);
-	xa_fe_ept_unlink_locked(d, ept);
+	xa_fe_lock_acquire(&d->lk);
+	ept_unlink_locked(d, ept);
 	/* A callback of this endpoint running in another thread finishes
 	 * first; from inside its own callback, just unregister. */
-	while (d->cb_ept == ept && !pthread_equal(d->cb_thread, pthread_self()))
-		pthread_cond_wait(&d->cond, &d->lock);
+	while (d->cb_ept == ept && d->cb_thread != xa_fe_self())
+		xa_fe_lock_wait(&d->lk);
 	ept->rdev = NULL;
-	pthread_mutex_unlock(&d->lock);
+	xa_fe_lock_release(&d->lk);
 }

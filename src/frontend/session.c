@@ -1,0 +1,548 @@
+/* libxenamp sessions: xenamp_open / xenamp_dispatch / xenamp_close, the
+ * transport (frontend/transport/fe_transport.h) and surviving a backend
+ * restart. This is the top layer: it builds the device (rpmsg_virtio.h)
+ * and the endpoint layer (rpmsg.c) and is the device's environment
+ * (struct xa_fe_env_ops): kicks, transport events, the wake-up fds.
+ *
+ * Wake-ups. The transport has one event fd E (backend notifications and
+ * control-plane changes); consuming it (ops->consume) clears it. Three
+ * kinds of thread may sleep:
+ *   - the dispatcher (xenamp_dispatch), or the application's own loop,
+ *     polls xenamp_fd() = epoll{E, rx_efd};
+ *   - one blocking sender, the "poller", polls {E, tx_efd};
+ *   - further blocking senders wait on the condition variable.
+ * Whoever wakes up consumes E under the lock (xa_fe_pump_locked), reclaims
+ * the TX buffers the backend returned, broadcasts the condition variable,
+ * sets tx_efd if a poller sleeps and it was not the poller, and sets
+ * rx_efd if the RX ring has work and it is not the dispatcher. So neither
+ * side can swallow the other's notification: the information is in the
+ * rings, and every consumer passes it on. rx_efd is cleared only by the
+ * dispatcher, before it looks at the RX ring. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend/rpmsg_virtio.h"
+
+static bool is_dispatcher_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	return d->dispatching && d->dispatcher == xa_fe_self();
+}
+
+/* ------------------------------------------------------------------ */
+/* Surviving a backend restart                                         */
+/*
+ * When the backend goes away (local: its socket closes on a crash,
+ * SIGKILL or restart; Xen: a restarted backend offers the device anew, or
+ * a stopping one closes it), the region is still ours and intact: both
+ * rings, every buffer, every message in flight. Instead of dying, the
+ * device is marked `lost` and a thread retries the transport's
+ * reconnect() for reconnect_ms (opts, else $XENAMP_RECONNECT_MS, else
+ * 30 s), sharing the SAME region (same memfd, or the same granted pages)
+ * with new notification channels. Meanwhile nobody else touches the transport
+ * (no consume, no kick); senders go on filling free TX buffers and then
+ * wait, the dispatcher goes on delivering what is already in the RX ring.
+ * The new backend resumes each ring at its used index (relay.c), so what
+ * it had not returned is relayed (again); the device drops the duplicates
+ * by sequence number (rpmsg_virtio.h). On success the thread wakes
+ * everybody and announces our named endpoints again (the new backend
+ * knows none; it replays the peer's to us). On failure the device is dead
+ * (RPMSG_ERR_DEV_STATE), as before. A backend that refused the end (an
+ * ERROR message; under Xen an `error` node) is not retried.
+ */
+
+static void *reconnect_main(void *arg);
+
+/* The backend went away: reconnect (thread) or give up. Joins a previous
+ * reconnect thread only once it has left its loop (it then needs no lock
+ * to return), so the lock is never dropped. */
+static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	assert_locked(d);
+	if (d->dead || d->lost)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->lost_why, sizeof(d->lost_why), fmt, ap);
+	va_end(ap);
+	if (d->reconnect_ms < 0 || d->reconnect_abort ||
+	    d->t->ops->reconnect == NULL) {
+		xa_fe_mark_dead_locked(d, "%s", d->lost_why);
+		return;
+	}
+	d->lost = true;
+	xa_fe_dbg(d, "%s; reconnecting for up to %d ms", d->lost_why, d->reconnect_ms);
+	if (d->reconnect_running && !d->reconnect_done)
+		return;   /* it is still announcing: it sees `lost` and goes on */
+	if (d->reconnect_running) {
+		/* It left its loop under this lock and only returns now. */
+		(void)pthread_join(d->reconnect_thread, NULL);
+		d->reconnect_running = false;
+	}
+	d->reconnect_done = false;
+	if (pthread_create(&d->reconnect_thread, NULL, reconnect_main, d) != 0) {
+		d->lost = false;
+		xa_fe_mark_dead_locked(d, "%s (cannot start the reconnect thread)",
+				       d->lost_why);
+		return;
+	}
+	d->reconnect_running = true;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Retry the transport's reconnect() until it succeeds, fails for good or
+ * reconnect_ms pass. Leaves `lost` false; the device dead on failure.
+ * Drops the lock around every attempt and sleep: afterwards the caller
+ * must look at d->dead (and d->lost: the new backend may be gone again). */
+static void reconnect_loop_unlocking(struct xenamp_dev *d)
+{
+	char err[XA_FE_ERRLEN];
+	struct timespec deadline;
+	int backoff = 10;
+
+	assert_locked(d);
+	xa_timespec_after(&deadline, d->reconnect_ms);
+	for (;;) {
+		int left = xa_ms_until(&deadline), r;
+
+		if (d->reconnect_abort || left == 0) {
+			d->lost = false;
+			xa_fe_mark_dead_locked(d, "%s; no xenamp-backend came back within %d ms",
+					       d->lost_why, d->reconnect_ms);
+			return;
+		}
+		xa_fe_lock_release(&d->lk);
+		err[0] = '\0';
+		r = d->t->ops->reconnect(d->t, d->devno, &d->params,
+					 left < 5000 ? left : 5000, err, sizeof(err));
+		xa_fe_lock_acquire(&d->lk);
+		if (r == 0) {
+			d->lost = false;
+			d->stats.reconnects++;
+			xa_fe_dbg(d, "reconnected to xenamp-backend (%llu so far)",
+				  (unsigned long long)d->stats.reconnects);
+			return;
+		}
+		if (r == -EPERM || r == -EPROTO || r == -ENOTSUP) {
+			d->lost = false;
+			xa_fe_mark_dead_locked(d, "%s; reconnecting: %s", d->lost_why, err);
+			return;
+		}
+		xa_fe_dbg(d, "reconnect attempt: %s", err);
+		xa_fe_lock_release(&d->lk);
+		sleep_ms(backoff < left ? backoff : left);
+		xa_fe_lock_acquire(&d->lk);
+		if (backoff < 200)
+			backoff *= 2;
+	}
+}
+
+static void *reconnect_main(void *arg)
+{
+	struct xenamp_dev *d = arg;
+
+	xa_fe_lock_acquire(&d->lk);
+	while (d->lost && !d->dead) {
+		reconnect_loop_unlocking(d);
+		if (d->dead)
+			break;
+		/* Everybody looks again: the rings may have moved. */
+		xa_fe_lock_broadcast(&d->lk);
+		xa_fe_wake_signal(d->wake.tx_efd);
+		xa_fe_wake_signal(d->wake.rx_efd);
+		xa_fe_kick_locked(d);
+		xa_fe_epts_reannounce_unlocking(d);
+	}
+	d->reconnect_done = true;
+	xa_fe_lock_broadcast(&d->lk);
+	xa_fe_lock_release(&d->lk);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The device's environment (struct xa_fe_env_ops)                    */
+
+static void env_notify_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	(void)d->t->ops->notify(d->t);
+}
+
+static void env_consume_locked(struct xenamp_dev *d)
+{
+	unsigned ev = 0;
+	int r, st;
+
+	assert_locked(d);
+	r = d->t->ops->consume(d->t, &ev);
+	if (r < 0)
+		lost_locked(d, "transport failure: %s", strerror(-r));
+	st = d->t->ops->state(d->t);
+	if (!d->lost && (st == XA_STATE_CLOSING || st == XA_STATE_CLOSED))
+		lost_locked(d, "xenamp-backend closed the link (backend state %s)",
+			    xa_state_name(st));
+}
+
+static void env_rx_work_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	if (!is_dispatcher_locked(d))
+		xa_fe_wake_signal(d->wake.rx_efd);
+}
+
+static void env_wake_tx_poller_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	xa_fe_wake_signal(d->wake.tx_efd);
+}
+
+static void env_wake_all_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	/* Both stay readable: every sleeper must come and see. */
+	xa_fe_wake_signal(d->wake.tx_efd);
+	xa_fe_wake_signal(d->wake.rx_efd);
+}
+
+static void env_wait_unlocking(struct xenamp_dev *d, bool tx, int timeout_ms)
+{
+	int fds[2] = { d->wake.tr_fd, d->wake.tx_efd };
+
+	assert_locked(d);
+	if (tx)
+		xa_fe_wake_clear(d->wake.tx_efd);
+	xa_fe_lock_release(&d->lk);
+	(void)xa_fe_wake_poll(fds, tx ? 2 : 1, timeout_ms);
+	xa_fe_lock_acquire(&d->lk);
+}
+
+static const struct xa_fe_env_ops env_ops = {
+	.notify_locked = env_notify_locked,
+	.consume_locked = env_consume_locked,
+	.rx_work_locked = env_rx_work_locked,
+	.wake_tx_poller_locked = env_wake_tx_poller_locked,
+	.wake_all_locked = env_wake_all_locked,
+	.wait_unlocking = env_wait_unlocking,
+};
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                            */
+
+/* Become the one dispatcher; waits (lock dropped) while another thread
+ * dispatches. 0, RPMSG_ERR_PERM (called from inside a callback), or 1
+ * when the deadline passed first. Afterwards the caller must look at
+ * d->dead again. */
+static int dispatch_begin_unlocking(struct xenamp_dev *d, bool forever,
+				    const struct timespec *deadline)
+{
+	assert_locked(d);
+	if (is_dispatcher_locked(d)) {
+		xa_fe_set_error("xenamp_dispatch called from inside a callback");
+		return RPMSG_ERR_PERM;
+	}
+	while (d->dispatching) {
+		/* One dispatcher at a time; the next one waits its turn. */
+		if (forever)
+			xa_fe_lock_wait(&d->lk);
+		else if (!xa_fe_lock_wait_until(&d->lk, deadline))
+			return 1;
+	}
+	d->dispatching = true;
+	d->dispatcher = xa_fe_self();
+	return 0;
+}
+
+/* The dispatch loop proper: deliver what is in the RX ring, else sleep on
+ * xenamp_fd() until something arrives or the deadline passes. Returns the
+ * number of messages handled, or 0 with *ret set. Drops the lock while
+ * callbacks run and while it sleeps: the caller looks at d->dead again. */
+static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
+				   const struct timespec *deadline, int *ret)
+{
+	/* System calls cost about a microsecond each in a VM, several per
+	 * message once the backend polls (docs/performance.md). So: what is
+	 * already in the RX ring is delivered first, without any; the
+	 * notification is consumed (pump) only once the ring is empty, on
+	 * the way to sleep; and rx_efd, rarely set, is read only when it can
+	 * matter: after a poll returned (it may be what woke us), or when
+	 * returning for the timeout (it must not stay readable). It is still
+	 * cleared before the last look at the ring (enable_notify below, or
+	 * the one after the loop), so no work it announced is missed. */
+	bool woke = false;
+	int n;
+
+	assert_locked(d);
+	for (;;) {
+		int r;
+		bool expired;
+
+		n = xa_fe_rx_deliver_unlocking(d, (int)d->reg.buf_count);
+		if (n > 0)
+			return n;
+		xa_fe_pump_locked(d);
+		if (d->dead) {
+			xa_fe_set_error("%s", d->dead_why);
+			*ret = RPMSG_ERR_DEV_STATE;
+			return 0;
+		}
+		expired = !forever && xa_ms_until(deadline) == 0;
+		if (woke || expired)
+			xa_fe_wake_clear(d->wake.rx_efd);
+		if (expired)
+			return 0;
+		/* Interrupts on, then look once more before sleeping. */
+		if (xa_vqdrv_enable_notify(&d->reg.rxq))
+			continue;
+		xa_fe_lock_release(&d->lk);
+		r = xa_fe_wake_poll(&d->wake.epfd, 1,
+				    forever ? -1 : xa_ms_until(deadline));
+		xa_fe_lock_acquire(&d->lk);
+		woke = true;
+		if (r < 0) {
+			xa_fe_mark_dead_locked(d, "poll on the event fd failed: %s",
+					       strerror(-r));
+		} else if (r == 0 && !d->dead) {
+			/* Timeout or signal: one last look, then return. */
+			xa_fe_pump_locked(d);
+			return xa_fe_rx_deliver_unlocking(d, (int)d->reg.buf_count);
+		}
+	}
+}
+
+int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
+{
+	struct timespec deadline;
+	int n, r, ret = 0;
+	bool forever = timeout_ms < 0;
+
+	if (d == NULL)
+		return RPMSG_ERR_PARAM;
+	if (!forever)
+		xa_timespec_after(&deadline, timeout_ms);
+
+	xa_fe_lock_acquire(&d->lk);
+	r = dispatch_begin_unlocking(d, forever, &deadline);
+	if (r != 0) {
+		xa_fe_lock_release(&d->lk);
+		return r == 1 ? 0 : r;
+	}
+	n = dispatch_loop_unlocking(d, forever, &deadline, &ret);
+	if (!d->dead && xa_vqdrv_enable_notify(&d->reg.rxq))
+		xa_fe_wake_signal(d->wake.rx_efd);   /* more for the next call */
+	d->dispatching = false;
+	xa_fe_lock_broadcast(&d->lk);
+	xa_fe_lock_release(&d->lk);
+	return n > 0 ? n : ret;
+}
+
+int xenamp_fd(struct xenamp_dev *d)
+{
+	return d != NULL ? d->wake.epfd : -1;
+}
+
+struct rpmsg_device *xenamp_rpmsg_dev(struct xenamp_dev *d)
+{
+	return d != NULL ? &d->rdev : NULL;
+}
+
+void *xenamp_priv(struct xenamp_dev *d)
+{
+	return d != NULL ? d->priv : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close                                                      */
+
+/* The options that do not need the transport: names, callbacks,
+ * reconnection, the first sequence number, debug output. */
+static void open_options(struct xenamp_dev *d, const char *partition,
+			 unsigned devno, const struct xenamp_opts *opts)
+{
+	const char *dbgenv;
+
+	snprintf(d->partition, sizeof(d->partition), "%s", partition);
+	d->devno = devno;
+	if (opts != NULL) {
+		d->priv = opts->priv;
+		d->ns_bind_cb = opts->ns_bind_cb;
+	}
+	d->reconnect_ms = opts != NULL ? opts->reconnect_ms : 0;
+	if (d->reconnect_ms == 0) {
+		const char *rc = getenv("XENAMP_RECONNECT_MS");
+
+		d->reconnect_ms = rc != NULL && rc[0] != '\0' ? atoi(rc) :
+				  XA_FE_RECONNECT_MS;
+		if (d->reconnect_ms == 0)
+			d->reconnect_ms = -1;   /* "0" in the environment: never */
+	}
+	/* Random first sequence number (rpmsg_virtio.h). */
+	if (getrandom(&d->tx_seq, sizeof(d->tx_seq), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(d->tx_seq)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d->tx_seq = (uint32_t)ts.tv_nsec * 2654435761u ^
+			    (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
+	}
+	dbgenv = getenv("XENAMP_DEBUG");
+	d->debug = dbgenv != NULL && dbgenv[0] != '\0' && strcmp(dbgenv, "0") != 0;
+}
+
+static int ms_left_min1(const struct timespec *deadline)
+{
+	int left = xa_ms_until(deadline);
+
+	return left > 0 ? left : 1;
+}
+
+/* Create the transport, connect, lay out and share the region, set up the
+ * wake-up fds. 0, or an RPMSG_ERR_* with a line in err. */
+static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
+			  const struct timespec *deadline, char *err, size_t errlen)
+{
+	void *base = NULL;
+	int r;
+
+	r = xa_fe_transport_new(opts != NULL ? opts->transport : NULL, &d->t,
+				err, errlen);
+	if (r < 0)
+		return r == -ENOMEM ? RPMSG_ERR_NO_MEM : RPMSG_ERR_INIT;
+	if (opts != NULL && opts->socket_path != NULL &&
+	    xa_fe_transport_set_option(d->t, "socket", opts->socket_path,
+				       err, errlen) < 0)
+		return RPMSG_ERR_INIT;
+	if (d->t->ops->connect(d->t, d->partition, d->devno, &d->params,
+			       ms_left_min1(deadline), err, errlen) < 0 ||
+	    xa_fe_region_layout(&d->reg, &d->params, err, errlen) < 0)
+		return RPMSG_ERR_INIT;
+	if (xa_fe_region_alloc(&d->reg) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return RPMSG_ERR_NO_MEM;
+	}
+	if (d->t->ops->alloc_region(d->t, d->reg.size, &base, err, errlen) < 0)
+		return RPMSG_ERR_INIT;
+	if (xa_fe_region_init(&d->reg, base) < 0) {
+		snprintf(err, errlen, "cannot lay out the rings (buf_count %u)",
+			 d->reg.buf_count);
+		return RPMSG_ERR_INIT;
+	}
+	if (d->t->ops->publish(d->t, ms_left_min1(deadline), err, errlen) < 0 ||
+	    xa_fe_wake_init(&d->wake, d->t->ops->event_fd(d->t), err, errlen) < 0)
+		return RPMSG_ERR_INIT;
+	return 0;
+}
+
+/* Free what xenamp_open built (transport closed first: unshare, unmap). */
+static void dev_free(struct xenamp_dev *d)
+{
+	if (d->t != NULL)
+		d->t->ops->close(d->t);
+	xa_fe_wake_fini(&d->wake);
+	xa_fe_region_free(&d->reg);
+	d->rdev.magic = 0;
+	xa_fe_lock_fini(&d->lk);
+	free(d);
+}
+
+int xenamp_open(const char *partition, unsigned devno,
+		const struct xenamp_opts *opts, struct xenamp_dev **out)
+{
+	struct xenamp_dev *d;
+	char err[XA_FE_ERRLEN] = "";
+	struct timespec deadline;
+	int ret;
+
+	if (out == NULL) {
+		xa_fe_set_error("xenamp_open: out is NULL");
+		return RPMSG_ERR_PARAM;
+	}
+	*out = NULL;
+	if (partition == NULL || partition[0] == '\0')
+		partition = getenv("XENAMP_PARTITION");
+	if (partition == NULL || partition[0] == '\0') {
+		xa_fe_set_error("xenamp_open: no partition name: pass one or set XENAMP_PARTITION");
+		return RPMSG_ERR_PARAM;
+	}
+	if (strlen(partition) >= sizeof(d->partition)) {
+		xa_fe_set_error("xenamp_open: partition name '%.40s...' is too long (max %zu)",
+				partition, sizeof(d->partition) - 1);
+		return RPMSG_ERR_PARAM;
+	}
+	xa_timespec_after(&deadline, opts != NULL && opts->connect_timeout_ms > 0 ?
+				     opts->connect_timeout_ms : 10000);
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		xa_fe_set_error("xenamp_open: out of memory");
+		return RPMSG_ERR_NO_MEM;
+	}
+	if (xa_fe_lock_init(&d->lk) != 0) {
+		free(d);
+		xa_fe_set_error("xenamp_open: cannot initialise the lock");
+		return RPMSG_ERR_NO_MEM;
+	}
+	d->wake.epfd = d->wake.rx_efd = d->wake.tx_efd = -1;
+	open_options(d, partition, devno, opts);
+	xa_fe_lock_acquire(&d->lk);
+	xa_fe_dev_set_env_locked(d, &env_ops);
+	xa_fe_epts_init_locked(d);
+	xa_fe_lock_release(&d->lk);
+
+	ret = open_transport(d, opts, &deadline, err, sizeof(err));
+	if (ret != 0) {
+		xa_fe_set_error("xenamp_open(partition '%s', device %u): %s",
+				partition, devno, err[0] ? err : "failed");
+		dev_free(d);
+		return ret;
+	}
+	xa_fe_dbg(d, "connected: %u buffers of %u bytes per direction, region %zu bytes",
+		  d->reg.buf_count, d->reg.buf_size, d->reg.size);
+	*out = d;
+	return 0;
+}
+
+void xenamp_close(struct xenamp_dev *d)
+{
+	if (d == NULL)
+		return;
+	xa_fe_lock_acquire(&d->lk);
+	d->closing = true;
+	xa_fe_epts_close_locked(d);
+	xa_fe_tx_flush_unlocking(d);
+	/* A reconnection still under way is abandoned. */
+	d->reconnect_abort = true;
+	if (d->reconnect_running) {
+		xa_fe_lock_release(&d->lk);
+		(void)pthread_join(d->reconnect_thread, NULL);
+		xa_fe_lock_acquire(&d->lk);
+		d->reconnect_running = false;
+	}
+	xa_fe_lock_release(&d->lk);
+	xa_fe_dbg(d, "closing: duplicates dropped %llu, backend restarts survived %llu",
+		  (unsigned long long)d->stats.rx_dup,
+		  (unsigned long long)d->stats.reconnects);
+	xa_fe_dbg(d, "closing: rx %llu ns %llu bad-hdr %llu unknown-dst %llu bad-ns %llu tx %llu kicks %llu",
+		  (unsigned long long)d->stats.rx_msgs, (unsigned long long)d->stats.rx_ns,
+		  (unsigned long long)d->stats.rx_bad_hdr,
+		  (unsigned long long)d->stats.rx_unknown_dst,
+		  (unsigned long long)d->stats.rx_bad_ns,
+		  (unsigned long long)d->stats.tx_msgs, (unsigned long long)d->stats.kicks);
+	dev_free(d);
+}
