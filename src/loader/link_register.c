@@ -1,5 +1,5 @@
 /* Registering a firmware's link with xenamp-backend: the control request
- * link-add (src/backend/ctl.c, links.c) over the backend's socket.
+ * link-add (src/backend/ctl.c, registry.c) over the backend's socket.
  *
  *   {"cmd":"link-add","name":LINK,"end-a":PEER,"end-b":"NAME:DEVNO",
  *    "buf-size":S,"buf-count":C}

@@ -287,7 +287,7 @@ START_TEST(lifecycle)
 }
 END_TEST
 
-/* links.c on its own: the link-add rules. */
+/* registry.c on its own: the link-add rules. */
 START_TEST(link_add_rules)
 {
 	struct xa_cfg_link c;

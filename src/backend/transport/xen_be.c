@@ -45,6 +45,7 @@
 #include <xenstore.h>
 
 #include "backend/transport/be_transport.h"
+#include "common/partition_name.h"
 #include "common/xen_layout.h"
 #include "common/xen_store.h"
 
@@ -52,10 +53,9 @@
 #define TOK_DOM "xenamp-dom"
 #define TOK_FE "xenamp-fe"
 #define MAX_DOMS 1024
-#define NAME_MAX_LEN 64
 
 struct decl {
-	char partition[NAME_MAX_LEN];
+	char partition[XA_PARTITION_NAME_MAX];
 	unsigned devno;
 };
 
@@ -63,7 +63,7 @@ struct xa_be_end {
 	struct xa_be_end *next;
 	unsigned domid;
 	unsigned devno;
-	char partition[NAME_MAX_LEN];
+	char partition[XA_PARTITION_NAME_MAX];
 	char peer[32];
 	char fe_dir[96];
 	char be_dir[96];
@@ -564,7 +564,7 @@ static int xb_declare_end(struct xa_be_transport *t, const char *partition,
 	struct xb *x = xb_of(t);
 	struct decl *d;
 
-	if (strlen(partition) >= NAME_MAX_LEN)
+	if (strlen(partition) >= XA_PARTITION_NAME_MAX)
 		return -ENAMETOOLONG;
 	/* a link updated at run time declares its ends again */
 	for (unsigned i = 0; i < x->ndecl; i++)
@@ -574,7 +574,7 @@ static int xb_declare_end(struct xa_be_transport *t, const char *partition,
 	if (d == NULL)
 		return -ENOMEM;
 	x->decl = d;
-	snprintf(d[x->ndecl].partition, NAME_MAX_LEN, "%s", partition);
+	snprintf(d[x->ndecl].partition, XA_PARTITION_NAME_MAX, "%s", partition);
 	d[x->ndecl].devno = devno;
 	x->ndecl++;
 	/* A link added at run time (control request link-add, libvirt
