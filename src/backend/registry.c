@@ -169,11 +169,11 @@ static void live_del(struct xa_registry *reg, struct xa_end *e)
 	e->live_pos = 0;
 }
 
-void xa_reg_end_close(struct xa_registry *reg, struct xa_end *e, int code,
+void xa_reg_end_close(struct xa_registry *reg, struct xa_end *e, int refusal,
 		      const char *why)
 {
 	if (e->t != NULL && e->h != NULL)
-		e->t->ops->close_end(e->t, e->h, code, why);
+		e->t->ops->close_end(e->t, e->h, refusal, why);
 	e->t = NULL;
 	e->h = NULL;
 	e->state = XA_STATE_CLOSED;

@@ -130,9 +130,10 @@ struct xa_end *xa_reg_find_end(struct xa_registry *reg, const char *partition,
 void xa_reg_live_add(struct xa_registry *reg, struct xa_end *e);
 
 /* Release e's connection, if any (why != NULL: told to the partition,
- * with code), reset its device and scheduling state, call on_close, and
- * forget its services: the end is Absent afterwards. */
-void xa_reg_end_close(struct xa_registry *reg, struct xa_end *e, int code,
+ * with refusal, an enum xa_refusal of common/refusal.h), reset its device
+ * and scheduling state, call on_close, and forget its services: the end
+ * is Absent afterwards. */
+void xa_reg_end_close(struct xa_registry *reg, struct xa_end *e, int refusal,
 		      const char *why);
 
 /* Release every connection (shutdown: no hook, no message). */

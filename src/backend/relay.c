@@ -8,6 +8,7 @@
 
 #include "backend/log.h"
 #include "backend/relay.h"
+#include "common/refusal.h"
 #include "common/xa_time.h"
 #include "core/byteorder.h"
 #include "core/xa_error.h"
@@ -149,11 +150,12 @@ static void end_closed(void *ctx, struct xa_end *e)
 	enqueue(r, e);
 }
 
-static void fault_end(struct xa_relay *r, struct xa_end *e, int code,
+static void fault_end(struct xa_relay *r, struct xa_end *e, int refusal,
 		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Hostile input from e: one log line, e is disconnected, the rest goes on. */
-static void fault_end(struct xa_relay *r, struct xa_end *e, int code,
+/* Hostile input from e: one log line, e is disconnected with refusal (an
+ * enum xa_refusal, what the partition is told), the rest goes on. */
+static void fault_end(struct xa_relay *r, struct xa_end *e, int refusal,
 		      const char *fmt, ...)
 {
 	char label[96];
@@ -166,7 +168,7 @@ static void fault_end(struct xa_relay *r, struct xa_end *e, int code,
 	xa_log(XA_LOG_WARNING, "link %s: end %s disconnected: %s",
 	       e->link->cfg->name, xa_end_label(e, label, sizeof(label)),
 	       e->last_fault);
-	xa_reg_end_close(&r->reg, e, code, e->last_fault);
+	xa_reg_end_close(&r->reg, e, refusal, e->last_fault);
 }
 
 /* A ring of e returned the fault rc. */
@@ -175,7 +177,8 @@ static void ring_fault(struct xa_relay *r, struct xa_end *e,
 {
 	bool rx = q == &e->dev.rx;
 
-	fault_end(r, e, rc, "%s ring (vring %d): %s (avail index %u, ring num %u)",
+	fault_end(r, e, xa_refusal_of_core(rc),
+		  "%s ring (vring %d): %s (avail index %u, ring num %u)",
 		  rx ? "RX" : "TX", rx ? 0 : 1, xa_strerror(rc),
 		  (unsigned)q->vq.last_avail_idx, q->vq.num);
 }
@@ -185,9 +188,9 @@ static void ring_fault(struct xa_relay *r, struct xa_end *e,
 
 /* Refuse the end ev announces, with why told to the partition. */
 static void refuse(struct xa_be_transport *t, const struct xa_be_event *ev,
-		   int code, const char *why)
+		   int refusal, const char *why)
 {
-	t->ops->close_end(t, ev->end, code, why);
+	t->ops->close_end(t, ev->end, refusal, why);
 }
 
 static void on_appeared(struct xa_relay *r, struct xa_be_transport *t,
@@ -203,7 +206,7 @@ static void on_appeared(struct xa_relay *r, struct xa_be_transport *t,
 			 r->config_path ? r->config_path : "the configuration");
 		xa_log(XA_LOG_WARNING, "refused %s:%u (%s): not an end of any link",
 		       ev->partition, ev->devno, ev->peer ? ev->peer : "?");
-		refuse(t, ev, -ENOENT, why);
+		refuse(t, ev, XA_REFUSE_NO_LINK, why);
 		return;
 	}
 	xa_end_label(e, label, sizeof(label));
@@ -214,7 +217,7 @@ static void on_appeared(struct xa_relay *r, struct xa_be_transport *t,
 		xa_log(XA_LOG_WARNING, "link %s: refused a second %s (%s): already connected (%s)",
 		       e->link->cfg->name, label, ev->peer ? ev->peer : "?",
 		       e->peer_desc);
-		refuse(t, ev, -EBUSY, why);
+		refuse(t, ev, XA_REFUSE_BUSY, why);
 		return;
 	}
 
@@ -250,7 +253,7 @@ static void on_region(struct xa_relay *r, const struct xa_be_event *ev)
 	rc = xa_dev_attach(&e->dev, ev->region, ev->region_size,
 			   e->link->cfg->buf_count, msg, sizeof(msg));
 	if (rc != XA_OK) {
-		fault_end(r, e, rc, "%s", msg);
+		fault_end(r, e, xa_refusal_of_core(rc), "%s", msg);
 		return;
 	}
 	rc = e->t->ops->set_state(e->t, e->h, XA_STATE_CONNECTED);
@@ -444,14 +447,14 @@ static int take_ns(struct xa_relay *r, struct xa_end *S, struct taken *m)
 	memcpy(L->bounce + XA_RPMSG_HDR_SIZE, m->src + XA_RPMSG_HDR_SIZE, m->h.len);
 	rc = xa_rpmsg_ns_decode(L->bounce + XA_RPMSG_HDR_SIZE, m->h.len, &m->ns);
 	if (rc != XA_OK) {
-		fault_end(r, S, rc, "name-service message from %u: %s",
+		fault_end(r, S, xa_refusal_of_core(rc), "name-service message from %u: %s",
 			  m->h.src, xa_strerror(rc));
 		return rc;
 	}
 	if (m->ns.flags == XA_RPMSG_NS_CREATE &&
 	    svc_find(S, m->ns.name, m->ns.addr) < 0 &&
 	    S->nsvc >= r->reg.cfg->max_services) {
-		fault_end(r, S, -ENOSPC,
+		fault_end(r, S, XA_REFUSE_QUOTA,
 			  "announced more than max-services (%u) live services (the last '%s' at %u); raise max-services in [backend] if this is legitimate",
 			  r->reg.cfg->max_services, m->ns.name, m->ns.addr);
 		return -ENOSPC;
@@ -481,7 +484,7 @@ static int take_msg(struct xa_relay *r, struct xa_end *S, struct taken *m)
 	m->src = xa_ring_ptr(&S->dev.tx, &m->seg);
 	m->is_ns = false;
 	if (m->seg.len < XA_RPMSG_HDR_SIZE) {
-		fault_end(r, S, XA_ERR_MSG_SHORT,
+		fault_end(r, S, XA_REFUSE_MESSAGE,
 			  "TX buffer (descriptor %u) of %u bytes is shorter than the RPMsg header",
 			  m->buf.head, m->seg.len);
 		return XA_ERR_MSG_SHORT;
@@ -494,7 +497,7 @@ static int take_msg(struct xa_relay *r, struct xa_end *S, struct taken *m)
 
 	rc = xa_rpmsg_hdr_decode(L->bounce, limit, &m->h);
 	if (rc != XA_OK) {
-		fault_end(r, S, rc,
+		fault_end(r, S, xa_refusal_of_core(rc),
 			  "TX message (descriptor %u): header length %u does not fit %s of %u bytes",
 			  m->buf.head, (unsigned)xa_get_le16(L->bounce + 12),
 			  m->seg.len <= buf_size ? "its buffer" : "the link's buf-size",
@@ -549,7 +552,7 @@ static int relay_one(struct xa_relay *r, struct xa_end *S, struct xa_end *R)
 	rc = rx_take(r, R, may_arm(r), &rseg, &rbuf);
 	if (rc == XA_OK && rseg.len < m.total) {
 		rc = XA_ERR_DESC_LEN;
-		fault_end(r, R, rc,
+		fault_end(r, R, xa_refusal_of_core(rc),
 			  "RX buffer (descriptor %u) of %u bytes cannot hold a %u-byte message (the link's buf-size is %u)",
 			  rbuf.head, rseg.len, m.total, S->link->cfg->buf_size);
 	}
@@ -587,7 +590,7 @@ static int deliver_injected(struct xa_relay *r, struct xa_end *R)
 	if (rc != XA_OK)
 		return rc;
 	if (seg.len < NS_MSG_SIZE) {
-		fault_end(r, R, XA_ERR_MSG_SHORT,
+		fault_end(r, R, XA_REFUSE_MESSAGE,
 			  "RX buffer of %u bytes cannot hold a %u-byte name-service message",
 			  seg.len, NS_MSG_SIZE);
 		return XA_ERR_MSG_SHORT;
@@ -683,9 +686,9 @@ static void flush_notify(struct xa_relay *r, struct xa_end *e)
 		return;
 	rc = e->t->ops->notify(e->t, e->h);
 	if (rc == -EPERM)
-		fault_end(r, e, rc, "cleared O_NONBLOCK on its call eventfd");
+		fault_end(r, e, XA_REFUSE_PROTOCOL, "cleared O_NONBLOCK on its call eventfd");
 	else if (rc < 0)
-		fault_end(r, e, rc, "cannot notify it: %s", strerror(-rc));
+		fault_end(r, e, xa_refusal_of_errno(rc), "cannot notify it: %s", strerror(-rc));
 }
 
 void xa_relay_round(struct xa_relay *r)

@@ -71,7 +71,7 @@ struct xa_local_state {
 
 struct xa_local_error {
 	uint32_t type;          /* XA_LOCAL_ERROR */
-	int32_t code;           /* negative errno-style or XA_ERR_* */
+	int32_t code;           /* enum xa_refusal (common/refusal.h) */
 	char msg[256];          /* NUL-terminated, one line */
 };
 

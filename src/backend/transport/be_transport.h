@@ -174,12 +174,14 @@ struct xa_be_ops {
 	int (*notify)(struct xa_be_transport *t, struct xa_be_end *end);
 
 	/* Let go of the end: when why is not NULL, tell the partition why
-	 * (local: an ERROR datagram with code; Xen: the `error` node, as
-	 * xenbus_dev_fatal does), move to Closing and Closed, unmap the
-	 * region, close the notifications, free the handle. Also the answer
-	 * that refuses an END_APPEARED. Never fails. */
+	 * with refusal, an enum xa_refusal (common/refusal.h: the one error
+	 * space on the wire, never an errno or XA_ERR_* value) -- local: an
+	 * ERROR datagram; Xen: the `error` node "CODE TEXT", as
+	 * xenbus_dev_fatal does -- then move to Closing and Closed, unmap
+	 * the region, close the notifications, free the handle. Also the
+	 * answer that refuses an END_APPEARED. Never fails. */
 	void (*close_end)(struct xa_be_transport *t, struct xa_be_end *end,
-			  int code, const char *why);
+			  int refusal, const char *why);
 
 	/* Answer a control request with a JSON text (the transport splits
 	 * it into datagrams as the protocol says). Never blocks; a client

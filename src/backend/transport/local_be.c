@@ -42,6 +42,7 @@
 
 #include "backend/transport/be_transport.h"
 #include "common/local_proto.h"
+#include "common/refusal.h"
 #include "common/partition_name.h"
 
 #define LB_BATCH 64u            /* epoll events read per refill */
@@ -234,14 +235,15 @@ static int conn_flush(struct lb *lb, struct xa_be_end *c)
 	return 0;
 }
 
-static void send_error(struct lb *lb, struct xa_be_end *c, int code,
+/* Tell the client why it is dropped: refusal is an enum xa_refusal. */
+static void send_error(struct lb *lb, struct xa_be_end *c, int refusal,
 		       const char *msg)
 {
 	struct xa_local_error e;
 
 	memset(&e, 0, sizeof(e));
 	e.type = XA_LOCAL_ERROR;
-	e.code = code;
+	e.code = refusal;
 	snprintf(e.msg, sizeof(e.msg), "%s", msg);
 	/* Best effort: the client is being dropped anyway. */
 	(void)conn_send(lb, c, &e, sizeof(e));
@@ -327,7 +329,7 @@ static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
 		 c->phase == P_CONNECTED);
 
 	if (code != 0 && c->sock >= 0)
-		send_error(lb, c, code, detail);
+		send_error(lb, c, xa_refusal_of_errno(code), detail);
 	if (!report) {
 		if (code != 0)
 			lb_log(lb, XA_BE_LOG_INFO, "local client (%s%s%s) dropped: %s",
@@ -909,14 +911,14 @@ static int lb_notify(struct xa_be_transport *t, struct xa_be_end *c)
 }
 
 static void lb_close_end(struct xa_be_transport *t, struct xa_be_end *c,
-			 int code, const char *why)
+			 int refusal, const char *why)
 {
 	struct lb *lb = lb_of(t);
 
 	if (c->dead)
 		return;
 	if (why != NULL && c->sock >= 0)
-		send_error(lb, c, code, why);
+		send_error(lb, c, refusal, why);
 	else if (c->sock >= 0 && c->phase == P_CONNECTED)
 		(void)send_state(lb, c, XA_STATE_CLOSED);
 	conn_kill(lb, c);

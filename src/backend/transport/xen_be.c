@@ -776,7 +776,7 @@ static void sweep_stale(struct xb *x)
 }
 
 static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
-			 int code, const char *why)
+			 int refusal, const char *why)
 {
 	struct xb *x = xb_of(t);
 	struct xa_be_end **pp;
@@ -787,7 +787,7 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 	if (x->qhead != NULL)
 		q_signal(x);
 	if (why != NULL && !e->dead)
-		(void)xa_xs_put(x->xs, XBT_NULL, e->fe_dir, "error", "%d %s", code, why);
+		(void)xa_xs_put(x->xs, XBT_NULL, e->fe_dir, "error", "%d %s", refusal, why);
 	if (!e->dead) {
 		(void)xa_xs_put(x->xs, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSING);
 		(void)xa_xs_put(x->xs, XBT_NULL, e->be_dir, "state", "%d", XA_STATE_CLOSED);
@@ -811,7 +811,7 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 		char error[240];
 
 		if (why != NULL)
-			snprintf(error, sizeof(error), "%d %s", code, why);
+			snprintf(error, sizeof(error), "%d %s", refusal, why);
 		(void)new_end(x, e->domid, e->partition, e->devno,
 			      why != NULL ? error : NULL);
 	} else if (!alive || x->stopping) {

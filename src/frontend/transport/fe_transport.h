@@ -89,6 +89,19 @@ struct xa_fe_transport {
 int xa_fe_transport_new(const char *name, struct xa_fe_transport **out,
 			char *err, size_t errlen);
 
+/* The reconnect decision both transports share (reconnect.c).
+ * xa_fe_reconnect_refused: the backend refused the end with refusal
+ * (enum xa_refusal) and text; writes the line to err and returns -EPERM
+ * when retrying is pointless, else a retryable -errno.
+ * xa_fe_reconnect_params_ok: 0 when a backend offering got may take over
+ * a region laid out for want, of region_pages pages; else -EPROTO and a
+ * line in err. */
+int xa_fe_reconnect_refused(int refusal, const char *text, char *err,
+			    size_t errlen);
+int xa_fe_reconnect_params_ok(const struct xa_link_params *got,
+			      const struct xa_link_params *want,
+			      uint32_t region_pages, char *err, size_t errlen);
+
 /* Set a transport option through ops->set_option; -ENOENT with a line in
  * err when the transport has no such option. */
 int xa_fe_transport_set_option(struct xa_fe_transport *t, const char *key,

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "common/local_proto.h"
+#include "common/refusal.h"
 #include "frontend/transport/fe_transport.h"
 #include "common/xa_time.h"
 
@@ -45,7 +47,11 @@ struct local_fe {
 	int be_state;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool path_set;
-	bool refused;   /* the backend sent ERROR: no reconnection */
+	/* The last refusal the backend sent while connected (enum
+	 * xa_refusal; XA_REFUSE_NONE: none), and its text: reconnect()
+	 * gives up at once when it is final. */
+	int refusal;
+	char refusal_msg[sizeof(((struct xa_local_error *)0)->msg)];
 	char partition[XA_LOCAL_NAME_MAX];
 };
 
@@ -90,10 +96,29 @@ static int take_error(struct local_fe *l, const void *buf, size_t n,
 	memset(&e, 0, sizeof(e));
 	memcpy(&e, buf, n < sizeof(e) ? n : sizeof(e));
 	e.msg[sizeof(e.msg) - 1] = '\0';
-	snprintf(err, errlen, "xenamp-backend refused partition '%s' %s: %s",
-		 l->partition, when, e.msg[0] ? e.msg : "(no reason given)");
+	snprintf(err, errlen, "xenamp-backend refused partition '%s' %s (%s): %s",
+		 l->partition, when, xa_refusal_name(e.code),
+		 e.msg[0] ? e.msg : "(no reason given)");
 	l->be_state = XA_STATE_CLOSED;
-	return e.code < 0 ? e.code : -EPROTO;
+	/* Retry or give up: decided in one place for both transports. */
+	return xa_refusal_errno(e.code);
+}
+
+/* Keep the code and text of an ERROR that arrived while connected, for
+ * the reconnect decision. A datagram too short to hold them is a
+ * protocol refusal (final). */
+static void remember_refusal(struct local_fe *l, const void *buf, size_t n)
+{
+	struct xa_local_error e;
+
+	memset(&e, 0, sizeof(e));
+	memcpy(&e, buf, n < sizeof(e) ? n : sizeof(e));
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	l->refusal = n >= offsetof(struct xa_local_error, msg) ? e.code
+							       : XA_REFUSE_PROTOCOL;
+	if (l->refusal == XA_REFUSE_NONE)
+		l->refusal = XA_REFUSE_PROTOCOL;
+	snprintf(l->refusal_msg, sizeof(l->refusal_msg), "%s", e.msg);
 }
 
 static int local_connect(struct xa_fe_transport *t, const char *partition,
@@ -433,7 +458,7 @@ static int local_consume(struct xa_fe_transport *t, unsigned *events)
 			continue;
 		if (m.type == XA_LOCAL_ERROR) {
 			/* The backend gives up on this end; it closes next. */
-			l->refused = true;
+			remember_refusal(l, m.raw, (size_t)n);
 			drop_socket(l);
 			*events |= XA_FE_EV_STATE;
 			break;
@@ -566,10 +591,9 @@ static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
 		return -ENOTSUP;
 	}
 	l = lfe(t);
-	if (l->refused) {
-		snprintf(err, errlen, "xenamp-backend refused this end");
-		return -EPERM;
-	}
+	if (l->refusal != XA_REFUSE_NONE && !xa_refusal_retry(l->refusal))
+		return xa_fe_reconnect_refused(l->refusal, l->refusal_msg,
+					       err, errlen);
 	if (l->region == NULL || l->memfd < 0 || l->epfd < 0) {
 		snprintf(err, errlen, "no region to share again");
 		return -EINVAL;
@@ -593,12 +617,12 @@ static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
 	r = local_connect(t, name, devno, &got, timeout_ms, err, errlen);
 	if (r < 0)
 		return r;
-	if (got.buf_size != want->buf_size || got.buf_count != want->buf_count) {
-		snprintf(err, errlen,
-			 "the restarted xenamp-backend has different link parameters (buf_size %u buf_count %u, was %u and %u)",
-			 got.buf_size, got.buf_count, want->buf_size, want->buf_count);
-		l->refused = true;
-		return -EPROTO;
+	r = xa_fe_reconnect_params_ok(&got, want, (uint32_t)(l->size / 4096),
+				      err, errlen);
+	if (r < 0) {
+		l->refusal = XA_REFUSE_PARAMS;
+		snprintf(l->refusal_msg, sizeof(l->refusal_msg), "%s", err);
+		return r;
 	}
 	/* The handshake reads the socket itself: keep the library's
 	 * sleepers from waking on it until Connected. */

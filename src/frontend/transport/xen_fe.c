@@ -38,6 +38,7 @@
 
 #include "frontend/transport/fe_transport.h"
 #include "common/xen_layout.h"
+#include "common/refusal.h"
 #include "common/xen_store.h"
 #include "common/xa_time.h"
 
@@ -445,6 +446,7 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 	struct xen_fe *x = xfe(t);
 	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 5000);
 	unsigned long bs = 0, bc = 0, mp = 0;
+	struct xa_link_params got;
 	char *why;
 	int rc;
 
@@ -460,19 +462,22 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 			 x->devno, x->domid, x->be_state_path);
 		return -ETIMEDOUT;
 	}
-	/* A backend that dropped this end for a fault says why, and a
-	 * reconnection would only repeat it. */
+	/* A backend that dropped this end says why ("CODE TEXT"); whether
+	 * trying again makes sense is the shared decision. */
 	if (xa_xs_get(x->xs, x->fe_dir, "error", &why) == 0) {
-		snprintf(err, errlen, "xenamp-backend refused this end: %s", why);
+		const char *text;
+		int refusal = xa_refusal_parse(why, &text);
+
+		rc = xa_fe_reconnect_refused(refusal, text, err, errlen);
 		free(why);
-		return -EPERM;
+		return rc;
 	}
-	if (bs != want->buf_size || bc != want->buf_count || mp < x->npages) {
-		snprintf(err, errlen,
-			 "the restarted xenamp-backend has different link parameters (now buf-size %lu, buf-count %lu, max-pages %lu; this end has %u, %u and a region of %u pages)",
-			 bs, bc, mp, want->buf_size, want->buf_count, x->npages);
-		return -EPROTO;
-	}
+	got.buf_size = bs > UINT32_MAX ? UINT32_MAX : (uint32_t)bs;
+	got.buf_count = bc > UINT32_MAX ? UINT32_MAX : (uint32_t)bc;
+	got.max_pages = mp > UINT32_MAX ? UINT32_MAX : (uint32_t)mp;
+	rc = xa_fe_reconnect_params_ok(&got, want, x->npages, err, errlen);
+	if (rc < 0)
+		return rc;
 	rc = hand_over_region(x, deadline, err, errlen);
 	if (rc < 0)   /* only the backend's word (above) ends the retries */
 		return rc == -EPERM ? -EIO : rc;
