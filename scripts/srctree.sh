@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo and scripts/test-all (not run on its own).
 #
 # Both build out of tree, in _build/<name>. Autotools refuse that ("source
@@ -12,8 +13,9 @@
 # else (a config.status that is not xenamp's, or a distclean that fails) is
 # left alone and reported with what to do, and the caller stops.
 #
-# Requires: $top (the source tree, absolute). Returns 0 when the source tree
+# Requires: $top (the source tree, absolute), set by the caller. Returns 0 when the source tree
 # is clean for out-of-tree builds, 1 (after a message on stderr) when not.
+# shellcheck disable=SC2154 # $top: set by the sourcing script
 srctree_make_clean() {
 	local who=${1:-$(basename "$0")} log
 	[ -f "$top/config.status" ] || return 0
