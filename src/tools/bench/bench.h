@@ -1,0 +1,259 @@
+/* xenamp-bench: what xenamp costs, measured against a raw baseline in the
+ * same run (docs/design.md "Tests"). docs/performance.md ("How it is
+ * measured") describes the method and holds the results and the targets;
+ * this header is the internal contract between the program's files.
+ *
+ * xenamp side: local mode through a real xenamp-backend process, as users
+ * run it. The program writes a configuration into a private directory,
+ * starts the backend on a private socket, and for every measurement forks
+ * the partitions as separate processes; each opens its own xenamp device
+ * (libxenamp, the public API only), so every message goes
+ * partition -> backend (relay) -> partition.
+ *
+ * Raw baseline: two processes sharing a memfd that holds single-producer
+ * single-consumer rings of fixed-size slots (slot size and count equal to
+ * the link's buf-size and buf-count), one eventfd per process to wake it.
+ * A process that finds its ring empty (or full) raises its "waiting" flag,
+ * looks again and blocks in read() on its eventfd; the other side writes
+ * that eventfd only when the flag is up (the same notification suppression
+ * the virtio rings use). No backend, no copy other than into the slot.
+ *
+ * Measurements (each one for xenamp and for raw, interleaved):
+ *   - round-trip latency, 32 and 496 bytes: median, p99, mean;
+ *   - one-way throughput, 496 bytes (buf-size 512) and 65520 bytes
+ *     (buf-size 65536), with 1, 4, 16, 64 links at once (one sender and
+ *     one receiver process per link): aggregate messages/s and MB/s
+ *     (10^6 payload bytes), and CPU time per message: the partitions'
+ *     getrusage(RUSAGE_SELF, all threads) over the measured phase plus the
+ *     backend's utime+stime from /proc/PID/stat over the same phase;
+ *   - idle cost: CPU used over --seconds by the backend and two connected
+ *     partitions sitting in their event loop (/proc/PID/stat utime+stime).
+ *
+ * Synchronisation with the children is through pipes: each child writes
+ * one byte when it is set up, the parent closes the "go" pipe (everybody
+ * reads EOF at once), each child writes a fixed-size result record
+ * (atomic: smaller than PIPE_BUF), and waits for the parent to close the
+ * "quit" pipe before it tears down, so tear-down never counts.
+ *
+ * Files, by concern:
+ *   main.c     options, the order of the steps, the exit status
+ *   plan.c     which measurements run, xenamp then raw, and their rows
+ *   run.c      one measurement: fork the children, go, collect, combine
+ *   backend.c  finding, configuring, starting and stopping xenamp-backend
+ *   child.c    the child side of the pipe protocol, payload sequence
+ *              numbers, latency statistics, CPU clocks
+ *   roles.c    the xenamp children (sender, receiver, echo, idle) through
+ *              libxenamp's public API
+ *   raw.c      the raw memfd-ring + eventfd baseline and its children
+ *   report.c   derived figures, targets, the table and --json */
+#ifndef XENAMP_TOOLS_BENCH_H
+#define XENAMP_TOOLS_BENCH_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define EX_OK 0
+#define EX_FAIL 1      /* a measurement failed or lost messages */
+#define EX_USAGE 2
+
+#define HDR 16u                   /* RPMsg header; raw slots keep it too */
+#define SMALL_BUF 512u            /* 496-byte payload */
+#define SMALL_COUNT 256u          /* the configuration default */
+#define BIG_BUF 65536u            /* the largest buf-size: 65520 payload */
+#define BIG_COUNT 32u             /* 2 MiB in flight each way */
+#define EPT_ADDR 1024u            /* fixed endpoint on both sides: no NS */
+#define MAX_LINKS 256u
+#define MAX_LINK_COUNTS 8u
+#define STALL_S 30                /* no progress for this long: failure */
+#define DEFAULT_MESSAGES 1000000ul
+#define ONLY_LATENCY 1u
+#define ONLY_ONEWAY 2u
+#define ONLY_BIG 4u
+#define ONLY_IDLE 8u
+#define QUICK_MESSAGES 2000ul
+
+/* ------------------------------------------------------------------ */
+/* Options and global state: set by main.c before the first measurement,
+ * read-only afterwards except backend_pid (backend.c) and keep (main.c,
+ * on failure). Children inherit a copy through fork(). */
+
+struct bench {
+	bool quick, json, keep, verbose;
+	unsigned only;               /* ONLY_* bits; 0: everything */
+	unsigned long messages;
+	unsigned links[MAX_LINK_COUNTS];
+	unsigned nlinks;
+	double idle_s;
+	const char *backend_opt;
+	char backend[PATH_MAX];
+	char dir[96];
+	char sock[128];
+	char conf[PATH_MAX];
+	char log[PATH_MAX];
+	pid_t backend_pid;
+	unsigned max_links;
+	long clk_tck;
+};
+
+extern struct bench B;
+
+/* Progress to stderr with --verbose (stdout carries the table or JSON). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ------------------------------------------------------------------ */
+/* Clocks (child.c)                                                    */
+
+uint64_t now_ns(void);                 /* CLOCK_MONOTONIC */
+uint64_t self_cpu_ns(void);            /* this process, all threads */
+long long proc_ticks(pid_t pid);       /* utime+stime of PID, or -1 */
+uint64_t ticks_ns(long long t);        /* clock ticks to ns; <= 0 -> 0 */
+
+/* ------------------------------------------------------------------ */
+/* Child <-> parent protocol                                           */
+
+enum sys { SYS_XENAMP = 0, SYS_RAW = 1 };
+enum kind { K_PINGPONG, K_ONEWAY, K_IDLE };
+
+/* A child's result record: written once, whole, to the result pipe. */
+struct child_res {
+	uint32_t link, role;
+	int32_t status;             /* 0 or the failure */
+	uint32_t pad;
+	uint64_t done;              /* messages sent / received / echoed */
+	uint64_t bad;               /* out of order or of the wrong size */
+	uint64_t t_start, t_end;    /* CLOCK_MONOTONIC ns */
+	uint64_t cpu_ns;            /* own CPU over the measured phase */
+	uint64_t lat_med, lat_p99, lat_mean;   /* ns (ping-pong client) */
+	char err[200];
+};
+
+/* The four pipes of one measurement; [0] read end, [1] write end. */
+struct sync {
+	int ready[2], go[2], quit[2], res[2];
+};
+
+/* What one child does. */
+struct role {
+	enum sys sys;
+	enum kind kind;
+	unsigned link;
+	unsigned role;              /* 0: sender / client, 1: receiver / server */
+	char name[32];              /* partition (xenamp) */
+	uint32_t payload;
+	uint32_t buf_size, buf_count;
+	uint64_t count;             /* messages or measured round trips */
+	uint64_t warmup;            /* round trips not measured */
+	/* raw */
+	uint8_t *shm;
+	size_t shm_size;
+	int efd[2];
+};
+
+extern struct sync S;          /* the parent's and each child's ends */
+extern struct child_res R_out; /* in a child: its own result */
+
+void child_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void write_all(int fd, const void *p, size_t n);
+void child_ready(void);
+void wait_eof(int fd);          /* until the parent closes the pipe */
+void child_report(void);
+/* Start the measured phase: wait for "go", then take the clocks. */
+void child_go(void);
+/* End it: CPU used since child_go(), report, wait for "quit". */
+void child_finish(void);
+
+/* The first 8 bytes of every payload carry its sequence number. */
+void put_seq(uint8_t *p, uint64_t seq);
+uint64_t get_seq(const uint8_t *p);
+/* Sort s[0..n) and put median, p99, mean into R_out. */
+void latency_stats(uint64_t *s, uint64_t n);
+
+/* The children: run role r, fill R_out, report. (roles.c, raw.c) */
+void xa_child(const struct role *r);
+void raw_child(const struct role *r);
+
+/* Raw shared memory of one link (raw.c). */
+size_t raw_shm_size(uint32_t buf_size, uint32_t buf_count);
+
+/* ------------------------------------------------------------------ */
+/* One measurement (run.c)                                             */
+
+struct run {
+	enum sys sys;
+	enum kind kind;
+	unsigned links;
+	uint32_t payload, buf_size, buf_count;
+	uint64_t per_link;          /* messages (one-way) or round trips */
+	uint64_t warmup;
+	char link_prefix;           /* 'm' small links, 'g' big links */
+};
+
+struct outcome {
+	bool ok;
+	bool skipped;               /* not run (--only) */
+	char err[256];
+	uint64_t sent, received, bad;
+	uint64_t t0, t1;
+	uint64_t cpu_part_ns, cpu_be_ns;
+	double med_us, p99_us, mean_us;
+	double idle_be_ms, idle_part_ms;
+};
+
+void fail(struct outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void close_pair(int p[2]);
+void run_one(const struct run *rn, struct outcome *o);
+
+/* ------------------------------------------------------------------ */
+/* The backend (backend.c)                                             */
+
+bool find_backend(void);
+int start_backend(void);
+bool stop_backend(void);        /* true: it stopped with status 0 */
+bool backend_alive(void);
+void remove_dir(void);
+
+/* ------------------------------------------------------------------ */
+/* The plan (plan.c) and the report (report.c)                         */
+
+struct lat_row {
+	uint32_t payload;
+	uint64_t n;
+	struct outcome x, r;
+};
+
+struct tp_row {
+	uint32_t payload, buf_size, buf_count;
+	unsigned links;
+	uint64_t total;
+	struct outcome x, r;
+};
+
+struct target {
+	const char *name, *what, *goal;
+	double value;
+	bool met;
+	bool known;
+};
+
+struct results {
+	uint64_t n_rt;              /* measured round trips per payload */
+	struct lat_row lat[2];      /* 32 B, 496 B */
+	struct tp_row *tp;          /* 496 B rows, then 65520 B rows */
+	unsigned ntp;
+	struct outcome idle_x, idle_r;
+	struct target tg[4];
+	bool all_ok;
+};
+
+/* Run every measurement --only allows; -1 when out of memory. */
+int plan_run(struct results *res);
+/* List failed measurements on stderr; false if any failed. */
+bool report_failures(const struct results *res);
+void compute_targets(struct results *res);
+void print_json(const struct results *res);
+void print_text(const struct results *res);
+
+#endif
