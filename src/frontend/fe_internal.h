@@ -44,7 +44,8 @@
 #define XA_FE_RSC_VDEV_OFF 20u     /* vdev entry offset in the table */
 #define XA_FE_STATUS_READY 0x07u   /* ACKNOWLEDGE | DRIVER | DRIVER_OK */
 #define XA_FE_SEND_TIMEOUT_MS 15000
-/* Close gives up flushing after this long without the backend taking a message. */
+/* Close gives up flushing after this long without the backend taking a
+ * data message. */
 #define XA_FE_FLUSH_IDLE_MS 2000
 #define XA_FE_ERRLEN 256
 #define XA_EPT_F_ANNOUNCED 1u      /* rpmsg_endpoint.xa_flags */
@@ -55,6 +56,9 @@ enum {
 	XA_TXB_FREE = 0,       /* in the free stack */
 	XA_TXB_RESERVED = 1,   /* handed to the application (or being filled) */
 	XA_TXB_INFLIGHT = 2,   /* in the TX ring, owned by the backend */
+	/* The same, a name-service announcement: xenamp_close() does not
+	 * wait for it (xa_fe_tx_flush_unlocking, rpmsg_virtio.c). */
+	XA_TXB_INFLIGHT_NS = 3,
 };
 
 struct xa_fe_region {
