@@ -100,10 +100,12 @@ check "libxenamp holds no dom0-side symbol ($(wc -l <"$T/syms-be") found)" \
 [ -s "$T/syms-be" ] && sed 's/^/#   dom0 symbol: /' "$T/syms-be"
 check "libxenamp does not need libxenctrl" \
 	sh -c "! readelf -d '$L/libxenamp.so' | grep -q 'NEEDED.*libxenctrl'"
-check "libxenamp-openamp exports only platform_*" \
-	sh -c "! grep -Ev '^platform_' '$T/syms-oa'"
+check "libxenamp-openamp exports only platform_*, rpmsg_virtio_*" \
+	sh -c "! grep -Ev '^(platform_|rpmsg_virtio_)' '$T/syms-oa'"
 for s in platform_init platform_create_rpmsg_vdev platform_poll \
-	platform_release_rpmsg_vdev platform_cleanup; do
+	platform_release_rpmsg_vdev platform_cleanup \
+	rpmsg_virtio_get_buffer_size rpmsg_virtio_get_tx_buffer_size \
+	rpmsg_virtio_get_rx_buffer_size; do
 	check "libxenamp-openamp exports $s" grep -qx "$s" "$T/syms-oa"
 done
 
