@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <metal/io.h>
+#include <metal/mutex.h>
 #include <openamp/rpmsg.h>
 #include <openamp/virtio.h>
 

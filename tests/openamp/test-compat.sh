@@ -5,7 +5,7 @@
 # and "host", through a real xenamp-backend; both must exit 0 ("ok").
 . "$top_srcdir/tests/integration/lib.sh"
 
-PROGS=${OA_PROGS:-"oa-bufsize oa-endpoint"}
+PROGS=${OA_PROGS:-"oa-bufsize oa-endpoint oa-metal"}
 
 start_backend "$LINK_HOST_FW" || { bad "backend starts"; finish; exit; }
 
