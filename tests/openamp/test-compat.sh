@@ -38,4 +38,18 @@ for p in $PROGS; do
 	done
 done
 
+# rpmsg_init_vdev() and the shared-memory pool set-up have no meaning
+# over xenamp (docs/porting-firmware.md): a call must not build, and the
+# compiler must say what to use instead.
+printf '%s\n' '#include <openamp/open_amp.h>' \
+	'int f(struct rpmsg_virtio_device *r) { return rpmsg_init_vdev(r, 0, 0, 0, 0); }' \
+	>"$T/init_vdev.c"
+if ${CC:-cc} -std=c11 -I"$top_srcdir/include/openamp" -I"$top_srcdir/include" \
+	-c "$T/init_vdev.c" -o "$T/init_vdev.o" >"$T/init_vdev.log" 2>&1; then
+	bad "a call to rpmsg_init_vdev does not build"
+else
+	check "a call to rpmsg_init_vdev fails to build, naming platform_create_rpmsg_vdev" \
+		grep -q "platform_create_rpmsg_vdev" "$T/init_vdev.log"
+fi
+
 finish
