@@ -8,6 +8,10 @@
 #ifndef XENAMP_COMPAT_OPENAMP_RPMSG_H
 #define XENAMP_COMPAT_OPENAMP_RPMSG_H
 
+#include <metal/compiler.h>
+#include <metal/list.h>
+#include <metal/mutex.h>
+#include <metal/utilities.h>
 #include <xenamp/rpmsg.h>
 
 #ifdef __cplusplus

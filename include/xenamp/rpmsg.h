@@ -22,7 +22,13 @@
 extern "C" {
 #endif
 
+struct xenamp_dev;
+
 #define RPMSG_NAME_SIZE          (32)
+/* Number of addresses rpmsg_create_ept() hands out for RPMSG_ADDR_ANY
+ * (RPMSG_RESERVED_ADDRESSES up). OpenAMP's default is 128; libxenamp's
+ * table is fixed at this size (an application cannot change it). */
+#define RPMSG_ADDR_BMP_SIZE      (1024)
 #define RPMSG_NS_EPT_ADDR        (0x35)
 #define RPMSG_RESERVED_ADDRESSES (1024)
 #define RPMSG_ADDR_ANY           0xFFFFFFFF
@@ -41,8 +47,17 @@ extern "C" {
 #define RPMSG_EOPNOTSUPP         (RPMSG_ERROR_BASE - 9)
 
 struct rpmsg_endpoint;
-/* The RPMsg device. Applications only hold pointers to it. */
 struct rpmsg_device;
+
+/* A node of a circular doubly linked list, laid out as libmetal's (the
+ * endpoint list is one; <metal/list.h> of the compatibility headers
+ * provides the operations on it). Defined once for both headers. */
+#ifndef XENAMP_METAL_LIST_DEFINED
+#define XENAMP_METAL_LIST_DEFINED
+struct metal_list {
+	struct metal_list *next, *prev;
+};
+#endif
 
 /* Receive callback: data points to the payload (len bytes) inside the
  * shared RX buffer, valid until the callback returns unless the buffer is
@@ -53,13 +68,34 @@ typedef int (*rpmsg_ept_cb)(struct rpmsg_endpoint *ept, void *data,
  * (ept->dest_addr is back to RPMSG_ADDR_ANY). */
 typedef void (*rpmsg_ns_unbind_cb)(struct rpmsg_endpoint *ept);
 /* The remote announced service `name` at address `dest` and no local
- * endpoint waits for it. */
+ * endpoint waits for it (rpmsg_device.ns_bind_cb); or, as
+ * rpmsg_device.ns_unbind_cb, the remote withdrew service `name` at
+ * `dest` (called for every withdrawal, after the bound endpoint's own
+ * ns_unbind_cb). */
 typedef void (*rpmsg_ns_bind_cb)(struct rpmsg_device *rdev,
 				 const char *name, uint32_t dest);
+/* The endpoint is released for good: the library holds no reference to it
+ * any more and its storage may be freed (rpmsg_endpoint.release_cb). */
+typedef void (*rpmsg_ept_release_cb)(struct rpmsg_endpoint *ept);
 
 /* Binds a local RPMsg address to its user. The application provides the
- * storage and may set priv before rpmsg_create_ept(); the other public
- * fields are filled by rpmsg_create_ept(). */
+ * storage and may set priv and release_cb before rpmsg_create_ept(); the
+ * other public fields are filled by rpmsg_create_ept(). Same members, in
+ * the same order, as OpenAMP's.
+ *
+ * Release (as OpenAMP): rpmsg_create_ept() sets refcnt to 1 and
+ * rpmsg_destroy_ept() drops that reference. When the endpoint has a
+ * release_cb, each of its running callbacks (receive, ns_unbind_cb) holds
+ * one more, so release_cb runs once, when the last goes: at the end of
+ * rpmsg_destroy_ept(), or when the callback that destroyed its own
+ * endpoint returns. Only then may the storage be freed. Without a
+ * release_cb the storage is free as soon as rpmsg_destroy_ept() returns
+ * (it waits for a callback of the endpoint running in another thread),
+ * and nothing touches the endpoint after its own callback returns, so
+ * the callback may destroy and free it. release_cb runs with rdev
+ * already NULL, in the destroying or dispatching thread, without any
+ * library lock. xenamp_close() destroys the endpoints left (release_cb
+ * included). */
 struct rpmsg_endpoint {
 	/* Name of the service supported */
 	char name[RPMSG_NAME_SIZE];
@@ -69,16 +105,50 @@ struct rpmsg_endpoint {
 	uint32_t addr;
 	/* Address of the default remote endpoint bound */
 	uint32_t dest_addr;
+	/* References held (see above); read-only for the application */
+	uint32_t refcnt;
+	/* Called when the endpoint is released for good; may be NULL */
+	rpmsg_ept_release_cb release_cb;
 	/* Receive callback */
 	rpmsg_ept_cb cb;
 	/* Called when the remote service bound to this endpoint goes away */
 	rpmsg_ns_unbind_cb ns_unbind_cb;
+	/* In rdev->endpoints while registered; read-only for the
+	 * application (and only while no other thread creates or destroys
+	 * endpoints: there is no public lock) */
+	struct metal_list node;
 	/* Private data for the application's use, passed to cb */
 	void *priv;
 
 	/* libxenamp private: do not touch */
-	struct rpmsg_endpoint *xa_next;
 	uint32_t xa_flags;
+};
+
+/* The RPMsg device, from xenamp_rpmsg_dev() (or platform_create_rpmsg_vdev()
+ * of the OpenAMP compatibility layer). The public members are OpenAMP's
+ * that applications use; the device itself is libxenamp's (never copy it).
+ * The application may set ns_bind_cb, ns_unbind_cb and support_ns before
+ * traffic starts (as with OpenAMP, right after the device is set up);
+ * they are read in the dispatching thread. */
+struct rpmsg_device {
+	/* Registered endpoints (rpmsg_endpoint.node), the name-service one
+	 * first; read-only for the application */
+	struct metal_list endpoints;
+	/* The name-service endpoint (address RPMSG_NS_EPT_ADDR) */
+	struct rpmsg_endpoint ns_ept;
+	/* The remote announced a service no local endpoint waits for */
+	rpmsg_ns_bind_cb ns_bind_cb;
+	/* The remote withdrew a service (OpenAMP gives it the bind type) */
+	rpmsg_ns_bind_cb ns_unbind_cb;
+	/* Announce named endpoints to the remote (true: xenamp-backend
+	 * relays the name service on every link). When false,
+	 * rpmsg_create_ept() and rpmsg_destroy_ept() send no announcement,
+	 * as in OpenAMP without VIRTIO_RPMSG_F_NS. */
+	bool support_ns;
+
+	/* libxenamp private: do not touch */
+	uint32_t xa_magic;
+	struct xenamp_dev *xa_dev;
 };
 
 /* libxenamp private: dest_addr as the dispatching thread last set it (the
@@ -210,7 +280,8 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 
 /* Announce the destruction (named endpoints with an address >= 1024),
  * unregister, and set ept->rdev to NULL. When the endpoint's callback is
- * running in another thread, waits for it to return. */
+ * running in another thread, waits for it to return. Drops the reference
+ * rpmsg_create_ept() took (release_cb, see struct rpmsg_endpoint). */
 void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
 
 /* 1 when the endpoint is registered and bound to a remote address. */

@@ -63,8 +63,10 @@ int xenamp_fd(struct xenamp_dev *dev);
 int xenamp_dispatch(struct xenamp_dev *dev, int timeout_ms);
 
 /* Destroy remaining endpoints, wait until the backend has taken every
- * message already sent (giving up after 2 s without progress: the peer is
- * gone), walk Closing/Closed, unshare, free. While the backend is away
+ * data message already sent (giving up after 2 s without progress: the
+ * peer is gone; name-service announcements are not waited for, the
+ * backend withdraws our services itself), walk Closing/Closed, unshare,
+ * free. It returns at once when no data message is in flight. While the backend is away
  * (restarting) and messages are in flight, it waits for its return, up to
  * the reconnect time (reconnect_ms), so that they are not lost: a program
  * that must exit at once sets reconnect_ms < 0. */

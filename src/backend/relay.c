@@ -134,7 +134,12 @@ static void ns_replay(struct xa_end *e)
 /* Disconnecting                                                       */
 
 /* The registry's on_close hook: e's connection is gone, e->svc still
- * lists its services. The peer is told they are gone. */
+ * lists its services. The peer is told they are gone, in the partition's
+ * place: so only those the partition itself would have withdrawn. RPMsg
+ * never announces the destruction of a service at a reserved address
+ * (below RPMSG_RESERVED_ADDRESSES, 1024: OpenAMP's rpmsg_destroy_ept and
+ * libxenamp's skip them), and OpenAMP peers treat such a destroy as an
+ * error ("unexpected Remote endpoint destroy"). */
 static void end_closed(void *ctx, struct xa_end *e)
 {
 	struct xa_relay *r = ctx;
@@ -142,8 +147,9 @@ static void end_closed(void *ctx, struct xa_end *e)
 
 	if (connected(p)) {
 		for (unsigned i = 0; i < e->nsvc; i++)
-			inj_push(p, e->svc[i].name, e->svc[i].addr,
-				 XA_RPMSG_NS_DESTROY);
+			if (e->svc[i].addr >= XA_RPMSG_RESERVED_ADDRESSES)
+				inj_push(p, e->svc[i].name, e->svc[i].addr,
+					 XA_RPMSG_NS_DESTROY);
 		enqueue(r, p);
 	}
 	/* Lets the peer's TX ring be disarmed while nobody can receive. */

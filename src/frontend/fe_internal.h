@@ -44,7 +44,8 @@
 #define XA_FE_RSC_VDEV_OFF 20u     /* vdev entry offset in the table */
 #define XA_FE_STATUS_READY 0x07u   /* ACKNOWLEDGE | DRIVER | DRIVER_OK */
 #define XA_FE_SEND_TIMEOUT_MS 15000
-/* Close gives up flushing after this long without the backend taking a message. */
+/* Close gives up flushing after this long without the backend taking a
+ * data message. */
 #define XA_FE_FLUSH_IDLE_MS 2000
 #define XA_FE_ERRLEN 256
 #define XA_EPT_F_ANNOUNCED 1u      /* rpmsg_endpoint.xa_flags */
@@ -55,6 +56,9 @@ enum {
 	XA_TXB_FREE = 0,       /* in the free stack */
 	XA_TXB_RESERVED = 1,   /* handed to the application (or being filled) */
 	XA_TXB_INFLIGHT = 2,   /* in the TX ring, owned by the backend */
+	/* The same, a name-service announcement: xenamp_close() does not
+	 * wait for it (xa_fe_tx_flush_unlocking, rpmsg_virtio.c). */
+	XA_TXB_INFLIGHT_NS = 3,
 };
 
 struct xa_fe_region {
@@ -113,12 +117,9 @@ static inline unsigned xa_fe_token_index(void *tok)
 
 /* ------------------------------------------------------------------ */
 
+/* struct rpmsg_device is public (<xenamp/rpmsg.h>): xa_magic says it is
+ * a live device of ours, xa_dev points back. */
 #define XA_RDEV_MAGIC 0x78616d70u   /* "xamp" */
-
-struct rpmsg_device {
-	uint32_t magic;
-	struct xenamp_dev *xdev;
-};
 
 struct xa_fe_stats {
 	uint64_t rx_msgs;         /* delivered to an endpoint callback */
@@ -157,10 +158,9 @@ struct xenamp_dev {
 	struct xa_fe_stats stats;         /* counted by all layers */
 
 	/* --- endpoints (rpmsg.c) --- */
+	/* The public device: the endpoint list (ns_ept, address 0x35,
+	 * first), the name-service callbacks, support_ns. */
 	struct rpmsg_device rdev;
-	rpmsg_ns_bind_cb ns_bind_cb;
-	struct rpmsg_endpoint ns_ept;     /* address 0x35, head of the list */
-	struct rpmsg_endpoint *epts;      /* registered endpoints */
 	struct xa_addr_bitmap addrs;
 	struct rpmsg_endpoint *cb_ept;    /* endpoint whose callback runs */
 	const void *cb_thread;            /* ... in this thread (xa_fe_self) */
@@ -193,9 +193,9 @@ struct xenamp_dev {
 
 static inline struct xenamp_dev *xa_fe_dev(struct rpmsg_device *rdev)
 {
-	if (rdev == NULL || rdev->magic != XA_RDEV_MAGIC)
+	if (rdev == NULL || rdev->xa_magic != XA_RDEV_MAGIC)
 		return NULL;
-	return rdev->xdev;
+	return rdev->xa_dev;
 }
 
 /* fe_log.c: the thread's last error (xenamp_strerror_last) and debug lines
@@ -209,8 +209,10 @@ void xa_fe_dbg(const struct xenamp_dev *d, const char *fmt, ...)
  * callbacks with the device (before the device is shared). */
 void xa_fe_epts_init_locked(struct xenamp_dev *d);
 /* Unregister every endpoint, announcing the destruction of named ones
- * without waiting for TX buffers (best effort). */
-void xa_fe_epts_close_locked(struct xenamp_dev *d);
+ * without waiting for TX buffers (best effort), and release them
+ * (release_cb, without the lock: afterwards the caller must look at
+ * d->dead and d->lost again). */
+void xa_fe_epts_close_unlocking(struct xenamp_dev *d);
 /* After a reconnection: announce again every named endpoint that was
  * announced. May sleep for TX buffers: afterwards the caller must look at
  * d->lost and d->dead again (the backend may have gone away meanwhile). */

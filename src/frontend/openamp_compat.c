@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <platform_info.h>
+#include <openamp/rpmsg_virtio.h>
 #include <xenamp/xenamp.h>
 
 #define XA_OA_MAX_VDEVS 16
@@ -187,4 +188,40 @@ void platform_cleanup(void *platform)
 	if (g_last == p)
 		g_last = NULL;
 	free(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* <openamp/rpmsg_virtio.h>: buffer sizes of a device                  */
+
+/* Payload size of one TX / RX buffer of rdev (the link's buf-size minus
+ * the 16-byte RPMsg header; both directions of a link use the same
+ * size), or RPMSG_ERR_PARAM. libxenamp answers per endpoint and reads
+ * nothing of the endpoint but its rdev, so a blank endpoint on rdev asks
+ * the device. */
+static int device_payload_size(struct rpmsg_device *rdev, bool tx)
+{
+	struct rpmsg_endpoint probe;
+
+	if (rdev == NULL)
+		return RPMSG_ERR_PARAM;
+	memset(&probe, 0, sizeof(probe));
+	probe.rdev = rdev;
+	return tx ? rpmsg_get_tx_buffer_size(&probe) :
+		    rpmsg_get_rx_buffer_size(&probe);
+}
+
+int rpmsg_virtio_get_tx_buffer_size(struct rpmsg_device *rdev)
+{
+	return device_payload_size(rdev, true);
+}
+
+int rpmsg_virtio_get_rx_buffer_size(struct rpmsg_device *rdev)
+{
+	return device_payload_size(rdev, false);
+}
+
+/* Parenthesised: <openamp/rpmsg_virtio.h> may define it as a macro too. */
+int (rpmsg_virtio_get_buffer_size)(struct rpmsg_device *rdev)
+{
+	return device_payload_size(rdev, true);
 }

@@ -9,32 +9,28 @@
 #include "frontend/rpmsg_virtio.h"
 
 /* ------------------------------------------------------------------ */
-/* Endpoint list                                                       */
+/* Endpoint list: d->rdev.endpoints, linked through rpmsg_endpoint.node
+ * (circular, libmetal's layout, so that applications can walk it as
+ * they do under OpenAMP); the name-service endpoint first. */
+
+_Static_assert(RPMSG_ADDR_BMP_SIZE == XA_ADDR_BITMAP_MAX,
+	       "RPMSG_ADDR_BMP_SIZE tells applications the size of the address table");
+
+#define EPT_OF(n) ((struct rpmsg_endpoint *)(void *)((char *)(n) - \
+			offsetof(struct rpmsg_endpoint, node)))
+#define FOR_EACH_EPT(d, e) \
+	for (struct metal_list *n_ = (d)->rdev.endpoints.next; \
+	     n_ != &(d)->rdev.endpoints && ((e) = EPT_OF(n_), 1); n_ = n_->next)
 
 static struct rpmsg_endpoint *ept_by_addr_locked(struct xenamp_dev *d, uint32_t addr)
 {
 	struct rpmsg_endpoint *e;
 
 	assert_locked(d);
-	for (e = d->epts; e != NULL; e = e->xa_next)
+	FOR_EACH_EPT(d, e)
 		if (e->addr == addr)
 			return e;
 	return NULL;
-}
-
-static void ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
-{
-	struct rpmsg_endpoint **pp;
-
-	assert_locked(d);
-	for (pp = &d->epts; *pp != NULL; pp = &(*pp)->xa_next) {
-		if (*pp == ept) {
-			*pp = ept->xa_next;
-			ept->xa_next = NULL;
-			xa_addr_release(&d->addrs, ept->addr);
-			return;
-		}
-	}
 }
 
 static bool ept_registered_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
@@ -42,21 +38,63 @@ static bool ept_registered_locked(struct xenamp_dev *d, struct rpmsg_endpoint *e
 	struct rpmsg_endpoint *e;
 
 	assert_locked(d);
-	for (e = d->epts; e != NULL; e = e->xa_next)
+	FOR_EACH_EPT(d, e)
 		if (e == ept)
 			return true;
 	return false;
 }
 
+static void ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
+{
+	assert_locked(d);
+	if (!ept_registered_locked(d, ept))
+		return;
+	ept->node.prev->next = ept->node.next;
+	ept->node.next->prev = ept->node.prev;
+	ept->node.next = ept->node.prev = &ept->node;
+	xa_addr_release(&d->addrs, ept->addr);
+}
+
 static void ept_append_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
 {
-	struct rpmsg_endpoint **pp = &d->epts;
+	struct metal_list *head = &d->rdev.endpoints;
 
 	assert_locked(d);
-	ept->xa_next = NULL;
-	while (*pp != NULL)
-		pp = &(*pp)->xa_next;
-	*pp = ept;
+	ept->node.next = head;
+	ept->node.prev = head->prev;
+	head->prev->next = &ept->node;
+	head->prev = &ept->node;
+}
+
+/* The first endpoint registered after the name-service one, or NULL. */
+static struct rpmsg_endpoint *ept_first_user_locked(struct xenamp_dev *d)
+{
+	struct rpmsg_endpoint *e;
+
+	assert_locked(d);
+	FOR_EACH_EPT(d, e)
+		if (e != &d->rdev.ns_ept)
+			return e;
+	return NULL;
+}
+
+/* Drop one reference to e (struct rpmsg_endpoint in <xenamp/rpmsg.h>);
+ * with the last, e is released: its release_cb runs without the lock.
+ * Afterwards the caller must not touch e, and must look again at
+ * whatever it read before (d->dead, d->lost, endpoints). */
+static void ept_put_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
+{
+	rpmsg_ept_release_cb rel;
+
+	assert_locked(d);
+	if (e->refcnt == 0 || --e->refcnt != 0)
+		return;
+	rel = e->release_cb;
+	if (rel == NULL)
+		return;
+	xa_fe_lock_release(&d->lk);
+	rel(e);
+	xa_fe_lock_acquire(&d->lk);
 }
 
 /* OpenAMP's rpmsg_get_endpoint(rdev, name, ANY, dest): an endpoint of that
@@ -67,8 +105,8 @@ static struct rpmsg_endpoint *ept_for_ns_locked(struct xenamp_dev *d,
 	struct rpmsg_endpoint *e;
 
 	assert_locked(d);
-	for (e = d->epts; e != NULL; e = e->xa_next) {
-		if (e == &d->ns_ept)
+	FOR_EACH_EPT(d, e) {
+		if (e == &d->rdev.ns_ept)
 			continue;
 		if (strncmp(e->name, name, RPMSG_NAME_SIZE) != 0)
 			continue;
@@ -101,11 +139,14 @@ static void cb_unmark_locked(struct xenamp_dev *d)
 }
 
 /* The remote service bound to e went away: unbind e and tell its owner.
- * Runs ns_unbind_cb without the lock: afterwards the caller must not
- * touch e or any endpoint it found before. */
+ * Runs ns_unbind_cb without the lock, holding a reference to e when it
+ * has a release_cb (without one, the callback may free e: e is not
+ * touched after it). Afterwards the caller must not touch e or any
+ * endpoint it found before. */
 static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
 {
 	rpmsg_ns_unbind_cb cb = e->ns_unbind_cb;
+	bool ref = e->release_cb != NULL;
 
 	assert_locked(d);
 	/* atomic: is_rpmsg_ept_ready() and rpmsg_send() read it without the
@@ -113,11 +154,28 @@ static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
 	__atomic_store_n(&e->dest_addr, RPMSG_ADDR_ANY, __ATOMIC_RELEASE);
 	if (cb == NULL)
 		return;
+	if (ref)
+		e->refcnt++;
 	cb_mark_locked(d, e);
 	xa_fe_lock_release(&d->lk);
 	cb(e);
 	xa_fe_lock_acquire(&d->lk);
 	cb_unmark_locked(d);
+	if (ref)
+		ept_put_unlocking(d, e);
+}
+
+/* Run the device's ns_bind_cb or ns_unbind_cb (read once, may be NULL)
+ * without the lock: the caller revalidates everything afterwards. */
+static void ns_dev_cb_unlocking(struct xenamp_dev *d, rpmsg_ns_bind_cb cb,
+				const struct xa_rpmsg_ns *ns)
+{
+	assert_locked(d);
+	if (cb == NULL)
+		return;
+	xa_fe_lock_release(&d->lk);
+	cb(&d->rdev, ns->name, ns->addr);
+	xa_fe_lock_acquire(&d->lk);
 }
 
 /* A name-service message from the peer. May run ns_unbind_cb or the
@@ -141,8 +199,11 @@ static void ns_handle_unlocking(struct xenamp_dev *d, const uint8_t *payload,
 	e = ept_for_ns_locked(d, ns.name, ns.addr);
 	if (ns.flags == XA_RPMSG_NS_DESTROY) {
 		xa_fe_dbg(d, "remote service '%s' at %u destroyed", ns.name, ns.addr);
+		/* As OpenAMP: the endpoint's ns_unbind_cb, then the device's
+		 * (for every withdrawal, bound or not). */
 		if (e != NULL)
 			ns_unbind_unlocking(d, e);
+		ns_dev_cb_unlocking(d, d->rdev.ns_unbind_cb, &ns);
 		return;
 	}
 	xa_fe_dbg(d, "remote service '%s' at %u announced", ns.name, ns.addr);
@@ -150,13 +211,7 @@ static void ns_handle_unlocking(struct xenamp_dev *d, const uint8_t *payload,
 		__atomic_store_n(&e->dest_addr, ns.addr, __ATOMIC_RELEASE);
 		return;
 	}
-	if (d->ns_bind_cb != NULL) {
-		rpmsg_ns_bind_cb cb = d->ns_bind_cb;
-
-		xa_fe_lock_release(&d->lk);
-		cb(&d->rdev, ns.name, ns.addr);
-		xa_fe_lock_acquire(&d->lk);
-	}
+	ns_dev_cb_unlocking(d, d->rdev.ns_bind_cb, &ns);
 }
 
 /* xa_fe_upper_ops.deliver_unlocking (rpmsg_virtio.h). */
@@ -165,20 +220,28 @@ static void deliver_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e,
 {
 	rpmsg_ept_cb cb = e->cb;
 	void *priv = e->priv;
+	/* With a release_cb, the callback holds a reference (it may destroy
+	 * e; release_cb then runs when it returns). Without one, e is not
+	 * touched after the callback, which may destroy and free it. */
+	bool ref = e->release_cb != NULL;
 
 	assert_locked(d);
-	if (e == &d->ns_ept) {
+	if (e == &d->rdev.ns_ept) {
 		ns_handle_unlocking(d, payload, h->len);
 		return;
 	}
 	if (e->dest_addr == RPMSG_ADDR_ANY)   /* first message binds */
 		__atomic_store_n(&e->dest_addr, h->src, __ATOMIC_RELEASE);
 	d->stats.rx_msgs++;
+	if (ref)
+		e->refcnt++;
 	cb_mark_locked(d, e);
 	xa_fe_lock_release(&d->lk);
 	(void)cb(e, payload, h->len, h->src, priv);
 	xa_fe_lock_acquire(&d->lk);
 	cb_unmark_locked(d);
+	if (ref)
+		ept_put_unlocking(d, e);
 }
 
 static const struct xa_fe_upper_ops upper_ops = {
@@ -222,20 +285,21 @@ static int send_ns(struct xenamp_dev *d, struct rpmsg_endpoint *ept,
 
 void xa_fe_epts_reannounce_unlocking(struct xenamp_dev *d)
 {
-	struct rpmsg_endpoint *e, *f;
+	struct rpmsg_endpoint *e;
+	struct metal_list *n;
 	unsigned i;
 
 	assert_locked(d);
-	for (e = d->epts; e != NULL && !d->lost && !d->dead; e = e->xa_next) {
-		if (e == &d->ns_ept || !(e->xa_flags & XA_EPT_F_ANNOUNCED) ||
-		    e->addr < RPMSG_RESERVED_ADDRESSES)
+	for (n = d->rdev.endpoints.next; n != &d->rdev.endpoints &&
+	     !d->lost && !d->dead; n = n->next) {
+		e = EPT_OF(n);
+		if (e == &d->rdev.ns_ept || !(e->xa_flags & XA_EPT_F_ANNOUNCED) ||
+		    e->addr < RPMSG_RESERVED_ADDRESSES || !d->rdev.support_ns)
 			continue;
 		if (xa_fe_tx_get_unlocking(d, &i) != 0)
 			return;
 		/* The lock may have been dropped: e may be gone. */
-		for (f = d->epts; f != NULL && f != e; f = f->xa_next)
-			;
-		if (f == NULL) {
+		if (!ept_registered_locked(d, e)) {
 			xa_fe_tx_put_locked(d, i);
 			return;
 		}
@@ -256,40 +320,44 @@ static int ns_ept_cb(struct rpmsg_endpoint *ept, void *data, size_t len,
 
 void xa_fe_epts_init_locked(struct xenamp_dev *d)
 {
+	struct rpmsg_endpoint *ns = &d->rdev.ns_ept;
+
 	assert_locked(d);
-	d->rdev.magic = XA_RDEV_MAGIC;
-	d->rdev.xdev = d;
+	d->rdev.xa_magic = XA_RDEV_MAGIC;
+	d->rdev.xa_dev = d;
+	d->rdev.support_ns = true;   /* ns_bind_cb: set by the session */
+	d->rdev.endpoints.next = d->rdev.endpoints.prev = &d->rdev.endpoints;
 	xa_addr_init(&d->addrs, RPMSG_RESERVED_ADDRESSES, XA_ADDR_BITMAP_MAX);
-	snprintf(d->ns_ept.name, sizeof(d->ns_ept.name), "NS");
-	d->ns_ept.rdev = &d->rdev;
-	d->ns_ept.addr = RPMSG_NS_EPT_ADDR;
-	d->ns_ept.dest_addr = RPMSG_NS_EPT_ADDR;
-	d->ns_ept.cb = ns_ept_cb;
-	d->ns_ept.priv = d;
-	d->epts = &d->ns_ept;
+	snprintf(ns->name, sizeof(ns->name), "NS");
+	ns->rdev = &d->rdev;
+	ns->addr = RPMSG_NS_EPT_ADDR;
+	ns->dest_addr = RPMSG_NS_EPT_ADDR;
+	ns->refcnt = 1;
+	ns->cb = ns_ept_cb;
+	ns->priv = d;
+	ept_append_locked(d, ns);
 	xa_fe_dev_set_upper_locked(d, &upper_ops);
 }
 
-void xa_fe_epts_close_locked(struct xenamp_dev *d)
+void xa_fe_epts_close_unlocking(struct xenamp_dev *d)
 {
 	struct rpmsg_endpoint *e;
 	unsigned i;
 
 	assert_locked(d);
 	/* Best effort announcements; the backend also announces the
-	 * destruction of our services when we go away. */
-	while ((e = d->epts) != NULL) {
-		if (e == &d->ns_ept) {
-			d->epts = e->xa_next;
-			continue;
-		}
+	 * destruction of our services when we go away. New endpoints are
+	 * refused (d->closing), so the loop ends. */
+	while ((e = ept_first_user_locked(d)) != NULL) {
 		if (e->name[0] != '\0' && e->addr >= RPMSG_RESERVED_ADDRESSES &&
-		    !d->dead && xa_fe_tx_get_locked(d, &i) == 0)
+		    d->rdev.support_ns && !d->dead && xa_fe_tx_get_locked(d, &i) == 0)
 			(void)ns_submit_locked(d, i, e->name, e->addr,
 					       XA_RPMSG_NS_DESTROY);
 		ept_unlink_locked(d, e);
 		e->rdev = NULL;
+		ept_put_unlocking(d, e);
 	}
+	ept_unlink_locked(d, &d->rdev.ns_ept);
 }
 
 /* ------------------------------------------------------------------ */
@@ -482,20 +550,24 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 	ept->rdev = rdev;
 	ept->addr = addr;
 	ept->dest_addr = dest;
+	ept->refcnt = 1;
+	/* ept->release_cb is the caller's, as priv */
 	ept->cb = cb;
 	ept->ns_unbind_cb = ns_unbind_cb;
 	/* ept->priv is the caller's, set before the call */
 	/* Announced services are announced again after a backend restart. */
-	ept->xa_flags = ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY ?
-			XA_EPT_F_ANNOUNCED : 0;
+	ept->xa_flags = ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY &&
+			d->rdev.support_ns ? XA_EPT_F_ANNOUNCED : 0;
 	ept_append_locked(d, ept);
 	xa_fe_lock_release(&d->lk);
 
-	if (ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY) {
+	if (ept->xa_flags & XA_EPT_F_ANNOUNCED) {
 		r = send_ns(d, ept, XA_RPMSG_NS_CREATE);
 		if (r != 0) {
+			/* Never seen by a callback: no release. */
 			xa_fe_lock_acquire(&d->lk);
 			ept_unlink_locked(d, ept);
+			ept->refcnt = 0;
 			xa_fe_lock_release(&d->lk);
 			ept->rdev = NULL;
 			return r;
@@ -510,15 +582,24 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 
 	if (ept == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return;
-	if (ept->name[0] != '\0' && ept->addr >= RPMSG_RESERVED_ADDRESSES)
+	if (ept->name[0] != '\0' && ept->addr >= RPMSG_RESERVED_ADDRESSES &&
+	    d->rdev.support_ns)
 		(void)send_ns(d, ept, XA_RPMSG_NS_DESTROY);
 
 	xa_fe_lock_acquire(&d->lk);
+	if (!ept_registered_locked(d, ept) || ept == &d->rdev.ns_ept) {
+		/* Destroyed meanwhile by another thread (or xenamp_close),
+		 * or the device's own: nothing of ours to drop. */
+		xa_fe_lock_release(&d->lk);
+		return;
+	}
 	ept_unlink_locked(d, ept);
 	/* A callback of this endpoint running in another thread finishes
-	 * first; from inside its own callback, just unregister. */
+	 * first (dropping its reference); from inside its own callback, just
+	 * unregister: its reference is dropped when it returns. */
 	while (d->cb_ept == ept && d->cb_thread != xa_fe_self())
 		xa_fe_lock_wait(&d->lk);
 	ept->rdev = NULL;
+	ept_put_unlocking(d, ept);
 	xa_fe_lock_release(&d->lk);
 }

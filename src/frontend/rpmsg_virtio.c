@@ -72,7 +72,8 @@ static unsigned tx_reclaim_locked(struct xenamp_dev *d)
 	while ((e = xa_vqdrv_get_used(&r->txq, &tok, &len)) == XA_OK) {
 		unsigned i = xa_fe_token_index(tok);
 
-		if (i >= r->buf_count || r->tx_state[i] != XA_TXB_INFLIGHT) {
+		if (i >= r->buf_count || (r->tx_state[i] != XA_TXB_INFLIGHT &&
+					  r->tx_state[i] != XA_TXB_INFLIGHT_NS)) {
 			xa_fe_mark_dead_locked(d, "TX ring returned buffer %u that was not in flight", i);
 			return n;
 		}
@@ -185,8 +186,18 @@ int xa_fe_tx_get_unlocking(struct xenamp_dev *d, unsigned *idx)
 
 /* rpmsg_send() returns once a message is in the TX ring, but the backend
  * relays it only while this end is connected. Closing first waits, while
- * the backend makes progress, until it has taken every message in flight,
- * so that an accepted message is never lost by closing right after it. */
+ * the backend makes progress, until it has taken every data message in
+ * flight, so that an accepted message is never lost by closing right
+ * after it.
+ *
+ * Name-service announcements in flight are not waited for: the backend
+ * says the same in our place when this end goes (it withdraws every
+ * service of ours it still lists, relay.c), and an announcement for a
+ * peer that has already gone can never be taken, so waiting for one cost
+ * the full idle time at every close after the peer left (an OpenAMP echo
+ * that destroys its endpoint when the ping leaves). The backend takes the
+ * TX ring in order, so once the data messages are taken, only
+ * announcements can remain. */
 void xa_fe_tx_flush_unlocking(struct xenamp_dev *d)
 {
 	struct xa_fe_region *r = &d->reg;
@@ -200,7 +211,7 @@ void xa_fe_tx_flush_unlocking(struct xenamp_dev *d)
 
 		(void)tx_reclaim_locked(d);
 		for (unsigned i = 0; i < r->buf_count; i++)
-			inflight += r->tx_state[i] == XA_TXB_INFLIGHT;
+			inflight += r->tx_state[i] == XA_TXB_INFLIGHT;   /* data */
 		if (inflight == 0)
 			break;
 		/* Wait as long as the backend keeps taking messages; give up
@@ -258,7 +269,8 @@ int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
 	if (xa_vqdrv_add(&r->txq, r->tx_off + (uint64_t)i * r->stride,
 			 XA_RPMSG_HDR_SIZE + len, false, xa_fe_token(i)) != XA_OK)
 		return RPMSG_ERR_NO_BUFF;   /* cannot happen: one slot per buffer */
-	r->tx_state[i] = XA_TXB_INFLIGHT;
+	r->tx_state[i] = dst == RPMSG_NS_EPT_ADDR ? XA_TXB_INFLIGHT_NS :
+			 XA_TXB_INFLIGHT;
 	d->stats.tx_msgs++;
 	if (xa_vqdrv_publish(&r->txq))
 		xa_fe_kick_locked(d);

@@ -140,7 +140,8 @@ int xa_fe_tx_reserved_index_locked(struct xenamp_dev *d, const void *payload);
 int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
 			   uint32_t dst, uint32_t len);
 /* Wait, as long as the backend keeps taking messages, until it took every
- * TX message in flight (bounded; see XA_FE_FLUSH_IDLE_MS). Sleeps without
+ * data message in flight, not name-service ones (bounded; see
+ * XA_FE_FLUSH_IDLE_MS). Sleeps without
  * the lock: afterwards the caller must look at d->dead and d->lost again. */
 void xa_fe_tx_flush_unlocking(struct xenamp_dev *d);
 

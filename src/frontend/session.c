@@ -381,7 +381,7 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 	d->devno = devno;
 	if (opts != NULL) {
 		d->priv = opts->priv;
-		d->ns_bind_cb = opts->ns_bind_cb;
+		d->rdev.ns_bind_cb = opts->ns_bind_cb;
 	}
 	d->reconnect_ms = opts != NULL ? opts->reconnect_ms : 0;
 	if (d->reconnect_ms == 0) {
@@ -456,7 +456,7 @@ static void dev_free(struct xenamp_dev *d)
 		d->t->ops->close(d->t);
 	xa_fe_wake_fini(&d->wake);
 	xa_fe_region_free(&d->reg);
-	d->rdev.magic = 0;
+	d->rdev.xa_magic = 0;
 	xa_fe_lock_fini(&d->lk);
 	free(d);
 }
@@ -524,7 +524,7 @@ void xenamp_close(struct xenamp_dev *d)
 		return;
 	xa_fe_lock_acquire(&d->lk);
 	d->closing = true;
-	xa_fe_epts_close_locked(d);
+	xa_fe_epts_close_unlocking(d);
 	xa_fe_tx_flush_unlocking(d);
 	/* A reconnection still under way is abandoned. */
 	d->reconnect_abort = true;

@@ -48,6 +48,9 @@ for f in "$L/libxenamp.so.0" "$L/libxenamp.so" "$L/libxenamp-openamp.so.0" \
 	"$D$includedir/xenamp/compat/openamp/rpmsg_virtio.h" \
 	"$D$includedir/xenamp/compat/openamp/remoteproc.h" \
 	"$D$includedir/xenamp/compat/metal/alloc.h" \
+	"$D$includedir/xenamp/compat/metal/sys.h" \
+	"$D$includedir/xenamp/compat/metal/io.h" \
+	"$D$includedir/xenamp/compat/metal/list.h" \
 	"$L/pkgconfig/xenamp.pc" "$L/pkgconfig/xenamp-openamp.pc" \
 	"$D$sbindir/xenamp-backend" "$D$bindir/xenampctl" "$D$bindir/xenamp-load" \
 	"$D$bindir/xenamp-echo-server" "$D$bindir/xenamp-echo-client" \
@@ -100,10 +103,15 @@ check "libxenamp holds no dom0-side symbol ($(wc -l <"$T/syms-be") found)" \
 [ -s "$T/syms-be" ] && sed 's/^/#   dom0 symbol: /' "$T/syms-be"
 check "libxenamp does not need libxenctrl" \
 	sh -c "! readelf -d '$L/libxenamp.so' | grep -q 'NEEDED.*libxenctrl'"
-check "libxenamp-openamp exports only platform_*" \
-	sh -c "! grep -Ev '^platform_' '$T/syms-oa'"
+check "libxenamp-openamp exports only platform_*, rpmsg_virtio_*, metal_*" \
+	sh -c "! grep -Ev '^(platform_|rpmsg_virtio_|metal_)' '$T/syms-oa'"
 for s in platform_init platform_create_rpmsg_vdev platform_poll \
-	platform_release_rpmsg_vdev platform_cleanup; do
+	platform_release_rpmsg_vdev platform_cleanup \
+	rpmsg_virtio_get_buffer_size rpmsg_virtio_get_tx_buffer_size \
+	rpmsg_virtio_get_rx_buffer_size metal_init metal_finish \
+	metal_set_log_handler metal_get_log_handler metal_set_log_level \
+	metal_get_log_level metal_default_log_handler metal_get_timestamp \
+	metal_io_init metal_io_block_read metal_io_block_write; do
 	check "libxenamp-openamp exports $s" grep -qx "$s" "$T/syms-oa"
 done
 

@@ -464,6 +464,49 @@ START_TEST(name_service_bookkeeping)
 }
 END_TEST
 
+/* A partition announces services at reserved addresses (0, 1023) and a
+ * dynamic one. When it goes, the backend withdraws in its place only what
+ * it would have withdrawn itself: the dynamic one. RPMsg never announces
+ * the destruction of a reserved address (OpenAMP peers report such a
+ * destroy as an error). A peer that connects later still learns all
+ * three (they were announced). */
+START_TEST(name_service_no_destroy_below_1024)
+{
+	start(8);
+	part_connect(&pa, 8);
+	part_connect(&pb, 8);
+	run();
+
+	announce(&pa, "svc-r0", 0, XA_RPMSG_NS_CREATE);
+	announce(&pa, "svc-r1023", 1023, XA_RPMSG_NS_CREATE);
+	announce(&pa, "svc-d", 1024, XA_RPMSG_NS_CREATE);
+	event(&pa, XA_BE_EV_KICK);
+	run();
+	expect_ns(&pb, "svc-r0", 0, XA_RPMSG_NS_CREATE);
+	expect_ns(&pb, "svc-r1023", 1023, XA_RPMSG_NS_CREATE);
+	expect_ns(&pb, "svc-d", 1024, XA_RPMSG_NS_CREATE);
+	ck_assert_uint_eq(end_of(&pa)->nsvc, 3);
+
+	/* b comes back: told all three live services. */
+	event(&pb, XA_BE_EV_END_GONE);
+	run();
+	part_connect(&pb, 8);
+	run();
+	expect_ns(&pb, "svc-r0", 0, XA_RPMSG_NS_CREATE);
+	expect_ns(&pb, "svc-r1023", 1023, XA_RPMSG_NS_CREATE);
+	expect_ns(&pb, "svc-d", 1024, XA_RPMSG_NS_CREATE);
+	ck_assert_uint_eq(end_of(&pb)->st.ns_built, 3);
+
+	/* a goes: one destroy, for the dynamic address only. */
+	event(&pa, XA_BE_EV_END_GONE);
+	run();
+	expect_ns(&pb, "svc-d", 1024, XA_RPMSG_NS_DESTROY);
+	ck_assert_int_eq(xa_vqdrv_used_pending(&pb.rxq), 0);
+	ck_assert_uint_eq(end_of(&pb)->st.ns_built, 4);
+	stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Fairness                                                            */
 
@@ -592,6 +635,7 @@ int main(void)
 
 	tcase_add_test(tc, backpressure_holds_then_delivers_in_order);
 	tcase_add_test(tc, name_service_bookkeeping);
+	tcase_add_test(tc, name_service_no_destroy_below_1024);
 	tcase_add_test(tc, fairness_between_links);
 	tcase_add_test(tc, one_notify_per_end_per_round);
 	tcase_add_test(tc, no_notify_mid_burst);

@@ -1,11 +1,16 @@
-/* libmetal compatibility: <metal/log.h>. Messages go to stderr; the level
- * threshold is METAL_LOG_INFO unless the application changes it with
- * metal_set_log_level(). */
+/* libmetal compatibility: <metal/log.h>. One log level and one handler
+ * for the whole process (libxenamp-openamp keeps them), as libmetal's:
+ * metal_set_log_level() in one file changes what metal_log() prints in
+ * every other. Until the application sets them (metal_set_log_*, or
+ * metal_init() with its parameters) the handler is
+ * metal_default_log_handler (the message on stderr, as written) and the
+ * level METAL_LOG_INFO. */
 #ifndef XENAMP_COMPAT_METAL_LOG_H
 #define XENAMP_COMPAT_METAL_LOG_H
 
-#include <stdarg.h>
-#include <stdio.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 enum metal_log_level {
 	METAL_LOG_EMERGENCY,
@@ -18,35 +23,41 @@ enum metal_log_level {
 	METAL_LOG_DEBUG,
 };
 
-static enum metal_log_level xa_metal_log_level_ = METAL_LOG_INFO;
+typedef void (*metal_log_handler)(enum metal_log_level level,
+				  const char *format, ...);
 
-static inline void metal_set_log_level(enum metal_log_level level)
-{
-	xa_metal_log_level_ = level;
-}
-
-static inline enum metal_log_level metal_get_log_level(void)
-{
-	return xa_metal_log_level_;
-}
-
-static inline void metal_log(enum metal_log_level level, const char *fmt, ...)
+/* NULL: nothing is printed. */
+void metal_set_log_handler(metal_log_handler handler);
+metal_log_handler metal_get_log_handler(void);
+/* Messages above this level are dropped. */
+void metal_set_log_level(enum metal_log_level level);
+enum metal_log_level metal_get_log_level(void);
+/* Writes the formatted message to stderr. */
+void metal_default_log_handler(enum metal_log_level level,
+			       const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static inline void metal_log(enum metal_log_level level, const char *fmt, ...)
-{
-	va_list ap;
+/* Build with -DML_FUNC_LINE to prefix messages with function and line. */
+#if defined(ML_FUNC_LINE)
+#define metal_fmt(fmt) "%s:%u " fmt, __func__, __LINE__
+#else
+#define metal_fmt(fmt) fmt
+#endif
 
-	if (level > xa_metal_log_level_)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
+#define metal_log(level, fmt, ...) \
+	do { \
+		metal_log_handler xa_h_ = metal_get_log_handler(); \
+		if (xa_h_ != 0 && (level) <= metal_get_log_level()) \
+			xa_h_((level), metal_fmt(fmt), ##__VA_ARGS__); \
+	} while (0)
 
 #define metal_err(fmt, ...)  metal_log(METAL_LOG_ERROR, fmt, ##__VA_ARGS__)
 #define metal_warn(fmt, ...) metal_log(METAL_LOG_WARNING, fmt, ##__VA_ARGS__)
 #define metal_info(fmt, ...) metal_log(METAL_LOG_INFO, fmt, ##__VA_ARGS__)
 #define metal_dbg(fmt, ...)  metal_log(METAL_LOG_DEBUG, fmt, ##__VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
