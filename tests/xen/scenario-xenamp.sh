@@ -327,8 +327,8 @@ check "dom0fw <-> new fw:1: 100 messages" \
 # against message i, so a message lost, duplicated or reordered across a
 # kill is a mismatch. The echo servers in fw must not have restarted: the
 # same processes reconnected.
-KMSGS=${XENAMP_XEN_KILL_MSGS:-3000}
-KILLS=${XENAMP_XEN_KILLS:-3}
+KMSGS=${XENAMP_XEN_KILL_MSGS:-6000}
+KILLS=${XENAMP_XEN_KILLS:-8}
 KRATE=${XENAMP_XEN_KILL_RATE:-100}   # messages/s: the stream outlasts the kills
 host_msgs_in() { xenampctl stats 2>/dev/null | awk '$2 == "host:0" { print $4; exit }'; }
 # wait_relayed N TIMEOUT_S: until the running backend took N messages from host
@@ -363,21 +363,25 @@ base=$(host_msgs_in)
 TAKEN=$((0 - ${base:-0}))
 cmd host k1 echo "$KMSGS" -w 60 --rate "$KRATE"
 check "host:0 connected for the kill stream" wait_end host 0 Connected 60
-# Kill k falls when about k/(KILLS+2) of the stream went through, counted
-# over the backends so far (each counts from its start), so the stream is
-# still running at every kill.
+# Kill k falls at a random point of the k-th of KILLS+2 equal slices of the
+# stream, counted over the backends so far (each counts from its start), so
+# the stream is still running at every kill; the next backend starts after
+# a random 0..1.5 s, so that the partitions see it at different moments of
+# their own reconnect loops. Both choices are printed for a rerun.
+slice=$((KMSGS / (KILLS + 2)))
 k=1
 while [ $k -le "$KILLS" ]; do
-	at=$((k * KMSGS / (KILLS + 2) - TAKEN))
+	at=$((k * slice + RANDOM % slice - TAKEN))
 	[ $at -ge 50 ] || at=50
+	pause=$((RANDOM % 4))
 	check "kill $k: this backend took $at more messages from host:0" wait_relayed $at 60
 	last=$(host_msgs_in)
 	hc=$(connects host:0) fc=$(connects fw:0)
 	kill -KILL "$BPID"
 	wait "$BPID" 2>/dev/null
 	TAKEN=$((TAKEN + ${last:-0}))
-	echo "  kill $k at $(uptime_s)s: $TAKEN messages of the stream taken from host:0 so far"
-	sleep 1
+	echo "  kill $k at $(uptime_s)s: $TAKEN messages of the stream taken from host:0 so far; next backend in $pause/2 s"
+	[ $pause -eq 0 ] || sleep "$((pause / 2)).$((pause % 2 * 5))"
 	$BACKEND -f -c /tmp/xenamp.conf >> /tmp/backend.log 2>&1 &
 	BPID=$!
 	check "kill $k: backend SIGKILLed and started again" backend_up
