@@ -1,4 +1,4 @@
-/* Local transport wire protocol (DESIGN §5).
+/* Local transport wire protocol (docs/protocol.md, "Local socket protocol").
  *
  * A partition process talks to xenamp-backend over a UNIX SOCK_SEQPACKET
  * socket: one datagram per message, host byte order (both ends are on the
@@ -8,9 +8,12 @@
  *   partition                         backend
  *   HELLO {name, devno}        --->
  *                              <---   PARAMS {buf_size, buf_count, max_pages}  (InitWait)
- *   REGION {size} + fds        --->   (Initialised) fds: memfd, kick, call
+ *                                      + fd: the partition's end of the
+ *                                      notification socket
+ *   REGION {size} + fd         --->   (Initialised) fd: the region memfd
  *                              <---   STATE Connected   (or ERROR and close)
- *   ... traffic through the region, kicks and calls on the eventfds ...
+ *   ... traffic through the region; kicks and calls on the notification
+ *       socket ...
  *   STATE Closing              --->   (or the socket simply closes)
  *
  *   xenampctl                         backend
@@ -23,7 +26,9 @@
 
 #include <stdint.h>
 
-#define XA_LOCAL_PROTO_VERSION 1u
+/* Version 2: notifications over a backend-made socketpair instead of two
+ * eventfds made by the partition (see struct xa_local_params). */
+#define XA_LOCAL_PROTO_VERSION 2u
 #define XA_LOCAL_NAME_MAX 64u        /* partition name, NUL included */
 #define XA_LOCAL_MSG_MAX 65536u      /* largest datagram either side sends */
 #define XA_LOCAL_DEFAULT_SOCKET "/tmp/xenamp-backend.sock"
@@ -47,6 +52,14 @@ struct xa_local_hello {
 	char name[XA_LOCAL_NAME_MAX];
 };
 
+/* Sent with SCM_RIGHTS carrying exactly one fd: the partition's end of a
+ * UNIX SOCK_STREAM socketpair the backend made for this end (the
+ * notification socket). Any byte the partition writes is a kick
+ * (partition -> backend: rings changed); any byte the backend writes is a
+ * call (backend -> partition). Bytes carry no value: a reader drains what
+ * is there, and a writer that gets EAGAIN knows a wake-up is pending.
+ * Both sides write with MSG_DONTWAIT, so neither can block the other; the
+ * backend's end never leaves the backend. */
 struct xa_local_params {
 	uint32_t type;          /* XA_LOCAL_PARAMS */
 	uint32_t buf_size;
@@ -54,9 +67,9 @@ struct xa_local_params {
 	uint32_t max_pages;
 };
 
-/* Sent with SCM_RIGHTS carrying exactly three fds, in this order: the
- * region memfd, the kick eventfd (partition -> backend) and the call
- * eventfd (backend -> partition). */
+/* Sent with SCM_RIGHTS carrying exactly one fd: the region memfd,
+ * created with MFD_ALLOW_SEALING (the backend seals it against shrinking
+ * before mapping it). */
 struct xa_local_region {
 	uint32_t type;          /* XA_LOCAL_REGION */
 	uint32_t reserved;

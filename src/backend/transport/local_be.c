@@ -6,20 +6,19 @@
  * Nothing a client sends is trusted more than a Xen guest's grants:
  *   - datagrams must have the exact size of their type; names must be
  *     NUL-terminated printable ASCII;
- *   - REGION must carry exactly three fds; the memfd's real size must equal
- *     the announced one, a multiple of 4096 within the end's page cap;
+ *   - REGION must carry exactly one fd, the memfd; its real size must
+ *     equal the announced one, a multiple of 4096 within the end's page cap;
  *   - the memfd is sealed against shrinking (F_SEAL_SHRINK) before it is
  *     mapped: otherwise the partition could truncate it and the backend
  *     would take SIGBUS on its next access -- one process crashing every
  *     link. A memfd created without MFD_ALLOW_SEALING is refused;
- *   - the eventfds must be eventfds; they are switched to O_NONBLOCK so a
- *     read or write can never stall the backend. The flag lives in the
- *     open file description the partition shares, so it is checked again
- *     before each use and an end that cleared it is disconnected. (A
- *     partition flipping it back in the few instructions between the
- *     check and the call can still stall one read or write; closing that
- *     window needs per-call non-blocking I/O, which eventfds lack.)
- *   - fds that arrive with any other message, or beyond the three, are
+ *   - notifications (kicks and calls) travel over a stream socketpair the
+ *     backend creates itself; see lb_notify_pair() for why not eventfds.
+ *     The backend's end never leaves the backend, and every send and
+ *     receive on it is MSG_DONTWAIT, so nothing the partition does to its
+ *     own end (file status flags, a full buffer, shutdown) can block the
+ *     backend;
+ *   - fds that arrive with any other message, or beyond the one, are
  *     closed at once.
  * One client misbehaving closes that client only. */
 #define _GNU_SOURCE
@@ -84,7 +83,8 @@ struct xa_be_end {
 	enum lb_phase phase;
 	bool dead;                      /* freed at the next batch refill */
 	bool epollout;
-	int sock, kick, call;
+	int sock;
+	int ntf;                        /* backend's end of the notification pair */
 	char name[XA_LOCAL_NAME_MAX];
 	unsigned devno;
 	char peer[64];
@@ -258,8 +258,8 @@ static int send_state(struct lb *lb, struct xa_be_end *c, enum xa_state st)
 
 static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
 {
-	if (c->kick >= 0)
-		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->kick, NULL);
+	if (c->ntf >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->ntf, NULL);
 	if (c->sock >= 0)
 		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	if (c->region != NULL) {
@@ -267,8 +267,7 @@ static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
 		c->region = NULL;
 		c->region_size = 0;
 	}
-	close_fd(&c->kick);
-	close_fd(&c->call);
+	close_fd(&c->ntf);
 	if (c->sock >= 0 && c->outq) {
 		/* Last chance for an ERROR still queued; the socket buffer
 		 * of a client that stopped reading is its own problem. */
@@ -336,8 +335,8 @@ static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
 		return 0;
 	}
 	/* Stop listening to it; the region stays mapped until close_end. */
-	if (c->kick >= 0)
-		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->kick, NULL);
+	if (c->ntf >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->ntf, NULL);
 	if (c->sock >= 0)
 		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	close_fd(&c->sock);
@@ -378,7 +377,7 @@ static void do_accept_conn(struct lb *lb)
 		return;
 	}
 	c->sock = fd;
-	c->kick = c->call = -1;
+	c->ntf = -1;
 	c->phase = P_NEW;
 	c->wsock.kind = W_SOCK;
 	c->wsock.c = c;
@@ -420,42 +419,9 @@ static void close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
-/* Is fd an eventfd? /proc names it so; without /proc we cannot tell and
- * let it pass (the O_NONBLOCK switch still protects us). */
-static bool is_eventfd(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return true;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[eventfd]") == 0;
-}
-
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -errno;
-	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
-static bool still_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl >= 0 && (fl & O_NONBLOCK);
-}
-
-/* REGION with its fds: check, seal, map. On success c owns kick and call
- * and the mapping; fds[] entries it took are set to -1. Returns 0 or a
- * negative errno with msg filled. */
+/* REGION with its fd: check, seal, map. On success c owns the mapping
+ * (the memfd is closed by the caller). Returns 0 or a negative errno with
+ * msg filled. */
 static int take_region(struct lb *lb, struct xa_be_end *c,
 		       const struct xa_local_region *r, int *fds,
 		       unsigned nfds, char *msg, size_t msglen)
@@ -464,9 +430,9 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 	struct stat st;
 	int seals;
 
-	if (nfds != 3) {
+	if (nfds != 1) {
 		seterr(msg, msglen,
-		       "REGION must carry exactly 3 fds (region memfd, kick eventfd, call eventfd); it carried %u",
+		       "REGION must carry exactly 1 fd (the region memfd); it carried %u",
 		       nfds);
 		return -EINVAL;
 	}
@@ -511,17 +477,6 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 		       (long long)st.st_size, (unsigned long long)r->size);
 		return -EINVAL;
 	}
-	if (!is_eventfd(fds[1]) || !is_eventfd(fds[2])) {
-		seterr(msg, msglen,
-		       "the kick and call fds of REGION must be eventfds");
-		return -EINVAL;
-	}
-	if (set_nonblock(fds[1]) < 0 || set_nonblock(fds[2]) < 0) {
-		seterr(msg, msglen, "cannot make the eventfds non-blocking: %s",
-		       strerror(errno));
-		return -EINVAL;
-	}
-
 	void *p = mmap(NULL, (size_t)r->size, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, fds[0], 0);
 
@@ -534,18 +489,15 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->wkick };
 
-	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, fds[1], &ev) < 0) {
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, c->ntf, &ev) < 0) {
 		int e = errno;
 
 		munmap(p, (size_t)r->size);
-		seterr(msg, msglen, "epoll_ctl on the kick eventfd: %s",
+		seterr(msg, msglen, "epoll_ctl on the notification socket: %s",
 		       strerror(e));
 		return -e;
 	}
 	close_fd(&fds[0]);   /* the mapping keeps the memory */
-	c->kick = fds[1];
-	c->call = fds[2];
-	fds[1] = fds[2] = -1;
 	c->region = p;
 	c->region_size = (size_t)r->size;
 	return 0;
@@ -718,7 +670,7 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 			if (mh.msg_flags & MSG_CTRUNC) {
 				rc = -EINVAL;
 				snprintf(msg, sizeof(msg),
-					 "REGION must carry exactly 3 fds; it carried more than %u",
+					 "REGION must carry exactly 1 fd; it carried more than %u",
 					 LB_MAX_FDS);
 			} else {
 				rc = take_region(lb, c, &r, fds, nfds, msg, sizeof(msg));
@@ -783,18 +735,28 @@ state_msg:
 	}
 }
 
+/* The notification socket is readable: each byte is a kick. One
+ * bounded recv per event (level triggering brings us back for the rest);
+ * kicks are coalesced anyway. */
 static int conn_kick(struct lb *lb, struct xa_be_end *c,
 		     struct xa_be_event *ev)
 {
-	uint64_t v;
+	unsigned char buf[256];
+	ssize_t n;
 
-	if (c->phase != P_CONNECTED || c->kick < 0)
+	if (c->phase != P_CONNECTED || c->ntf < 0)
 		return 0;
-	if (!still_nonblock(c->kick))
-		return conn_gone(lb, c, -EPERM,
-				 "cleared O_NONBLOCK on its kick eventfd", ev);
-	if (read(c->kick, &v, sizeof(v)) != (ssize_t)sizeof(v))
-		return 0;   /* EAGAIN: the partition read its own kick */
+	n = recv(c->ntf, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* The partition closed its end: it exited (its control
+		 * socket reports that next, as "gone") or it no longer
+		 * wants kicks heard, which harms only itself. Stop
+		 * watching so that level triggering does not spin. */
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->ntf, NULL);
+		return 0;
+	}
 	memset(ev, 0, sizeof(*ev));
 	ev->type = XA_BE_EV_KICK;
 	ev->end = c;
@@ -879,6 +841,65 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 	}
 }
 
+/* Why a socketpair and not two eventfds, as in protocol version 1: an fd
+ * passed over SCM_RIGHTS shares its open file description, so O_NONBLOCK
+ * on it is the partition's to change at any moment. An eventfd has no
+ * per-call non-blocking write: checking the flag and then writing leaves
+ * a window in which the partition clears it and fills the counter, and
+ * the backend blocks for ever (every link stops). A socket takes
+ * MSG_DONTWAIT per call, whatever the flags say; and the backend creating
+ * the pair means its end is never in the partition's hands at all (no
+ * shutdown, no SO_RCVTIMEO, no reads stealing kicks). A stream rather than
+ * datagrams: one recv drains many coalesced kicks, and a full buffer
+ * (EAGAIN) simply means a wake-up is already pending. */
+static int lb_notify_pair(struct xa_be_end *c, int *theirs)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+		       sv) < 0)
+		return -errno;
+	close_fd(&c->ntf);
+	c->ntf = sv[0];
+	*theirs = sv[1];
+	return 0;
+}
+
+/* PARAMS goes with the partition's end of a new notification pair. It is
+ * the first datagram the backend sends to this client, so the socket
+ * buffer is empty and it is never queued: a failure drops the client. */
+static int send_params(struct xa_be_end *c, const struct xa_local_params *p)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = sizeof(*p) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *cm;
+	int theirs = -1, rc;
+	ssize_t n;
+
+	if (c->sock < 0 || c->outq != NULL)
+		return -EPIPE;
+	rc = lb_notify_pair(c, &theirs);
+	if (rc < 0)
+		return rc;
+	memset(&cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &theirs, sizeof(int));
+	n = sendmsg(c->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	rc = n == (ssize_t)sizeof(*p) ? 0 : n < 0 ? -errno : -EMSGSIZE;
+	close(theirs);   /* the datagram in flight holds its own reference */
+	return rc;
+}
+
 static int lb_accept(struct xa_be_transport *t, struct xa_be_end *c,
 		     void *cookie, const struct xa_link_params *params,
 		     char *err, size_t errlen)
@@ -894,7 +915,7 @@ static int lb_accept(struct xa_be_transport *t, struct xa_be_end *c,
 
 	c->cookie = cookie;
 	c->params = *params;
-	rc = conn_send(lb, c, &p, sizeof(p));
+	rc = send_params(c, &p);
 	if (rc < 0) {
 		seterr(err, errlen, "cannot send PARAMS to %s: %s", c->peer,
 		       strerror(-rc));
@@ -921,18 +942,22 @@ static int lb_set_state(struct xa_be_transport *t, struct xa_be_end *c,
 	return 0;
 }
 
+/* One byte on the backend's own end of the pair, MSG_DONTWAIT: this can
+ * never block, whatever the partition does to its end. */
 static int lb_notify(struct xa_be_transport *t, struct xa_be_end *c)
 {
-	uint64_t one = 1;
+	static const unsigned char one = 1;
 
 	(void)t;
-	if (c->call < 0)
+	if (c->ntf < 0)
 		return -EPIPE;
-	if (!still_nonblock(c->call))
-		return -EPERM;   /* the caller disconnects the end */
-	if (write(c->call, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (send(c->ntf, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+	    errno != EPIPE && errno != ECONNRESET)
 		return -errno;
-	/* EAGAIN: the counter is saturated, so a wake-up is pending. */
+	/* EAGAIN: the partition has unread calls, so a wake-up is pending.
+	 * EPIPE / ECONNRESET: it closed its end (exited, most likely); its
+	 * control socket reports the departure, as for a Xen domain. */
 	return 0;
 }
 

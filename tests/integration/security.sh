@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Attacks by a local client on the backend (issue 13), one section each,
+# while a real echo server/client pair on another link must keep its
+# traffic flowing and the backend must keep answering xenampctl:
+#  - notify fds and race: a partition clears or toggles O_NONBLOCK on its
+#    notification fds while the backend notifies it (the backend used to
+#    share the call eventfd's open file description with the partition,
+#    check the flag, then write: it could block for ever);
+# Every wait is bounded: a hung backend fails the test, it never hangs it.
+. "$(dirname "$0")/lib.sh"
+
+CONF='[backend]
+max-services = 64
+max-pages = 256
+
+[link echo]
+end-a = host
+end-b = fw
+buf-size = 512
+buf-count = 64
+
+[link bad]
+end-a = evil
+end-b = victim
+buf-size = 256
+buf-count = 32'
+
+start_backend "$CONF" || { bad "backend starts"; finish; exit 1; }
+LOG=$T/backend.log
+FP="timeout 30 $FAKE -S $SOCK"
+bg "$ECHO_SERVER" --partition fw -q >"$T/server.log" 2>&1
+wait_for_line "$LOG" 'end fw:0 connected' 10 || bad "echo server connects"
+
+# echo_bg N TAG: an echo client of N messages in the background (30 s cap).
+echo_bg() {
+	timeout 30 "$ECHO_CLIENT" --partition host -n "$1" -q >"$T/client-$2.log" 2>&1 &
+	ECHO_PID=$!
+}
+# echo_ok N TAG: that client finished all N messages intact.
+echo_ok() {
+	wait "$ECHO_PID"
+	local rc=$?
+	[ $rc -eq 0 ] && grep -q "^sent $1, received $1, mismatches 0" "$T/client-$2.log"
+}
+alive() { kill -0 "$BACKEND_PID" && timeout 5 "$CTL" --json status >/dev/null; }
+
+# ---------------------------------------------------------------- notify fds
+# Whatever a partition does to the fds it holds, every socket or eventfd
+# the backend itself reads or writes stays non-blocking: the backend shares
+# no open file description with a partition.
+nonblock_fds() {
+	local fd link flags bad=0
+	for fd in /proc/$BACKEND_PID/fd/*; do
+		link=$(readlink "$fd") || continue
+		case $link in socket:*|anon_inode:\[eventfd\]) ;; *) continue ;; esac
+		flags=$(awk '/^flags:/ {print $2}' "/proc/$BACKEND_PID/fdinfo/${fd##*/}")
+		if [ $((8#$flags & 8#4000)) -eq 0 ]; then
+			echo "# backend fd ${fd##*/} ($link) is blocking (flags $flags)"
+			bad=1
+		fi
+	done
+	return $bad
+}
+bg $FP -q -t 5000 -p evil clear-nonblock hold:3000 >"$T/clear.out" 2>&1
+E=$LAST_PID
+wait_for_line "$T/clear.out" '^cleared-nonblock' 5 || bad "clear-nonblock ran: $(cat "$T/clear.out")"
+check "notify fds: every backend socket and eventfd is still O_NONBLOCK" nonblock_fds
+stop_pid "$E"
+
+# ---------------------------------------------------------------- notify race
+# victim floods evil; evil keeps taking the messages (so the backend keeps
+# notifying it) while a second thread toggles O_NONBLOCK on its call fd.
+echo_bg 2000 flip
+bg $FP -q -t 4000 -p victim flood:1024:1024:1000000:32 >/dev/null 2>&1
+V=$LAST_PID
+# The race is won (on a backend that checks the flag, then writes) within a
+# few connections; 20 connections of 300 ms each.
+hits=0
+for ((k = 0; k < 20; k++)); do
+	timeout 5 $FAKE -S $SOCK -q -t 2000 -p evil flip-call:300 >"$T/flip.out" 2>&1
+	grep -q '^flipped flips=' "$T/flip.out" && hits=$((hits + 1))
+	timeout 5 "$CTL" --json status >/dev/null 2>&1 || break
+done
+check "notify race: the hostile partition ran ($hits of 20 connections)" test "$hits" -ge 1
+check "notify race: backend alive and answering xenampctl" alive
+check "notify race: echo link completed 2000 messages intact meanwhile" echo_ok 2000 flip
+stop_pid "$V"
+
+# ---------------------------------------------------------------- end
+kill "$BACKEND_PID" 2>/dev/null
+stopped() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$BACKEND_PID" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	kill -9 "$BACKEND_PID" 2>/dev/null
+	return 1
+}
+check "backend exits on SIGTERM within 5 s" stopped
+check "backend logged no crash" sh -c "! grep -Eqi 'sanitizer|assert|abort' '$LOG'"
+finish
