@@ -62,6 +62,7 @@ static struct {
 	long long declare_size;
 	unsigned extra_pages;
 	bool no_seal;
+	bool hugetlb;
 	const char *rsc_fault;
 	int rx_post;
 	int timeout_ms;
@@ -96,6 +97,7 @@ static void usage(FILE *f)
 "      --declare-size B   region size announced in REGION (default: the real one)\n"
 "      --extra-pages N    make the region N pages larger than needed\n"
 "      --no-seal          memfd without MFD_ALLOW_SEALING\n"
+"      --hugetlb          memfd with MFD_HUGETLB (size rounded up to 2 MiB)\n"
 "      --rsc FAULT        break the resource table: ver, no-vdev, vdev-id,\n"
 "                         nvrings, num, da-out, da-misaligned, overlap,\n"
 "                         entries, offset, config-len, nvrings-big, align, da-wrap\n"
@@ -500,14 +502,24 @@ static void setup_region(void)
 	s.txo = s.rxo + bufs;
 	s.size = (size_t)(s.txo + bufs) + (size_t)opt.extra_pages * PAGE;
 
+	if (opt.hugetlb)   /* whole 2 MiB huge pages */
+		s.size = (size_t)align_up(s.size, 2u << 20);
 	s.memfd = memfd_create("fake-partition",
-			       MFD_CLOEXEC | (opt.no_seal ? 0 : MFD_ALLOW_SEALING));
+			       MFD_CLOEXEC | (opt.no_seal ? 0 : MFD_ALLOW_SEALING) |
+			       (opt.hugetlb ? MFD_HUGETLB : 0));
 	if (s.memfd < 0)
 		die(EXIT_STEP, "memfd_create: %s", strerror(errno));
 	if (ftruncate(s.memfd, (off_t)s.size) < 0)
 		die(EXIT_STEP, "ftruncate: %s", strerror(errno));
 	s.region = mmap(NULL, s.size, PROT_READ | PROT_WRITE, MAP_SHARED, s.memfd, 0);
-	if (s.region == MAP_FAILED)
+	if (s.region == MAP_FAILED && opt.hugetlb) {
+		/* No free huge pages: lay the rings out in private memory;
+		 * the backend sees zeros, which is enough to test whether it
+		 * looks at the file system first. */
+		say("hugetlb-unmapped");
+		s.region = calloc(1, s.size);
+	}
+	if (s.region == MAP_FAILED || s.region == NULL)
 		die(EXIT_STEP, "mmap: %s", strerror(errno));
 
 	s.rx_slots = calloc(s.buf_count, sizeof(*s.rx_slots));
@@ -1298,7 +1310,7 @@ static void run_step(const char *step_in)
 int main(int argc, char **argv)
 {
 	enum { O_PROTO = 256, O_NAMEHEX, O_NOREGION, O_FDS, O_DECL, O_EXTRA,
-	       O_NOSEAL, O_RSC, O_RXPOST };
+	       O_NOSEAL, O_RSC, O_RXPOST, O_HUGETLB };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 'S' },
 		{ "partition", required_argument, NULL, 'p' },
@@ -1313,6 +1325,7 @@ int main(int argc, char **argv)
 		{ "declare-size", required_argument, NULL, O_DECL },
 		{ "extra-pages", required_argument, NULL, O_EXTRA },
 		{ "no-seal", no_argument, NULL, O_NOSEAL },
+		{ "hugetlb", no_argument, NULL, O_HUGETLB },
 		{ "rsc", required_argument, NULL, O_RSC },
 		{ "rx-post", required_argument, NULL, O_RXPOST },
 		{ NULL, 0, NULL, 0 },
@@ -1334,6 +1347,7 @@ int main(int argc, char **argv)
 		case O_DECL: opt.declare_size = strtoll(optarg, NULL, 0); break;
 		case O_EXTRA: opt.extra_pages = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_NOSEAL: opt.no_seal = true; break;
+		case O_HUGETLB: opt.hugetlb = true; break;
 		case O_RSC: opt.rsc_fault = optarg; break;
 		case O_RXPOST: opt.rx_post = atoi(optarg); break;
 		default:

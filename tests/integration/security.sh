@@ -6,12 +6,14 @@
 #    notification fds while the backend notifies it (the backend used to
 #    share the call eventfd's open file description with the partition,
 #    check the flag, then write: it could block for ever);
+#  - hugetlbfs region: a memfd made with MFD_HUGETLB is refused (its pages
+#    can vanish under the backend's mapping: SIGBUS);
 # Every wait is bounded: a hung backend fails the test, it never hangs it.
 . "$(dirname "$0")/lib.sh"
 
 CONF='[backend]
 max-services = 64
-max-pages = 256
+max-pages = 1024
 
 [link echo]
 end-a = host
@@ -85,6 +87,32 @@ check "notify race: the hostile partition ran ($hits of 20 connections)" test "$
 check "notify race: backend alive and answering xenampctl" alive
 check "notify race: echo link completed 2000 messages intact meanwhile" echo_ok 2000 flip
 stop_pid "$V"
+
+# ---------------------------------------------------------------- hugetlbfs
+# As root, reserve two free huge pages for the duration so that the region
+# can really be mapped (on a backend without the check it connects); as
+# another user, or without hugetlb pages, the refusal must come first.
+HUGE=/proc/sys/vm/nr_hugepages
+huge0=$(cat "$HUGE" 2>/dev/null || echo)
+restore_huge() { [ -n "$huge0" ] && [ "$(id -u)" = 0 ] && echo "$huge0" >"$HUGE" 2>/dev/null; true; }
+trap 'restore_huge; cleanup' EXIT
+[ "$(id -u)" = 0 ] && [ -n "$huge0" ] && echo $((huge0 + 2)) >"$HUGE" 2>/dev/null
+echo_bg 1000 huge
+$FP -t 5000 -p evil --hugetlb >"$T/huge.out" 2>&1
+rc=$?
+restore_huge
+echo "# hugetlb: $(grep -c hugetlb-unmapped "$T/huge.out" | sed 's/^0$/mapped/;s/^1$/no free huge page/') (rc $rc)"
+if grep -q 'memfd_create: ' "$T/huge.out"; then
+	echo "# hugetlb: memfd_create(MFD_HUGETLB) unsupported here; skipped"
+else
+	check "hugetlbfs: the region is refused (rc $rc)" test "$rc" -eq 3
+	check "hugetlbfs: ... with a reason naming hugetlbfs and the fix" \
+		grep -q '^error code=-22 msg=the region memfd is on hugetlbfs.*without MFD_HUGETLB' "$T/huge.out"
+	check "hugetlbfs: one log line naming the partition" \
+		test "$(grep -c 'end evil:0 disconnected: the region memfd is on hugetlbfs' "$LOG")" -eq 1
+fi
+check "hugetlbfs: backend alive" alive
+check "hugetlbfs: echo link completed 1000 messages intact meanwhile" echo_ok 1000 huge
 
 # ---------------------------------------------------------------- end
 kill "$BACKEND_PID" 2>/dev/null

@@ -8,6 +8,11 @@
  *     NUL-terminated printable ASCII;
  *   - REGION must carry exactly one fd, the memfd; its real size must
  *     equal the announced one, a multiple of 4096 within the end's page cap;
+ *   - the memfd must live on tmpfs (memfd_create without MFD_HUGETLB):
+ *     a hugetlbfs file can lose its pages under the mapping (a hole punch
+ *     is not stopped by F_SEAL_SHRINK, and freed huge pages can be taken
+ *     by someone else), and the backend's next access is SIGBUS. tmpfs
+ *     refills a punched hole with zeros instead;
  *   - the memfd is sealed against shrinking (F_SEAL_SHRINK) before it is
  *     mapped: otherwise the partition could truncate it and the backend
  *     would take SIGBUS on its next access -- one process crashing every
@@ -34,7 +39,9 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -419,6 +426,30 @@ static void close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
+/* Only memory the backend can never fault on: a tmpfs (shmem) file, which
+ * is what memfd_create() without MFD_HUGETLB makes. Anything else is
+ * refused, hugetlbfs by name because it is the likely mistake. */
+static bool region_fs_ok(int fd, char *msg, size_t msglen)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0) {
+		seterr(msg, msglen, "fstatfs of the region memfd: %s",
+		       strerror(errno));
+		return false;
+	}
+	if ((unsigned long)sf.f_type == (unsigned long)TMPFS_MAGIC)
+		return true;
+	if ((unsigned long)sf.f_type == (unsigned long)HUGETLBFS_MAGIC)
+		seterr(msg, msglen,
+		       "the region memfd is on hugetlbfs, whose pages can vanish under the backend (SIGBUS); create it with memfd_create(..., MFD_ALLOW_SEALING) without MFD_HUGETLB");
+	else
+		seterr(msg, msglen,
+		       "the region fd is on file system type 0x%lx, not tmpfs; create it with memfd_create(..., MFD_ALLOW_SEALING)",
+		       (unsigned long)sf.f_type);
+	return false;
+}
+
 /* REGION with its fd: check, seal, map. On success c owns the mapping
  * (the memfd is closed by the caller). Returns 0 or a negative errno with
  * msg filled. */
@@ -453,6 +484,8 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 		seterr(msg, msglen, "the region fd is not a memfd");
 		return -EINVAL;
 	}
+	if (!region_fs_ok(fds[0], msg, msglen))
+		return -EINVAL;
 	/* Seal before looking at the size: after this it can only grow. */
 	seals = fcntl(fds[0], F_GET_SEALS);
 	if (seals < 0) {
