@@ -8,6 +8,9 @@
 #    check the flag, then write: it could block for ever);
 #  - hugetlbfs region: a memfd made with MFD_HUGETLB is refused (its pages
 #    can vanish under the backend's mapping: SIGBUS);
+#  - fd exhaustion: with the backend's fd limit nearly reached, a client
+#    opens 60 connections; the backend must not spin on accept() (CPU,
+#    log lines), keeps relaying, and accepts again once fds are free;
 # Every wait is bounded: a hung backend fails the test, it never hangs it.
 . "$(dirname "$0")/lib.sh"
 
@@ -29,6 +32,7 @@ buf-count = 32'
 
 start_backend "$CONF" || { bad "backend starts"; finish; exit 1; }
 LOG=$T/backend.log
+HOLDER="timeout 60 python3 $top_srcdir/tests/integration/conn-holder.py"
 FP="timeout 30 $FAKE -S $SOCK"
 bg "$ECHO_SERVER" --partition fw -q >"$T/server.log" 2>&1
 wait_for_line "$LOG" 'end fw:0 connected' 10 || bad "echo server connects"
@@ -113,6 +117,31 @@ else
 fi
 check "hugetlbfs: backend alive" alive
 check "hugetlbfs: echo link completed 1000 messages intact meanwhile" echo_ok 1000 huge
+
+# ---------------------------------------------------------------- fd exhaustion
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$BACKEND_PID/stat"; }
+nfd=$(ls "/proc/$BACKEND_PID/fd" | wc -l)
+nofile0=$(prlimit --pid "$BACKEND_PID" --nofile --output SOFT --noheadings)
+# the echo pair is connected first; the client then spans the flood
+timeout 30 "$ECHO_CLIENT" --partition host -n 900 --rate 300 -q >"$T/client-emfile.log" 2>&1 &
+ECHO_PID=$!
+wait_for_line "$LOG" 'end host:0 connected' 5
+prlimit --pid "$BACKEND_PID" --nofile=$((nfd + 6)): || bad "prlimit"
+lines0=$(wc -l <"$LOG")
+cpu0=$(cpu_ticks)
+$HOLDER "$SOCK" 60 3 >"$T/emfile.out" 2>&1
+cpu1=$(cpu_ticks)
+lines=$(($(wc -l <"$LOG") - lines0))
+prlimit --pid "$BACKEND_PID" --nofile="$nofile0": || bad "prlimit restore"
+echo "# fd exhaustion: $(head -n 1 "$T/emfile.out"); backend CPU $((cpu1 - cpu0)) ticks, $lines log lines in 3 s"
+check "fd exhaustion: the backend did not spin (CPU $((cpu1 - cpu0)) < 150 ticks in 3 s)" \
+	test $((cpu1 - cpu0)) -lt 150
+check "fd exhaustion: log lines rate-limited ($lines <= 10)" test "$lines" -le 10
+check "fd exhaustion: ... and the cause named once" \
+	grep -q 'out of file descriptors (Too many open files): refusing new clients' "$LOG"
+check "fd exhaustion: echo link completed 900 messages intact meanwhile" echo_ok 900 emfile
+sleep 0.3   # a paused listener resumes within 200 ms
+check "fd exhaustion: new clients accepted again (xenampctl status)" alive
 
 # ---------------------------------------------------------------- end
 kill "$BACKEND_PID" 2>/dev/null

@@ -42,20 +42,33 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "backend/transport/be_transport.h"
 #include "common/local_proto.h"
+#include "common/xa_time.h"
 
 #define LB_BATCH 64u            /* epoll events read per refill */
 #define LB_MAX_CONNS 1024u      /* clients at once; more are refused */
 #define LB_MAX_FDS 8u           /* fds we make room for in one recvmsg */
 #define LB_OUTQ_MAX (4u << 20)  /* bytes queued to one slow client */
 #define PAGE 4096u
+#define LB_ACCEPTS_PER_CALL 16u /* then the relay gets a turn */
+#define LB_LISTEN_PAUSE_MS 200  /* listener rests when fds ran out */
+#define LB_LOG_EVERY_MS 5000    /* one line per kind of flood */
 
-enum lb_kind { W_LISTEN, W_SOCK, W_KICK };
+enum lb_kind { W_LISTEN, W_SOCK, W_KICK, W_TIMER };
+
+/* A log line that a flood can repeat (accept failing, clients refused at a
+ * cap): at most one per LB_LOG_EVERY_MS, with the count of those left
+ * out. */
+struct lb_ratelimit {
+	int64_t next_ms;
+	unsigned suppressed;
+};
 
 struct lb_watch {
 	enum lb_kind kind;
@@ -106,7 +119,13 @@ struct xa_be_end {
 struct lb {
 	struct xa_be_transport pub;
 	int epfd, lfd;
-	struct lb_watch wlisten;
+	struct lb_watch wlisten, wtimer;
+	int tfd;                /* timerfd: listener pause, idle clients */
+	int spare_fd;           /* kept free for accept() under EMFILE */
+	bool listen_paused;
+	int64_t listen_resume_ms;
+	unsigned accepts;       /* in this next_event() call */
+	struct lb_ratelimit rl_accept, rl_refuse;
 	char *path;
 	dev_t sock_dev;
 	ino_t sock_ino;
@@ -140,6 +159,32 @@ static void lb_log(struct lb *lb, int level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	lb->log(lb->log_ctx, level, line);
+}
+
+static void lb_log_rl(struct lb *lb, struct lb_ratelimit *rl, int level,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void lb_log_rl(struct lb *lb, struct lb_ratelimit *rl, int level,
+		      const char *fmt, ...)
+{
+	char line[400];
+	int64_t now = xa_now_ms();
+	va_list ap;
+
+	if (now < rl->next_ms) {
+		rl->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		lb_log(lb, level, "%s (and %u more like it in the last %d s)",
+		       line, rl->suppressed, LB_LOG_EVERY_MS / 1000);
+	else
+		lb_log(lb, level, "%s", line);
+	rl->suppressed = 0;
+	rl->next_ms = now + LB_LOG_EVERY_MS;
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -358,21 +403,94 @@ static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
 	return 1;
 }
 
+/* Wake up in ms (or sooner, if already set to). */
+static void timer_arm(struct lb *lb, int ms)
+{
+	struct itimerspec cur, its;
+
+	memset(&its, 0, sizeof(its));
+	if (ms < 1)
+		ms = 1;
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (timerfd_gettime(lb->tfd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec) &&
+	    (cur.it_value.tv_sec < its.it_value.tv_sec ||
+	     (cur.it_value.tv_sec == its.it_value.tv_sec &&
+	      cur.it_value.tv_nsec <= its.it_value.tv_nsec)))
+		return;
+	(void)timerfd_settime(lb->tfd, 0, &its, NULL);
+}
+
+static void listen_pause(struct lb *lb)
+{
+	if (lb->listen_paused)
+		return;
+	(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, lb->lfd, NULL);
+	lb->listen_paused = true;
+	lb->listen_resume_ms = xa_now_ms() + LB_LISTEN_PAUSE_MS;
+	timer_arm(lb, LB_LISTEN_PAUSE_MS);
+}
+
+static void listen_resume(struct lb *lb)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wlisten };
+
+	if (!lb->listen_paused || xa_now_ms() < lb->listen_resume_ms)
+		return;
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->lfd, &ev) == 0 ||
+	    errno == EEXIST)
+		lb->listen_paused = false;
+	else
+		listen_pause(lb);   /* try again later */
+}
+
+/* accept() failed with EMFILE or ENFILE. A pending connection that is not
+ * taken keeps the listener readable, so without this the loop would spin
+ * on it (100 % CPU, a log line each time) and never serve the links.
+ * Close the spare fd kept for this moment, take the connection and close
+ * it at once (the client sees the connection closed), take the spare
+ * back. If the spare cannot be had again (ENFILE: another process took
+ * the slot), stop watching the listener for LB_LISTEN_PAUSE_MS. */
+static void accept_out_of_fds(struct lb *lb, int err)
+{
+	lb_log_rl(lb, &lb->rl_accept, XA_BE_LOG_WARNING,
+		  "out of file descriptors (%s): refusing new clients on %s; raise LimitNOFILE (ulimit -n) or lower max-clients",
+		  strerror(err), lb->path);
+	if (lb->spare_fd >= 0) {
+		close_fd(&lb->spare_fd);
+		int fd = accept4(lb->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			close(fd);
+		lb->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && lb->spare_fd >= 0)
+			return;
+	}
+	listen_pause(lb);
+}
+
 static void do_accept_conn(struct lb *lb)
 {
 	int fd = accept4(lb->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
-			lb_log(lb, XA_BE_LOG_WARNING, "accept on %s: %s", lb->path,
-			       strerror(errno));
+		int e = errno;
+
+		if (e == EMFILE || e == ENFILE)
+			accept_out_of_fds(lb, e);
+		else if (e == ENOBUFS || e == ENOMEM)
+			listen_pause(lb);   /* no memory: let the relay run */
+		if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR &&
+		    e != ECONNABORTED && e != EMFILE && e != ENFILE)
+			lb_log_rl(lb, &lb->rl_accept, XA_BE_LOG_WARNING,
+				  "accept on %s: %s", lb->path, strerror(e));
 		return;
 	}
 	if (lb->nconns >= LB_MAX_CONNS) {
-		lb_log(lb, XA_BE_LOG_WARNING,
-		       "refusing a client on %s: %u clients already connected",
-		       lb->path, lb->nconns);
+		lb_log_rl(lb, &lb->rl_refuse, XA_BE_LOG_WARNING,
+			  "refusing a client on %s: %u clients already connected",
+			  lb->path, lb->nconns);
 		close(fd);
 		return;
 	}
@@ -812,6 +930,18 @@ static int lb_event_fd(struct xa_be_transport *t)
 	return lb_of(t)->epfd;
 }
 
+/* The timer fired: resume a paused listener. Re-arms itself while it is
+ * still needed. */
+static void on_timer(struct lb *lb)
+{
+	uint64_t n;
+
+	(void)read(lb->tfd, &n, sizeof(n));
+	listen_resume(lb);
+	if (lb->listen_paused)
+		timer_arm(lb, (int)(lb->listen_resume_ms - xa_now_ms()));
+}
+
 static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 {
 	struct lb *lb = lb_of(t);
@@ -826,8 +956,10 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 
 			if (n < 0)
 				return errno == EINTR ? 0 : -errno;
-			if (n == 0)
+			if (n == 0) {
+				lb->accepts = 0;
 				return 0;
+			}
 			lb->nbatch = n;
 		}
 
@@ -837,7 +969,16 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 
 		switch (w->kind) {
 		case W_LISTEN:
+			/* A connection flood must not keep this call from
+			 * returning: the relay needs its turns. */
 			do_accept_conn(lb);
+			if (++lb->accepts >= LB_ACCEPTS_PER_CALL) {
+				lb->accepts = 0;
+				return 0;
+			}
+			continue;
+		case W_TIMER:
+			on_timer(lb);
 			continue;
 		case W_KICK:
 			if (c->dead)
@@ -1055,6 +1196,8 @@ static void lb_destroy(struct xa_be_transport *t)
 	free_zombies(lb);
 	close_fd(&lb->lfd);
 	close_fd(&lb->epfd);
+	close_fd(&lb->tfd);
+	close_fd(&lb->spare_fd);
 	/* Remove the socket only if it is still ours: a second backend
 	 * started by mistake may have replaced it. */
 	if (lb->path && stat(lb->path, &st) == 0 && st.st_dev == lb->sock_dev &&
@@ -1125,6 +1268,28 @@ static int clear_stale(struct lb *lb, const struct sockaddr_un *sa,
 	return 0;
 }
 
+/* The timer (in the epoll set) and the spare fd accept_out_of_fds()
+ * needs. */
+static int setup_guards(struct lb *lb, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wtimer };
+	int rc;
+
+	lb->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (lb->tfd < 0 || epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->tfd, &ev) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "timerfd: %s", strerror(-rc));
+		return rc;
+	}
+	lb->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (lb->spare_fd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot open /dev/null: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int xa_be_local_new(const struct xa_be_opts *opts,
 		    struct xa_be_transport **out, char *err, size_t errlen)
 {
@@ -1151,10 +1316,11 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 		return -ENOMEM;
 	lb->pub.ops = &lb_ops;
 	lb->pub.priv = lb;
-	lb->lfd = lb->epfd = -1;
+	lb->lfd = lb->epfd = lb->tfd = lb->spare_fd = -1;
 	lb->log = opts->log;
 	lb->log_ctx = opts->log_ctx;
 	lb->wlisten.kind = W_LISTEN;
+	lb->wtimer.kind = W_TIMER;
 
 	rc = clear_stale(lb, &sa, err, errlen);
 	if (rc < 0) {
@@ -1237,6 +1403,9 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 		seterr(err, errlen, "epoll_ctl: %s", strerror(-rc));
 		goto fail_unlink;
 	}
+	rc = setup_guards(lb, err, errlen);
+	if (rc < 0)
+		goto fail_unlink;
 	*out = &lb->pub;
 	return 0;
 
@@ -1245,6 +1414,8 @@ fail_unlink:
 fail:
 	close_fd(&lb->lfd);
 	close_fd(&lb->epfd);
+	close_fd(&lb->tfd);
+	close_fd(&lb->spare_fd);
 	free(lb->path);
 	free(lb);
 	return rc;
