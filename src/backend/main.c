@@ -194,6 +194,14 @@ int main(int argc, char **argv)
 		.log = xa_log_transport,
 	};
 
+	/* Limits against local clients (docs/security.md); 0: default. */
+	bo.max_clients = cfg.limits.v[XA_LIM_MAX_CLIENTS];
+	bo.max_clients_per_uid = cfg.limits.v[XA_LIM_PER_UID];
+	bo.reserved_clients = cfg.limits.v[XA_LIM_RESERVED];
+	bo.hello_timeout_ms = cfg.limits.v[XA_LIM_HELLO_MS];
+	bo.ctl_queue_max = (size_t)cfg.limits.v[XA_LIM_CTL_KIB] << 10;
+	bo.ctl_queue_total = (size_t)cfg.limits.v[XA_LIM_CTL_TOTAL_KIB] << 10;
+
 	err[0] = '\0';
 	if (xa_be_transport_new("local", &bo, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """conn-holder: a hostile local client for security.sh. Opens COUNT
 connections to the backend's socket (non-blocking connects, so a full
-backlog does not stall it) and holds them for SECONDS, optionally sending
-one datagram first. Prints "held N of COUNT" once all are tried, and at the
-end "closed-by-backend K" (connections the backend closed meanwhile).
+backlog does not stall it) and holds them for SECONDS. Mode none: says
+nothing; ctl: sends control requests as fast as they go in and never reads
+a reply. Prints "held N of COUNT" once all are tried, and at the end
+"closed-by-backend K" (connections the backend closed meanwhile).
 
-  conn-holder.py SOCKET COUNT SECONDS [hello|ctl|none]
+  conn-holder.py SOCKET COUNT SECONDS [none|ctl]
 """
 import select
 import socket
@@ -26,14 +27,21 @@ for i in range(count):
     except OSError:
         s.close()
         continue
-    if mode == "ctl":
-        # a control request whose replies are never read
-        req = b'{"cmd": "status"}'
-        try:
-            s.send(struct.pack("=II", 16, 0) + req)
-        except OSError:
-            pass
     socks.append(s)
+
+REQ = struct.pack("=II", 16, 0) + b'{"cmd": "status"}'
+
+
+def flood(live):
+    """ctl mode: requests as fast as they go in; the replies are never read."""
+    for s in live:
+        for _ in range(64):
+            try:
+                s.send(REQ, socket.MSG_DONTWAIT)
+            except OSError:
+                break
+
+
 print("held %d of %d" % (len(socks), count), flush=True)
 deadline = time.monotonic() + secs
 closed = set()
@@ -43,7 +51,11 @@ p = select.poll()
 for s in socks:
     p.register(s, 0)
 while time.monotonic() < deadline and len(closed) < len(socks):
-    for fd, ev in p.poll(max(1, int((deadline - time.monotonic()) * 1000))):
+    wait_ms = max(1, int((deadline - time.monotonic()) * 1000))
+    if mode == "ctl":
+        flood([s for s in socks if s.fileno() not in closed])
+        wait_ms = min(wait_ms, 20)
+    for fd, ev in p.poll(wait_ms):
         if fd not in closed:
             closed.add(fd)
             p.unregister(fd)

@@ -11,6 +11,9 @@
 #  - fd exhaustion: with the backend's fd limit nearly reached, a client
 #    opens 60 connections; the backend must not spin on accept() (CPU,
 #    log lines), keeps relaying, and accepts again once fds are free;
+#  - slow control readers: 40 clients send requests and never read the
+#    replies; the backend's memory stays bounded (ctl-queue-total-kib),
+#    the slowest readers are dropped, and the memory goes back afterwards;
 # Every wait is bounded: a hung backend fails the test, it never hangs it.
 . "$(dirname "$0")/lib.sh"
 
@@ -142,6 +145,30 @@ check "fd exhaustion: ... and the cause named once" \
 check "fd exhaustion: echo link completed 900 messages intact meanwhile" echo_ok 900 emfile
 sleep 0.3   # a paused listener resumes within 200 ms
 check "fd exhaustion: new clients accepted again (xenampctl status)" alive
+
+# ---------------------------------------------------------------- slow control readers
+vmrss() { awk '/^VmRSS:/ {print $2}' "/proc/$BACKEND_PID/status"; }
+rss0=$(vmrss)
+peak=$rss0
+echo_bg 1000 slowctl
+$HOLDER "$SOCK" 40 4 ctl >"$T/slowctl.out" 2>&1 &
+H=$!
+for ((i = 0; i < 40; i++)); do
+	sleep 0.1
+	r=$(vmrss); [ "$r" -gt "$peak" ] && peak=$r
+done
+wait "$H"
+sleep 0.5
+rss1=$(vmrss)
+echo "# slow control readers: $(tr '\n' ' ' <"$T/slowctl.out"); VmRSS $rss0 -> peak $peak -> $rss1 KiB after"
+check "slow control readers: peak memory bounded ($((peak - rss0)) KiB <= 16 MiB total + 8 MiB)" \
+	test $((peak - rss0)) -le $((24 * 1024))
+check "slow control readers: slow readers were dropped" \
+	grep -Eq 'closed-by-backend [1-9]' "$T/slowctl.out"
+check "slow control readers: memory back after they left ($((rss1 - rss0)) KiB <= 8 MiB)" \
+	test $((rss1 - rss0)) -le $((8 * 1024))
+check "slow control readers: echo link completed 1000 messages intact meanwhile" echo_ok 1000 slowctl
+check "slow control readers: backend alive" alive
 
 # ---------------------------------------------------------------- end
 kill "$BACKEND_PID" 2>/dev/null

@@ -133,6 +133,15 @@ struct xa_be_opts {
 	 * The line has no trailing newline. May be NULL. */
 	void (*log)(void *ctx, int level, const char *line);
 	void *log_ctx;
+	/* local: limits against clients (docs/security.md); 0 for each
+	 * means the transport's default. */
+	unsigned max_clients;           /* connections at once (1024) */
+	unsigned max_clients_per_uid;   /* from one non-root uid (64) */
+	unsigned reserved_clients;      /* of max_clients, for root and the
+					 * backend's own uid only (16) */
+	unsigned hello_timeout_ms;      /* to say HELLO or CTL_REQ (5000) */
+	size_t ctl_queue_max;           /* bytes of unread replies, one client (1 MiB) */
+	size_t ctl_queue_total;         /* ... all clients together (16 MiB) */
 };
 
 struct xa_be_ops {

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -52,9 +53,15 @@
 #include "common/xa_time.h"
 
 #define LB_BATCH 64u            /* epoll events read per refill */
+/* Defaults of the limits in struct xa_be_opts (docs/security.md). */
 #define LB_MAX_CONNS 1024u      /* clients at once; more are refused */
+#define LB_PER_UID 64u          /* of them from one non-root uid */
+#define LB_RESERVED 16u         /* kept for root and the backend's uid */
+#define LB_HELLO_MS 5000u       /* to say HELLO or CTL_REQ */
+#define LB_CTLQ_MAX ((size_t)1 << 20)    /* unread replies, one client */
+#define LB_CTLQ_TOTAL ((size_t)16 << 20) /* ... all control clients */
 #define LB_MAX_FDS 8u           /* fds we make room for in one recvmsg */
-#define LB_OUTQ_MAX (4u << 20)  /* bytes queued to one slow client */
+#define LB_OUTQ_PART 65536u     /* queued to a partition (a few STATEs) */
 #define PAGE 4096u
 #define LB_ACCEPTS_PER_CALL 16u /* then the relay gets a turn */
 #define LB_LISTEN_PAUSE_MS 200  /* listener rests when fds ran out */
@@ -125,7 +132,12 @@ struct lb {
 	bool listen_paused;
 	int64_t listen_resume_ms;
 	unsigned accepts;       /* in this next_event() call */
-	struct lb_ratelimit rl_accept, rl_refuse;
+	struct lb_ratelimit rl_accept, rl_refuse, rl_slow;
+	/* limits (opts or defaults) */
+	unsigned max_conns, per_uid, reserved, hello_ms;
+	size_t ctlq_max, ctlq_total_max;
+	size_t ctlq_total;      /* bytes queued to all control clients */
+	size_t ctlq_peak;       /* since the queues were last empty */
 	char *path;
 	dev_t sock_dev;
 	ino_t sock_ino;
@@ -212,6 +224,53 @@ static void close_fd(int *fd)
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
+static void conn_kill(struct lb *lb, struct xa_be_end *c);
+
+/* len bytes left a control client's queue. When all the queues have
+ * drained after holding a lot, give the memory back to the system: the
+ * allocator keeps freed small blocks otherwise, and a burst of slow
+ * clients would leave the backend big for good. */
+static void outq_gone(struct lb *lb, struct xa_be_end *c, size_t len)
+{
+	if (c->phase != P_CTL)
+		return;
+	lb->ctlq_total -= len;
+	if (lb->ctlq_total == 0 && lb->ctlq_peak > ((size_t)1 << 20)) {
+		lb->ctlq_peak = 0;
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+	}
+}
+
+/* May c queue len more bytes? A partition only ever has a few STATE or
+ * ERROR datagrams queued. A control client has its own cap, and all of
+ * them together share ctlq_total_max: when that is reached the slowest
+ * reader (the largest queue) is dropped to make room, unless that is c
+ * itself. Memory for unread replies is therefore bounded whatever the
+ * number of clients. */
+static bool outq_room(struct lb *lb, struct xa_be_end *c, size_t len)
+{
+	if (c->phase != P_CTL)
+		return c->outq_bytes + len <= LB_OUTQ_PART;
+	if (c->outq_bytes + len > lb->ctlq_max)
+		return false;
+	while (lb->ctlq_total + len > lb->ctlq_total_max) {
+		struct xa_be_end *big = c;
+
+		for (struct xa_be_end *o = lb->conns; o != NULL; o = o->next)
+			if (o->phase == P_CTL && o->outq_bytes > big->outq_bytes)
+				big = o;
+		if (big == c)
+			return false;
+		lb_log_rl(lb, &lb->rl_slow, XA_BE_LOG_WARNING,
+			  "control client (%s) dropped: %zu KiB of replies unread while all control clients hold %zu KiB (ctl-queue-total-kib)",
+			  big->peer, big->outq_bytes >> 10, lb->ctlq_total >> 10);
+		conn_kill(lb, big);
+	}
+	return true;
+}
+
 /* Send one datagram now, or queue it behind earlier ones. Returns 0, or
  * -errno when the client must be dropped. */
 static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
@@ -229,7 +288,7 @@ static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
 	}
-	if (c->outq_bytes + len > LB_OUTQ_MAX)
+	if (!outq_room(lb, c, len))
 		return -ENOBUFS;
 
 	struct lb_out *o = malloc(sizeof(*o) + len);
@@ -245,6 +304,11 @@ static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
 		c->outq = o;
 	c->outq_tail = o;
 	c->outq_bytes += len;
+	if (c->phase == P_CTL) {
+		lb->ctlq_total += len;
+		if (lb->ctlq_total > lb->ctlq_peak)
+			lb->ctlq_peak = lb->ctlq_total;
+	}
 	if (!c->epollout) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT,
 					  .data.ptr = &c->wsock };
@@ -272,6 +336,7 @@ static int conn_flush(struct lb *lb, struct xa_be_end *c)
 		if (c->outq == NULL)
 			c->outq_tail = NULL;
 		c->outq_bytes -= o->len;
+		outq_gone(lb, c, o->len);
 		free(o);
 	}
 	if (c->epollout) {
@@ -330,6 +395,7 @@ static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
 		struct lb_out *o = c->outq;
 
 		c->outq = o->next;
+		outq_gone(lb, c, o->len);
 		free(o);
 	}
 	c->outq_tail = NULL;
@@ -487,7 +553,7 @@ static void do_accept_conn(struct lb *lb)
 				  "accept on %s: %s", lb->path, strerror(e));
 		return;
 	}
-	if (lb->nconns >= LB_MAX_CONNS) {
+	if (lb->nconns >= lb->max_conns) {
 		lb_log_rl(lb, &lb->rl_refuse, XA_BE_LOG_WARNING,
 			  "refusing a client on %s: %u clients already connected",
 			  lb->path, lb->nconns);
@@ -1178,9 +1244,10 @@ static int lb_ctl_reply(struct xa_be_transport *t, struct xa_be_ctl *ctl,
 	} while (rc == 0 && off < len);
 	free(buf);
 	if (rc < 0) {
-		lb_log(lb, XA_BE_LOG_INFO, "control client (%s) dropped: %s",
-		       c->peer, rc == -ENOBUFS ? "it does not read its replies" :
-		       strerror(-rc));
+		lb_log_rl(lb, &lb->rl_slow, XA_BE_LOG_INFO,
+			  "control client (%s) dropped: %s", c->peer,
+			  rc == -ENOBUFS ? "it does not read its replies" :
+			  strerror(-rc));
 		conn_kill(lb, c);
 	}
 	return rc;
@@ -1268,6 +1335,24 @@ static int clear_stale(struct lb *lb, const struct sockaddr_un *sa,
 	return 0;
 }
 
+static unsigned or_default(unsigned v, unsigned def)
+{
+	return v ? v : def;
+}
+
+static void set_limits(struct lb *lb, const struct xa_be_opts *o)
+{
+	lb->max_conns = or_default(o->max_clients, LB_MAX_CONNS);
+	lb->per_uid = or_default(o->max_clients_per_uid, LB_PER_UID);
+	lb->reserved = or_default(o->reserved_clients, LB_RESERVED);
+	if (lb->reserved >= lb->max_conns)
+		lb->reserved = lb->max_conns / 2;
+	lb->hello_ms = or_default(o->hello_timeout_ms, LB_HELLO_MS);
+	lb->ctlq_max = o->ctl_queue_max ? o->ctl_queue_max : LB_CTLQ_MAX;
+	lb->ctlq_total_max = o->ctl_queue_total ? o->ctl_queue_total
+		: LB_CTLQ_TOTAL;
+}
+
 /* The timer (in the epoll set) and the spare fd accept_out_of_fds()
  * needs. */
 static int setup_guards(struct lb *lb, char *err, size_t errlen)
@@ -1321,6 +1406,7 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 	lb->log_ctx = opts->log_ctx;
 	lb->wlisten.kind = W_LISTEN;
 	lb->wtimer.kind = W_TIMER;
+	set_limits(lb, opts);
 
 	rc = clear_stale(lb, &sa, err, errlen);
 	if (rc < 0) {
