@@ -8,6 +8,7 @@ a reply. Prints "held N of COUNT" once all are tried, and at the end
 
   conn-holder.py SOCKET COUNT SECONDS [none|ctl]
 """
+import resource
 import select
 import socket
 import struct
@@ -16,18 +17,28 @@ import time
 
 path, count, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 mode = sys.argv[4] if len(sys.argv) > 4 else "none"
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = count + 64 if hard == resource.RLIM_INFINITY else min(hard, count + 64)
+if soft != resource.RLIM_INFINITY and soft < want:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 socks = []
+give_up = time.monotonic() + 10
 for i in range(count):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.setblocking(False)
-    try:
-        s.connect(path)
-    except (BlockingIOError, InterruptedError):
-        pass
-    except OSError:
-        s.close()
-        continue
-    socks.append(s)
+    while True:
+        try:
+            s.connect(path)
+            socks.append(s)
+        except (BlockingIOError, InterruptedError):
+            # the backlog is full: the backend takes them as it can
+            if time.monotonic() < give_up:
+                time.sleep(0.001)
+                continue
+            s.close()
+        except OSError:
+            s.close()
+        break
 
 REQ = struct.pack("=II", 16, 0) + b'{"cmd": "status"}'
 

@@ -14,6 +14,10 @@
 #  - slow control readers: 40 clients send requests and never read the
 #    replies; the backend's memory stays bounded (ctl-queue-total-kib),
 #    the slowest readers are dropped, and the memory goes back afterwards;
+#  - lock-out: 1,100 connections that never say anything (more than
+#    max-clients) are dropped after hello-timeout-ms, and xenampctl gets in;
+#    as root, the same from another uid is held to max-clients-per-uid while
+#    root's xenampctl and a new partition connect at once;
 # Every wait is bounded: a hung backend fails the test, it never hangs it.
 . "$(dirname "$0")/lib.sh"
 
@@ -169,6 +173,58 @@ check "slow control readers: memory back after they left ($((rss1 - rss0)) KiB <
 	test $((rss1 - rss0)) -le $((8 * 1024))
 check "slow control readers: echo link completed 1000 messages intact meanwhile" echo_ok 1000 slowctl
 check "slow control readers: backend alive" alive
+
+# ---------------------------------------------------------------- lock-out
+# Same uid as the backend (privileged, no per-uid cap): the flood fills
+# max-clients (1024) until hello-timeout-ms (5 s) drops the silent ones.
+timeout 30 "$ECHO_CLIENT" --partition host -n 1600 --rate 200 -q >"$T/client-lockout.log" 2>&1 &
+ECHO_PID=$!
+wait_for_line "$LOG" 'end host:0 connected' 5
+lines0=$(wc -l <"$LOG")
+t0=$(date +%s%N)
+$HOLDER "$SOCK" 1100 12 >"$T/lockout.out" 2>&1 &
+H=$!
+in_ms=-1
+for ((i = 0; i < 36; i++)); do
+	sleep 0.25
+	if timeout 5 "$CTL" --json status >/dev/null 2>&1; then
+		[ "$i" -ge 4 ] && { in_ms=$((($(date +%s%N) - t0) / 1000000)); break; }
+	fi
+done
+$FP -q -t 3000 -p victim close >"$T/lockout-victim.out" 2>&1
+vrc=$?
+wait "$H"
+lines=$(($(wc -l <"$LOG") - lines0))
+echo "# lock-out: $(tr '\n' ' ' <"$T/lockout.out"); xenampctl in after $in_ms ms; $lines log lines"
+check "lock-out: xenampctl gets in soon after hello-timeout-ms (5 s): $in_ms ms <= 7500" \
+	test "$in_ms" -ge 0 -a "$in_ms" -le 7500
+check "lock-out: a new partition connects afterwards (rc $vrc)" test "$vrc" -eq 0
+check "lock-out: the silent connections were dropped" \
+	grep -Eq 'closed-by-backend ([2-9][0-9]{2}|1[0-9]{3})$' "$T/lockout.out"
+check "lock-out: ... with rate-limited log lines ($lines <= 20)" test "$lines" -le 20
+check "lock-out: echo link completed 1600 messages intact meanwhile" echo_ok 1600 lockout
+
+# Another uid (as root only): held to max-clients-per-uid (64) at once.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; then
+	chmod 0755 "$T"; chmod 0666 "$SOCK"
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all -- \
+		timeout 30 /usr/bin/python3 "$top_srcdir/tests/integration/conn-holder.py" \
+		"$SOCK" 200 3 >"$T/peruid.out" 2>&1 &
+	H=$!
+	sleep 1
+	check "per-uid: root's xenampctl answers during another uid's flood" alive
+	$FP -q -t 3000 -p victim close >/dev/null 2>&1
+	check "per-uid: a new partition connects during the flood" test $? -eq 0
+	wait "$H"
+	n=$(sed -n 's/^closed-by-backend //p' "$T/peruid.out")
+	echo "# per-uid: $(tr '\n' ' ' <"$T/peruid.out")"
+	check "per-uid: 136 of uid 65534's 200 connections refused (${n:-none})" test "${n:-0}" -ge 136
+	check "per-uid: ... the refusal logged with the uid and the limit" \
+		grep -q 'refusing a client of uid 65534 .*limit max-clients-per-uid' "$LOG"
+	chmod 0660 "$SOCK"; chmod 0700 "$T"
+else
+	echo "# per-uid: needs root and setpriv to act as another uid; skipped"
+fi
 
 # ---------------------------------------------------------------- end
 kill "$BACKEND_PID" 2>/dev/null

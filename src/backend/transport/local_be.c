@@ -115,6 +115,9 @@ struct xa_be_end {
 	char name[XA_LOCAL_NAME_MAX];
 	unsigned devno;
 	char peer[64];
+	uid_t uid;                      /* SO_PEERCRED; (uid_t)-1 unknown */
+	bool privileged;                /* root or the backend's own uid */
+	int64_t born_ms;                /* accepted at (hello timeout) */
 	void *cookie;
 	struct xa_link_params params;
 	void *region;
@@ -132,7 +135,7 @@ struct lb {
 	bool listen_paused;
 	int64_t listen_resume_ms;
 	unsigned accepts;       /* in this next_event() call */
-	struct lb_ratelimit rl_accept, rl_refuse, rl_slow;
+	struct lb_ratelimit rl_accept, rl_refuse, rl_slow, rl_silent;
 	/* limits (opts or defaults) */
 	unsigned max_conns, per_uid, reserved, hello_ms;
 	size_t ctlq_max, ctlq_total_max;
@@ -536,6 +539,67 @@ static void accept_out_of_fds(struct lb *lb, int err)
 	listen_pause(lb);
 }
 
+static bool uid_privileged(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* May a client of this uid have one more connection? Everyone shares
+ * max_conns, but the last `reserved` slots are for root and the backend's
+ * own uid (xenampctl run by the administrator, a restarted partition), and
+ * other uids have at most per_uid each: one user's idle connections can
+ * lock out neither another user nor the administrator. */
+static bool admit(struct lb *lb, uid_t uid)
+{
+	bool priv = uid_privileged(uid);
+	unsigned mine = 0;
+	const char *why = NULL;
+
+	if (lb->nconns >= lb->max_conns)
+		why = "max-clients";
+	else if (!priv && lb->nconns >= lb->max_conns - lb->reserved)
+		why = "reserved-clients (the rest are kept for root)";
+	if (why == NULL && !priv) {
+		for (struct xa_be_end *o = lb->conns; o != NULL; o = o->next)
+			mine += o->uid == uid;
+		if (mine >= lb->per_uid)
+			why = "max-clients-per-uid";
+	}
+	if (why == NULL)
+		return true;
+	lb_log_rl(lb, &lb->rl_refuse, XA_BE_LOG_WARNING,
+		  "refusing a client of uid %ld on %s: %u clients connected, %u of them of this uid; limit %s",
+		  (long)uid, lb->path, lb->nconns, mine, why);
+	return false;
+}
+
+/* Drop clients that have said nothing (no HELLO, no CTL_REQ) for
+ * hello_ms: a connection costs a slot and an fd, and one that never names
+ * itself would otherwise keep them for ever. Re-arms the timer for the
+ * next one due. */
+static void reap_silent(struct lb *lb)
+{
+	int64_t now = xa_now_ms(), next = -1;
+	struct xa_be_end *c = lb->conns;
+
+	while (c != NULL) {
+		struct xa_be_end *nx = c->next;
+		int64_t due = c->born_ms + (int64_t)lb->hello_ms;
+
+		if (c->phase == P_NEW && due <= now) {
+			lb_log_rl(lb, &lb->rl_silent, XA_BE_LOG_INFO,
+				  "local client (%s) dropped: it said nothing within %u ms (hello-timeout-ms)",
+				  c->peer, lb->hello_ms);
+			conn_kill(lb, c);
+		} else if (c->phase == P_NEW && (next < 0 || due < next)) {
+			next = due;
+		}
+		c = nx;
+	}
+	if (next >= 0)
+		timer_arm(lb, (int)(next - now));
+}
+
 static void do_accept_conn(struct lb *lb)
 {
 	int fd = accept4(lb->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -553,10 +617,14 @@ static void do_accept_conn(struct lb *lb)
 				  "accept on %s: %s", lb->path, strerror(e));
 		return;
 	}
-	if (lb->nconns >= lb->max_conns) {
-		lb_log_rl(lb, &lb->rl_refuse, XA_BE_LOG_WARNING,
-			  "refusing a client on %s: %u clients already connected",
-			  lb->path, lb->nconns);
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		cred.pid = 0;
+		cred.uid = (uid_t)-1;
+	}
+	if (!admit(lb, cred.uid)) {
 		close(fd);
 		return;
 	}
@@ -567,6 +635,9 @@ static void do_accept_conn(struct lb *lb)
 		close(fd);
 		return;
 	}
+	c->uid = cred.uid;
+	c->privileged = uid_privileged(cred.uid);
+	c->born_ms = xa_now_ms();
 	c->sock = fd;
 	c->ntf = -1;
 	c->phase = P_NEW;
@@ -576,10 +647,7 @@ static void do_accept_conn(struct lb *lb)
 	c->wkick.c = c;
 	c->ctl.conn = c;
 
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+	if (cred.uid != (uid_t)-1)
 		snprintf(c->peer, sizeof(c->peer), "pid %ld uid %ld",
 			 (long)cred.pid, (long)cred.uid);
 	else
@@ -598,6 +666,7 @@ static void do_accept_conn(struct lb *lb)
 		lb->conns->prev = c;
 	lb->conns = c;
 	lb->nconns++;
+	timer_arm(lb, (int)lb->hello_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -996,14 +1065,15 @@ static int lb_event_fd(struct xa_be_transport *t)
 	return lb_of(t)->epfd;
 }
 
-/* The timer fired: resume a paused listener. Re-arms itself while it is
- * still needed. */
+/* The timer fired: resume a paused listener, drop silent clients.
+ * Re-arms itself while it is still needed. */
 static void on_timer(struct lb *lb)
 {
 	uint64_t n;
 
 	(void)read(lb->tfd, &n, sizeof(n));
 	listen_resume(lb);
+	reap_silent(lb);
 	if (lb->listen_paused)
 		timer_arm(lb, (int)(lb->listen_resume_ms - xa_now_ms()));
 }
