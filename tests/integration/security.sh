@@ -37,6 +37,13 @@ end-b = victim
 buf-size = 256
 buf-count = 32'
 
+# The limits are [backend] keys: out of range is one line and exit 2.
+printf '[backend]\nmax-clients = 3\n[link l]\nend-a = a\nend-b = b\n' >"$T/bad.conf"
+timeout 10 "$BACKEND" --foreground --config "$T/bad.conf" --socket "$T/bad.sock" 2>"$T/bad.err"
+check "config: max-clients = 3 refused with exit 2 ($?)" test $? -eq 2
+check "... naming the key, the line and the range" \
+	grep -q "bad.conf:2: max-clients = '3': expected a number of connections from 8 to 65536" "$T/bad.err"
+
 start_backend "$CONF" || { bad "backend starts"; finish; exit 1; }
 LOG=$T/backend.log
 HOLDER="timeout 60 python3 $top_srcdir/tests/integration/conn-holder.py"
