@@ -63,7 +63,7 @@ static void usage(FILE *f)
 "  0  stopped by a signal (or --help, --version)\n"
 "  1  runtime failure (the socket could not be set up, the event loop failed)\n"
 "  2  usage or configuration error (the message names FILE:LINE)\n",
-		DEFAULT_CONFIG, XA_LOCAL_SOCKET_ENV, XA_LOCAL_DEFAULT_SOCKET);
+		DEFAULT_CONFIG, XA_LOCAL_SOCKET_ENV, XA_LOCAL_DEFAULT_SOCKET_DOC);
 }
 
 /* A relative socket path stops meaning the same file once the daemon
@@ -142,14 +142,14 @@ int main(int argc, char **argv)
 	xa_log_set_level((cfg.log_level >= 0 ? cfg.log_level : XA_LOG_INFO) + verbose);
 
 	const char *sock = socket_opt;
-	char sockbuf[XA_CFG_SOCKET_MAX];
+	char sockbuf[XA_CFG_SOCKET_MAX], defsock[XA_LOCAL_PATH_MAX];
 
 	if (sock == NULL && cfg.socket_path[0])
 		sock = cfg.socket_path;
 	if (sock == NULL)
 		sock = getenv(XA_LOCAL_SOCKET_ENV);
 	if (sock == NULL || sock[0] == '\0')
-		sock = XA_LOCAL_DEFAULT_SOCKET;
+		sock = xa_local_default_socket(defsock, sizeof(defsock));
 	if (absolute_path(sock, sockbuf, sizeof(sockbuf)) < 0) {
 		fprintf(stderr,
 			"xenamp-backend: socket path %s is too long once made absolute (at most %u characters); choose a shorter --socket\n",

@@ -135,7 +135,7 @@ static void usage(FILE *f)
 "  crash                      exit at once, no goodbye\n"
 "\n"
 "Exit status: 0 steps done, 1 a step failed, 2 usage error, 3 refused.\n",
-		XA_LOCAL_DEFAULT_SOCKET, XA_LOCAL_PROTO_VERSION);
+		XA_LOCAL_DEFAULT_SOCKET_DOC, XA_LOCAL_PROTO_VERSION);
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -594,11 +594,12 @@ static int hexval(char c)
 static void connect_backend(void)
 {
 	const char *path = opt.socket ? opt.socket : getenv(XA_LOCAL_SOCKET_ENV);
+	char defpath[XA_LOCAL_PATH_MAX];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct xa_local_hello h;
 
 	if (path == NULL || !*path)
-		path = XA_LOCAL_DEFAULT_SOCKET;
+		path = xa_local_default_socket(defpath, sizeof(defpath));
 	if (strlen(path) >= sizeof(sa.sun_path))
 		die(EXIT_USAGE, "socket path too long");
 	strcpy(sa.sun_path, path);

@@ -18,6 +18,9 @@
 #    max-clients) are dropped after hello-timeout-ms, and xenampctl gets in;
 #    as root, the same from another uid is held to max-clients-per-uid while
 #    root's xenampctl and a new partition connect at once;
+#  - default socket: not in /tmp but in $XDG_RUNTIME_DIR/xenamp (root:
+#    /run/xenamp), and (as root) a squatter of another uid gets neither a
+#    HELLO, a region nor a control request from libxenamp or xenampctl;
 # Every wait is bounded: a hung backend fails the test, it never hangs it.
 . "$(dirname "$0")/lib.sh"
 
@@ -61,6 +64,16 @@ echo_ok() {
 	wait "$ECHO_PID"
 	local rc=$?
 	[ $rc -eq 0 ] && grep -q "^sent $1, received $1, mismatches 0" "$T/client-$2.log"
+}
+# wait_new_host N0: wait until "end host:0 connected" is in the log more
+# than N0 times (a new echo client, not an earlier one, is connected).
+wait_new_host() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c 'end host:0 connected' "$LOG")" -gt "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
 }
 alive() { kill -0 "$BACKEND_PID" && timeout 5 "$CTL" --json status >/dev/null; }
 
@@ -137,9 +150,10 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$BACKEND_PID/stat"; }
 nfd=$(ls "/proc/$BACKEND_PID/fd" | wc -l)
 nofile0=$(prlimit --pid "$BACKEND_PID" --nofile --output SOFT --noheadings)
 # the echo pair is connected first; the client then spans the flood
+hosts0=$(grep -c 'end host:0 connected' "$LOG")
 timeout 30 "$ECHO_CLIENT" --partition host -n 900 --rate 300 -q >"$T/client-emfile.log" 2>&1 &
 ECHO_PID=$!
-wait_for_line "$LOG" 'end host:0 connected' 5
+wait_new_host "$hosts0" || bad "the echo client connects"
 prlimit --pid "$BACKEND_PID" --nofile=$((nfd + 6)): || bad "prlimit"
 lines0=$(wc -l <"$LOG")
 cpu0=$(cpu_ticks)
@@ -184,9 +198,10 @@ check "slow control readers: backend alive" alive
 # ---------------------------------------------------------------- lock-out
 # Same uid as the backend (privileged, no per-uid cap): the flood fills
 # max-clients (1024) until hello-timeout-ms (5 s) drops the silent ones.
+hosts0=$(grep -c 'end host:0 connected' "$LOG")
 timeout 30 "$ECHO_CLIENT" --partition host -n 1600 --rate 200 -q >"$T/client-lockout.log" 2>&1 &
 ECHO_PID=$!
-wait_for_line "$LOG" 'end host:0 connected' 5
+wait_new_host "$hosts0" || bad "the echo client connects"
 lines0=$(wc -l <"$LOG")
 t0=$(date +%s%N)
 $HOLDER "$SOCK" 1100 12 >"$T/lockout.out" 2>&1 &
@@ -232,6 +247,64 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x /usr/bin/pyt
 else
 	echo "# per-uid: needs root and setpriv to act as another uid; skipped"
 fi
+
+# ---------------------------------------------------------------- default socket
+mkdir -p "$T/xdg"
+if [ "$(id -u)" = 0 ]; then want=/run/xenamp/backend.sock; else want=$T/xdg/xenamp/backend.sock; fi
+env -u XENAMP_SOCKET XDG_RUNTIME_DIR="$T/xdg" timeout 10 "$CTL" status >/dev/null 2>"$T/default.err"
+drc=$?
+check "default socket: xenampctl looks in $want" \
+	sh -c "[ $drc -eq 0 ] || grep -q '$want' '$T/default.err'"
+check "... not in /tmp" sh -c "! grep -q '/tmp/xenamp-backend.sock' '$T/default.err'"
+if [ "$(id -u)" != 0 ]; then
+	# a backend and an echo pair that all use the default
+	printf '%s\n' "$CONF" >"$T/default.conf"
+	env -u XENAMP_SOCKET XDG_RUNTIME_DIR="$T/xdg" timeout 30 "$BACKEND" --foreground \
+		--config "$T/default.conf" 2>"$T/default-backend.log" &
+	DB=$!
+	for ((i = 0; i < 100; i++)); do [ -S "$want" ] && break; sleep 0.05; done
+	check "default socket: the backend listens on $want" test -S "$want"
+	env -u XENAMP_SOCKET XDG_RUNTIME_DIR="$T/xdg" timeout 20 "$ECHO_SERVER" --partition fw -q >/dev/null 2>&1 &
+	DS=$!
+	env -u XENAMP_SOCKET XDG_RUNTIME_DIR="$T/xdg" timeout 20 "$ECHO_CLIENT" --partition host -n 200 -q >"$T/default-client.log" 2>&1
+	check "default socket: an echo pair on it completes 200 messages" \
+		grep -q '^sent 200, received 200, mismatches 0' "$T/default-client.log"
+	kill "$DS" "$DB" 2>/dev/null; wait "$DS" "$DB" 2>/dev/null
+fi
+
+# A squatter of another uid where the backend is expected (root only).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; then
+	chmod 0755 "$T"
+	mkdir -p "$T/squat"; chown 65534:65534 "$T/squat"
+	Q=$T/squat/backend.sock
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all -- \
+		timeout 30 /usr/bin/python3 "$top_srcdir/tests/integration/squatter.py" "$Q" 8 \
+		>"$T/squat.out" 2>&1 &
+	SQ=$!
+	wait_for_line "$T/squat.out" '^listening' 5
+	chmod 0666 "$Q"
+	timeout 10 "$ECHO_CLIENT" --socket "$Q" --partition host -n 1 -w 2 >"$T/squat-client.log" 2>&1
+	crc=$?
+	timeout 10 "$CTL" --socket "$Q" status >"$T/squat-ctl.log" 2>&1
+	xrc=$?
+	XENAMP_BACKEND_UID=65534 timeout 10 "$CTL" --socket "$Q" --json status >/dev/null 2>&1
+	orc=$?
+	sleep 0.3
+	echo "# squatter saw: $(grep -v '^listening' "$T/squat.out" | tr '\n' ' ')"
+	check "squatter: libxenamp refuses it (rc $crc)" test "$crc" -ne 0
+	check "... with one line naming its uid" grep -q 'refusing the server at .* uid 65534' "$T/squat-client.log"
+	check "squatter: it got no HELLO and no region from libxenamp" \
+		sh -c "! grep -Eq '^(hello|region)' '$T/squat.out'"
+	check "squatter: xenampctl refuses it too (rc $xrc)" \
+		sh -c "[ $xrc -ne 0 ] && grep -q 'refusing the server at .* uid 65534' '$T/squat-ctl.log'"
+	check "squatter: ... and sends its request only with XENAMP_BACKEND_UID=65534 (rc $orc)" \
+		test "$(grep -c '^ctl' "$T/squat.out")" -eq 1
+	kill "$SQ" 2>/dev/null; wait "$SQ" 2>/dev/null
+	chmod 0700 "$T"
+else
+	echo "# squatter: needs root and setpriv to run a server as another uid; skipped"
+fi
+check "default socket: backend alive" alive
 
 # ---------------------------------------------------------------- end
 kill "$BACKEND_PID" 2>/dev/null

@@ -1448,8 +1448,9 @@ static int setup_guards(struct lb *lb, char *err, size_t errlen)
 int xa_be_local_new(const struct xa_be_opts *opts,
 		    struct xa_be_transport **out, char *err, size_t errlen)
 {
+	char defpath[XA_LOCAL_PATH_MAX];
 	const char *path = opts->socket_path ? opts->socket_path
-		: XA_LOCAL_DEFAULT_SOCKET;
+		: xa_local_default_socket(defpath, sizeof(defpath));
 	unsigned mode = opts->socket_mode ? opts->socket_mode : 0660;
 	struct sockaddr_un sa;
 	struct stat st;

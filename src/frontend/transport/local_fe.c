@@ -153,6 +153,7 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		char raw[1024];
 	} m;
 	const char *path;
+	char defpath[XA_LOCAL_PATH_MAX];
 	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	ssize_t n;
 	int e, ntf = -1;
@@ -168,7 +169,7 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 
 	path = l->path_set ? l->path : getenv(XA_LOCAL_SOCKET_ENV);
 	if (path == NULL || path[0] == '\0')
-		path = XA_LOCAL_DEFAULT_SOCKET;
+		path = xa_local_default_socket(defpath, sizeof(defpath));
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -195,6 +196,13 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 				 "cannot connect to xenamp-backend at %s: %s (is the backend running? set %s or the socket option to its socket)",
 				 path, strerror(e), XA_LOCAL_SOCKET_ENV);
 		return -e;
+	}
+	/* Before anything is sent: HELLO names us, and REGION would hand
+	 * over our memory. */
+	e = xa_local_check_server(l->sock, path, err, errlen);
+	if (e < 0) {
+		l->refused = true;
+		return e;
 	}
 
 	memset(&hello, 0, sizeof(hello));
