@@ -12,7 +12,7 @@
  *     "region ready (mapped pointer, size)" (Xen: grant refs mapped with
  *     gntdev; local: the memfd mapped MAP_SHARED);
  *   - receive its kicks and send it calls (Xen: one event channel; local:
- *     two eventfds);
+ *     a socketpair the backend makes, see local_proto.h);
  *   - walk the xenbus state machine (state.h) and learn that it went away
  *     (Xen: state Closing or @releaseDomain; local: the socket closed);
  *   - for the local transport only, serve xenampctl on the same socket.

@@ -1,7 +1,10 @@
-/* Local backend transport (DESIGN §5): partitions are processes that reach
- * the backend over a UNIX SOCK_SEQPACKET socket (local_proto.h), share
- * their region as a memfd and notify through two eventfds. The same socket
- * serves xenampctl (CTL_REQ instead of HELLO).
+/* Local backend transport (docs/protocol.md, "Local socket protocol"):
+ * partitions are processes that reach the backend over a UNIX
+ * SOCK_SEQPACKET socket (local_proto.h), share their region as a memfd and
+ * notify over a socketpair the backend makes. The same socket serves
+ * xenampctl (CTL_REQ instead of HELLO). The limits against clients
+ * (connections, per uid, silent clients, queued replies) are in
+ * docs/security.md.
  *
  * Nothing a client sends is trusted more than a Xen guest's grants:
  *   - datagrams must have the exact size of their type; names must be
@@ -1071,7 +1074,9 @@ static void on_timer(struct lb *lb)
 {
 	uint64_t n;
 
-	(void)read(lb->tfd, &n, sizeof(n));
+	if (read(lb->tfd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: already read; the work below is due either way */
+	}
 	listen_resume(lb);
 	reap_silent(lb);
 	if (lb->listen_paused)
