@@ -5,7 +5,8 @@
  * $XENAMP_TRANSPORT, else automatically. The partition name comes from the
  * argument, else $XENAMP_PARTITION. In local mode the backend socket is
  * xenamp_opts.socket_path, else $XENAMP_SOCKET, else
- * /tmp/xenamp-backend.sock.
+ * $XDG_RUNTIME_DIR/xenamp/backend.sock (root: /run/xenamp/backend.sock);
+ * the server must run as root, this user or $XENAMP_BACKEND_UID.
  *
  * Callbacks (endpoint callbacks, name-service bind/unbind) run in the
  * thread that calls xenamp_dispatch(). All calls are thread-safe. */

@@ -313,14 +313,18 @@ static int key_index(const char *const *names, int n, const char *key)
 	return -1;
 }
 
+static bool limits_key(struct ctx *c, const char *key, const char *v);
+
 static void backend_key(struct ctx *c, const char *key, const char *v)
 {
 	int k = key_index(backend_key_names, K_NBACKEND, key);
 	struct xa_config *cfg = c->cfg;
 
+	if (k < 0 && limits_key(c, key, v))
+		return;
 	if (k < 0) {
 		fail(c, c->line,
-		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links or libvirt-uri",
+		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links, libvirt-uri or a limit of docs/security.md",
 		     key);
 		return;
 	}
@@ -417,6 +421,43 @@ static void link_key(struct ctx *c, const char *key, const char *v)
 			     v, XA_CFG_MAX_BUF_COUNT);
 		return;
 	}
+}
+
+/* The [backend] limits against local clients (docs/security.md). Returns
+ * false when key is not one of them. Ranges: no limit can be set so low
+ * that the backend could not serve a small system, nor so high that it
+ * stops being a limit. */
+static bool limits_key(struct ctx *c, const char *key, const char *v)
+{
+	static const struct {
+		const char *name;
+		unsigned long lo, hi;
+		const char *what;
+	} lim[XA_LIM_N] = {
+		[XA_LIM_MAX_CLIENTS] = { "max-clients", 8, 65536, "connections" },
+		[XA_LIM_PER_UID] = { "max-clients-per-uid", 1, 65536, "connections" },
+		[XA_LIM_RESERVED] = { "reserved-clients", 1, 65535, "connections" },
+		[XA_LIM_HELLO_MS] = { "hello-timeout-ms", 100, 600000, "milliseconds" },
+		[XA_LIM_CTL_KIB] = { "ctl-queue-kib", 64, 65536, "KiB" },
+		[XA_LIM_CTL_TOTAL_KIB] = { "ctl-queue-total-kib", 64, 1048576, "KiB" },
+	};
+	struct xa_cfg_limits *l = &c->cfg->limits;
+
+	for (int k = 0; k < XA_LIM_N; k++) {
+		if (strcmp(key, lim[k].name) != 0)
+			continue;
+		if (l->line[k]) {
+			fail(c, c->line, "%s is set twice in [backend] (first on line %u); keep one",
+			     key, l->line[k]);
+			return true;
+		}
+		l->line[k] = c->line;
+		if (!parse_u32(v, lim[k].lo, lim[k].hi, &l->v[k]))
+			fail(c, c->line, "%s = '%s': expected a number of %s from %lu to %lu",
+			     key, v, lim[k].what, lim[k].lo, lim[k].hi);
+		return true;
+	}
+	return false;
 }
 
 static int handler(void *user, const char *section, const char *name,

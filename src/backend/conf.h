@@ -8,6 +8,13 @@
  *   log-level = info                    ; error, warning, info, debug, trace
  *   dynamic-links = 16                  ; links added at run time (link-add, libvirt)
  *   libvirt-uri = xen:///system         ; read links from domain metadata (HAVE_LIBVIRT)
+ *   ; limits against local clients (docs/security.md; 0 or unset: default)
+ *   max-clients = 1024                  ; local connections at once
+ *   max-clients-per-uid = 64            ; of them from one uid (root exempt)
+ *   reserved-clients = 16               ; of max-clients kept for root / the backend's uid
+ *   hello-timeout-ms = 5000             ; a client must say HELLO or CTL_REQ within
+ *   ctl-queue-kib = 1024                ; unread replies queued to one control client
+ *   ctl-queue-total-kib = 16384         ; ... to all clients together
  *
  *   [link NAME]                         ; NAME: letters, digits, . _ -
  *   end-a = PARTITION[:DEVNO]           ; DEVNO defaults to 0; PARTITION:
@@ -59,6 +66,16 @@ struct xa_cfg_link {
 	uint32_t buf_count;
 };
 
+/* Limits against local clients ([backend] keys; see limits_key() in
+ * conf.c). 0: not set, the transport's default applies. */
+enum { XA_LIM_MAX_CLIENTS, XA_LIM_PER_UID, XA_LIM_RESERVED, XA_LIM_HELLO_MS,
+       XA_LIM_CTL_KIB, XA_LIM_CTL_TOTAL_KIB, XA_LIM_N };
+
+struct xa_cfg_limits {
+	uint32_t v[XA_LIM_N];
+	unsigned line[XA_LIM_N];     /* where each was set; 0 when not */
+};
+
 struct xa_config {
 	char socket_path[XA_CFG_SOCKET_MAX];   /* "" when not set */
 	uint32_t max_pages;
@@ -66,6 +83,7 @@ struct xa_config {
 	int log_level;               /* enum xa_log_level; -1 when not set */
 	uint32_t dynamic_links;      /* room for links added at run time */
 	char libvirt_uri[XA_CFG_URI_MAX];   /* "" when not set */
+	struct xa_cfg_limits limits;
 	struct xa_cfg_link *links;
 	size_t nlinks;
 };

@@ -66,7 +66,7 @@ static void usage(FILE *f)
 "  0  stopped by a signal (or --help, --version)\n"
 "  1  runtime failure (the socket could not be set up, the event loop failed)\n"
 "  2  usage or configuration error (the message names FILE:LINE)\n",
-		DEFAULT_CONFIG, XA_LOCAL_SOCKET_ENV, XA_LOCAL_DEFAULT_SOCKET);
+		DEFAULT_CONFIG, XA_LOCAL_SOCKET_ENV, XA_LOCAL_DEFAULT_SOCKET_DOC);
 }
 
 /* A relative socket path stops meaning the same file once the daemon
@@ -163,7 +163,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int load_config(const struct options *o, struct backend *b)
 {
 	const char *sock = o->socket_opt;
-	char err[512];
+	char err[512], defsock[XA_LOCAL_PATH_MAX];
 
 	if (xa_config_load(o->config_path, &b->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);
@@ -177,7 +177,7 @@ static int load_config(const struct options *o, struct backend *b)
 	if (sock == NULL)
 		sock = getenv(XA_LOCAL_SOCKET_ENV);
 	if (sock == NULL || sock[0] == '\0')
-		sock = XA_LOCAL_DEFAULT_SOCKET;
+		sock = xa_local_default_socket(defsock, sizeof(defsock));
 	if (absolute_path(sock, b->sock, sizeof(b->sock)) < 0) {
 		fprintf(stderr,
 			"xenamp-backend: socket path %s is too long once made absolute (at most %u characters); choose a shorter --socket\n",
@@ -214,6 +214,14 @@ static int open_transports(struct backend *b)
 	};
 	struct xa_be_transport *t = NULL;
 	char err[512] = "";
+
+	/* Limits against local clients (docs/security.md); 0: default. */
+	bo.max_clients = b->cfg.limits.v[XA_LIM_MAX_CLIENTS];
+	bo.max_clients_per_uid = b->cfg.limits.v[XA_LIM_PER_UID];
+	bo.reserved_clients = b->cfg.limits.v[XA_LIM_RESERVED];
+	bo.hello_timeout_ms = b->cfg.limits.v[XA_LIM_HELLO_MS];
+	bo.ctl_queue_max = (size_t)b->cfg.limits.v[XA_LIM_CTL_KIB] << 10;
+	bo.ctl_queue_total = (size_t)b->cfg.limits.v[XA_LIM_CTL_TOTAL_KIB] << 10;
 
 	if (xa_be_transport_new("local", &bo, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);

@@ -19,12 +19,13 @@
 
 const char *xa_ctl_socket_path(const char *socket_path)
 {
+	static char def[XA_LOCAL_PATH_MAX];   /* tools are single-threaded */
 	const char *p = socket_path;
 
 	if (p == NULL || p[0] == '\0')
 		p = getenv(XA_LOCAL_SOCKET_ENV);
 	if (p == NULL || p[0] == '\0')
-		p = XA_LOCAL_DEFAULT_SOCKET;
+		p = xa_local_default_socket(def, sizeof(def));
 	return p;
 }
 
@@ -73,6 +74,11 @@ int xa_ctl_request(const char *socket_path, const char *req, int timeout_ms,
 		else
 			snprintf(err, errlen, "cannot connect to %s: %s", path,
 				 strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	rc = xa_local_check_server(fd, path, err, errlen);
+	if (rc < 0) {
 		close(fd);
 		return rc;
 	}

@@ -1,5 +1,4 @@
-/* Local transport wire protocol (docs/design.md#local-transport,
- * docs/protocol.md#local-socket-protocol).
+/* Local transport wire protocol (docs/protocol.md, "Local socket protocol").
  *
  * A partition process talks to xenamp-backend over a UNIX SOCK_SEQPACKET
  * socket: one datagram per message, host byte order (both ends are on the
@@ -9,9 +8,12 @@
  *   partition                         backend
  *   HELLO {name, devno}        --->
  *                              <---   PARAMS {buf_size, buf_count, max_pages}  (InitWait)
- *   REGION {size} + fds        --->   (Initialised) fds: memfd, kick, call
+ *                                      + fd: the partition's end of the
+ *                                      notification socket
+ *   REGION {size} + fd         --->   (Initialised) fd: the region memfd
  *                              <---   STATE Connected   (or ERROR and close)
- *   ... traffic through the region, kicks and calls on the eventfds ...
+ *   ... traffic through the region; kicks and calls on the notification
+ *       socket ...
  *   STATE Closing              --->   (or the socket simply closes)
  *
  *   xenampctl                         backend
@@ -22,13 +24,31 @@
 #ifndef XENAMP_COMMON_LOCAL_PROTO_H
 #define XENAMP_COMMON_LOCAL_PROTO_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
 
-#define XA_LOCAL_PROTO_VERSION 1u
+/* Version 2: notifications over a backend-made socketpair instead of two
+ * eventfds made by the partition (see struct xa_local_params). */
+#define XA_LOCAL_PROTO_VERSION 2u
 #define XA_LOCAL_NAME_MAX 64u        /* partition name, NUL included */
 #define XA_LOCAL_MSG_MAX 65536u      /* largest datagram either side sends */
-#define XA_LOCAL_DEFAULT_SOCKET "/tmp/xenamp-backend.sock"
 #define XA_LOCAL_SOCKET_ENV "XENAMP_SOCKET"
+#define XA_LOCAL_BACKEND_UID_ENV "XENAMP_BACKEND_UID"
+/* The default socket lives in a directory only its user can create in
+ * (never /tmp, where another user could squat the name first): root's
+ * backend in /run/xenamp, anyone else's in $XDG_RUNTIME_DIR/xenamp.
+ * XA_LOCAL_DEFAULT_SOCKET_DOC is the rule in words, for --help texts. */
+#define XA_LOCAL_DEFAULT_SOCKET_ROOT "/run/xenamp/backend.sock"
+#define XA_LOCAL_DEFAULT_SOCKET_DOC \
+	"$XDG_RUNTIME_DIR/xenamp/backend.sock, for root /run/xenamp/backend.sock"
+#define XA_LOCAL_PATH_MAX 108u       /* sun_path, NUL included */
 
 enum xa_local_type {
 	XA_LOCAL_HELLO = 1,
@@ -48,6 +68,14 @@ struct xa_local_hello {
 	char name[XA_LOCAL_NAME_MAX];
 };
 
+/* Sent with SCM_RIGHTS carrying exactly one fd: the partition's end of a
+ * UNIX SOCK_STREAM socketpair the backend made for this end (the
+ * notification socket). Any byte the partition writes is a kick
+ * (partition -> backend: rings changed); any byte the backend writes is a
+ * call (backend -> partition). Bytes carry no value: a reader drains what
+ * is there, and a writer that gets EAGAIN knows a wake-up is pending.
+ * Both sides write with MSG_DONTWAIT, so neither can block the other; the
+ * backend's end never leaves the backend. */
 struct xa_local_params {
 	uint32_t type;          /* XA_LOCAL_PARAMS */
 	uint32_t buf_size;
@@ -55,9 +83,9 @@ struct xa_local_params {
 	uint32_t max_pages;
 };
 
-/* Sent with SCM_RIGHTS carrying exactly three fds, in this order: the
- * region memfd, the kick eventfd (partition -> backend) and the call
- * eventfd (backend -> partition). */
+/* Sent with SCM_RIGHTS carrying exactly one fd: the region memfd,
+ * created with MFD_ALLOW_SEALING (the backend seals it against shrinking
+ * before mapping it). */
 struct xa_local_region {
 	uint32_t type;          /* XA_LOCAL_REGION */
 	uint32_t reserved;
@@ -83,5 +111,61 @@ struct xa_local_ctl {
 	uint32_t type;          /* XA_LOCAL_CTL_REQ or XA_LOCAL_CTL_REPLY */
 	uint32_t flags;         /* XA_CTL_F_LAST on the last reply */
 };
+
+/* Client-side helpers (libxenamp, xenampctl, tests); header-only so that
+ * every client gets them without another library. */
+
+/* The default socket path for this process (see XA_LOCAL_DEFAULT_SOCKET_DOC):
+ * root, or no usable $XDG_RUNTIME_DIR, gives the root path. buf holds
+ * XA_LOCAL_PATH_MAX bytes; the result is buf or a constant. */
+static inline const char *xa_local_default_socket(char *buf, size_t len)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0 || x == NULL || x[0] != '/')
+		return XA_LOCAL_DEFAULT_SOCKET_ROOT;
+	if ((size_t)snprintf(buf, len, "%s/xenamp/backend.sock", x) >= len)
+		return XA_LOCAL_DEFAULT_SOCKET_ROOT;
+	return buf;
+}
+
+/* Is the process listening at the other end of fd one we may trust with
+ * our memory? Its uid (SO_PEERCRED, recorded by the kernel when it called
+ * listen()) must be root, ours, or the one $XENAMP_BACKEND_UID names.
+ * Anyone can create a socket where a backend is expected; this is what
+ * stops a client from handing such a squatter its shared memory or
+ * requests. Returns 0, or -EPERM (or -errno) with one line in err. */
+static inline int xa_local_check_server(int fd, const char *path, char *err,
+					size_t errlen)
+{
+	/* struct ucred's layout, spelled out so that this header does not
+	 * need _GNU_SOURCE from every file that includes it. */
+	struct { pid_t pid; uid_t uid; gid_t gid; } cr;
+	socklen_t cl = sizeof(cr);
+	const char *want = getenv(XA_LOCAL_BACKEND_UID_ENV);
+	char *end = NULL;
+	unsigned long named;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot learn who serves %s (SO_PEERCRED: %s)",
+			 path, strerror(e));
+		return -e;
+	}
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 0;
+	if (want != NULL && want[0] != '\0') {
+		named = strtoul(want, &end, 10);
+		if (*end == '\0' && named == (unsigned long)cr.uid)
+			return 0;
+	}
+	snprintf(err, errlen,
+		 "refusing the server at %s: it runs as uid %lu, not root, this user (uid %lu) or $%s; if that uid really is xenamp-backend, set %s=%lu",
+		 path, (unsigned long)cr.uid, (unsigned long)geteuid(),
+		 XA_LOCAL_BACKEND_UID_ENV, XA_LOCAL_BACKEND_UID_ENV,
+		 (unsigned long)cr.uid);
+	return -EPERM;
+}
 
 #endif

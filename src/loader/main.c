@@ -87,7 +87,8 @@ static void usage(FILE *fp)
 		"  --peer END        the other end, PARTITION[:DEVNO] (default host)\n"
 		"  --devno N         this end's RPMsg device number (default 0)\n"
 		"  --socket PATH     backend socket (default $XENAMP_SOCKET, else\n"
-		"                    /tmp/xenamp-backend.sock)\n"
+		"                    $XDG_RUNTIME_DIR/xenamp/backend.sock; root:\n"
+		"                    /run/xenamp/backend.sock)\n"
 		"  --no-register     do not register (the backend already has the link)\n"
 		"No backend listening is an error for --local, a warning otherwise.\n"
 		"\n%s",

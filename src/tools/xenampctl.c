@@ -38,7 +38,7 @@ static void usage(FILE *f)
 "  0  the backend answered\n"
 "  1  the backend could not be reached or reported an error\n"
 "  2  usage error\n",
-		XA_LOCAL_SOCKET_ENV, XA_LOCAL_DEFAULT_SOCKET);
+		XA_LOCAL_SOCKET_ENV, XA_LOCAL_DEFAULT_SOCKET_DOC);
 }
 
 /* ------------------------------------------------------------------ */

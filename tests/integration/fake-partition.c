@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -63,6 +62,7 @@ static struct {
 	long long declare_size;
 	unsigned extra_pages;
 	bool no_seal;
+	bool hugetlb;
 	const char *rsc_fault;
 	int rx_post;
 	int timeout_ms;
@@ -70,7 +70,7 @@ static struct {
 	bool no_region;
 } opt = {
 	.version = XA_LOCAL_PROTO_VERSION,
-	.region_fds = 3,
+	.region_fds = 1,
 	.declare_size = -1,
 	.rx_post = -1,
 	.timeout_ms = 10000,
@@ -92,10 +92,12 @@ static void usage(FILE *f)
 "      --proto-version N  HELLO version field (default %u)\n"
 "      --name-hex HEX     HELLO name as raw bytes (up to 64, no NUL added)\n"
 "      --no-region        stop after PARAMS, never send REGION\n"
-"      --region-fds N     fds sent with REGION: 0..6 (default 3; extras are eventfds)\n"
+"      --region-fds N     fds sent with REGION: 0..6 (default 1; extras are\n"
+"                         the notification socket)\n"
 "      --declare-size B   region size announced in REGION (default: the real one)\n"
 "      --extra-pages N    make the region N pages larger than needed\n"
 "      --no-seal          memfd without MFD_ALLOW_SEALING\n"
+"      --hugetlb          memfd with MFD_HUGETLB (size rounded up to 2 MiB)\n"
 "      --rsc FAULT        break the resource table: ver, no-vdev, vdev-id,\n"
 "                         nvrings, num, da-out, da-misaligned, overlap,\n"
 "                         entries, offset, config-len, nvrings-big, align, da-wrap\n"
@@ -123,13 +125,17 @@ static void usage(FILE *f)
 "  scribble:MS                a second thread rewrites avail idx, avail entries,\n"
 "                             descriptors and buffer headers of both rings at\n"
 "                             random for MS ms, kicking; ends connected or closed\n"
+"  clear-nonblock             clear O_NONBLOCK on the notification fds, stop\n"
+"                             reading calls\n"
+"  flip-call:MS               fill the call fd, never read it, and toggle its\n"
+"                             O_NONBLOCK from a second thread for MS ms\n"
 "  drain                      wait until every sent buffer came back\n"
 "  wait-closed                wait until the backend drops us\n"
 "  close                      send STATE Closing, close the socket\n"
 "  crash                      exit at once, no goodbye\n"
 "\n"
 "Exit status: 0 steps done, 1 a step failed, 2 usage error, 3 refused.\n",
-		XA_LOCAL_DEFAULT_SOCKET, XA_LOCAL_PROTO_VERSION);
+		XA_LOCAL_DEFAULT_SOCKET_DOC, XA_LOCAL_PROTO_VERSION);
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -177,7 +183,8 @@ struct rxmsg {
 };
 
 static struct {
-	int sock, memfd, kick, call;
+	int sock, memfd;
+	int kick, call;         /* both the notification socket from PARAMS */
 	uint8_t *region;
 	size_t size;
 	uint32_t buf_size, buf_count, max_pages, stride;
@@ -191,6 +198,7 @@ static struct {
 	uint32_t *rx_idle;      /* RX buffer indices not posted */
 	unsigned nrx_idle;
 	bool hold;
+	bool no_call;           /* step flip-call: never read the call fd */
 	bool closed;
 	bool connected;
 	struct rxmsg *qhead, *qtail;
@@ -251,9 +259,13 @@ static void on_socket_msg(void)
 
 static void kick(void)
 {
-	uint64_t one = 1;
+	static const unsigned char one = 1;
 
-	if (write(s.kick, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	/* EAGAIN: kicks pending anyway; EPIPE/ECONNRESET: the backend let go
+	 * of us, which the control socket reports. */
+	if (send(s.kick, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EPIPE &&
+	    errno != ECONNRESET)
 		die(EXIT_STEP, "kick: %s", strerror(errno));
 }
 
@@ -332,7 +344,7 @@ static void pump(int ms)
 		{ .fd = s.sock, .events = POLLIN },
 		{ .fd = s.call, .events = POLLIN },
 	};
-	int n = s.call >= 0 ? 2 : 1;
+	int n = s.call >= 0 && !s.no_call ? 2 : 1;
 
 	if (s.closed)
 		p[0].fd = -1;
@@ -340,10 +352,14 @@ static void pump(int ms)
 		if (p[0].revents)
 			on_socket_msg();
 		if (n > 1 && (p[1].revents & POLLIN)) {
-			uint64_t v;
+			unsigned char v[256];
 
-			if (read(s.call, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				die(EXIT_STEP, "call eventfd: %s", strerror(errno));
+			ssize_t k = recv(s.call, v, sizeof(v), MSG_DONTWAIT);
+
+			/* EOF or reset: the backend let go of us; the
+			 * control socket says why. Stop polling it. */
+			if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+				s.no_call = true;
 		}
 	}
 	if (s.region)
@@ -486,14 +502,24 @@ static void setup_region(void)
 	s.txo = s.rxo + bufs;
 	s.size = (size_t)(s.txo + bufs) + (size_t)opt.extra_pages * PAGE;
 
+	if (opt.hugetlb)   /* whole 2 MiB huge pages */
+		s.size = (size_t)align_up(s.size, 2u << 20);
 	s.memfd = memfd_create("fake-partition",
-			       MFD_CLOEXEC | (opt.no_seal ? 0 : MFD_ALLOW_SEALING));
+			       MFD_CLOEXEC | (opt.no_seal ? 0 : MFD_ALLOW_SEALING) |
+			       (opt.hugetlb ? MFD_HUGETLB : 0));
 	if (s.memfd < 0)
 		die(EXIT_STEP, "memfd_create: %s", strerror(errno));
 	if (ftruncate(s.memfd, (off_t)s.size) < 0)
 		die(EXIT_STEP, "ftruncate: %s", strerror(errno));
 	s.region = mmap(NULL, s.size, PROT_READ | PROT_WRITE, MAP_SHARED, s.memfd, 0);
-	if (s.region == MAP_FAILED)
+	if (s.region == MAP_FAILED && opt.hugetlb) {
+		/* No free huge pages: lay the rings out in private memory;
+		 * the backend sees zeros, which is enough to test whether it
+		 * looks at the file system first. */
+		say("hugetlb-unmapped");
+		s.region = calloc(1, s.size);
+	}
+	if (s.region == MAP_FAILED || s.region == NULL)
 		die(EXIT_STEP, "mmap: %s", strerror(errno));
 
 	s.rx_slots = calloc(s.buf_count, sizeof(*s.rx_slots));
@@ -513,10 +539,6 @@ static void setup_region(void)
 	 * interrupted for them, but allowed. */
 	s.rx_target = opt.rx_post < 0 ? s.buf_count
 		: (unsigned)opt.rx_post > s.buf_count ? s.buf_count : (unsigned)opt.rx_post;
-	s.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	s.call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s.kick < 0 || s.call < 0)
-		die(EXIT_STEP, "eventfd: %s", strerror(errno));
 	write_rsc();
 	rx_post_more();
 }
@@ -538,9 +560,7 @@ static void send_region(void)
 	if (nfds < 0 || nfds > 6)
 		die(EXIT_USAGE, "--region-fds must be 0..6");
 	fds[0] = s.memfd;
-	fds[1] = s.kick;
-	fds[2] = s.call;
-	for (int i = 3; i < 6; i++)
+	for (int i = 1; i < 6; i++)
 		fds[i] = s.call;
 	if (nfds > 0) {
 		memset(&cbuf, 0, sizeof(cbuf));
@@ -574,11 +594,12 @@ static int hexval(char c)
 static void connect_backend(void)
 {
 	const char *path = opt.socket ? opt.socket : getenv(XA_LOCAL_SOCKET_ENV);
+	char defpath[XA_LOCAL_PATH_MAX];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct xa_local_hello h;
 
 	if (path == NULL || !*path)
-		path = XA_LOCAL_DEFAULT_SOCKET;
+		path = xa_local_default_socket(defpath, sizeof(defpath));
 	if (strlen(path) >= sizeof(sa.sun_path))
 		die(EXIT_USAGE, "socket path too long");
 	strcpy(sa.sun_path, path);
@@ -616,9 +637,33 @@ static void connect_backend(void)
 	if (poll(&p, 1, opt.timeout_ms) <= 0)
 		die(EXIT_STEP, "no answer to HELLO within %d ms", opt.timeout_ms);
 
-	ssize_t n = recv(s.sock, buf, sizeof(buf), 0);
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	ssize_t n = recvmsg(s.sock, &mh, MSG_CMSG_CLOEXEC);
 	uint32_t type;
+	int nfds = 0;
 
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm != NULL;
+	     cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (nfds++ == 0)
+				s.kick = s.call = fd;
+			else
+				close(fd);
+		}
+	}
 	if (n <= 0) {
 		say("closed reason=the backend closed the connection after HELLO");
 		exit(EXIT_REFUSED);
@@ -634,6 +679,8 @@ static void connect_backend(void)
 	}
 	if (type != XA_LOCAL_PARAMS || (size_t)n != sizeof(struct xa_local_params))
 		die(EXIT_STEP, "expected PARAMS, got type %u (%zd bytes)", type, n);
+	if (nfds != 1)
+		die(EXIT_STEP, "PARAMS came with %d fds, not the notification socket", nfds);
 
 	struct xa_local_params pr;
 
@@ -947,6 +994,71 @@ static void *scribble_thread(void *arg)
 	return (void *)(uintptr_t)writes;
 }
 
+/* Step flip-call:MS: the race of a partition against the backend's
+ * notifications. The call fd is filled (an eventfd counter at its
+ * maximum) and never read, and a second thread toggles O_NONBLOCK on it
+ * as fast as it can for MS ms, so that a backend which checks the flag and
+ * then writes finds it cleared in between and blocks; meanwhile this
+ * thread keeps taking messages and reposting buffers, which makes the
+ * backend notify again and again. */
+static volatile int flip_stop;
+
+static void *flip_thread(void *arg)
+{
+	int fd = (int)(intptr_t)arg, fl = fcntl(fd, F_GETFL);
+	unsigned long flips = 0;
+
+	while (!flip_stop) {
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		flips++;
+	}
+	(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	return (void *)(uintptr_t)flips;
+}
+
+/* An eventfd (protocol 1) is filled here: its counter at the maximum, the
+ * next write blocks unless O_NONBLOCK. A socket (protocol 2) fills itself:
+ * the backend's calls are never read. */
+static void fill_call(void)
+{
+	uint64_t v = 0xfffffffffffffffeull;
+	char link[64], path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s.call);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || (link[n] = '\0', strcmp(link, "anon_inode:[eventfd]") != 0))
+		return;
+	(void)fcntl(s.call, F_SETFL, fcntl(s.call, F_GETFL) | O_NONBLOCK);
+	while (read(s.call, &v, sizeof(v)) > 0)
+		;
+	v = 0xfffffffffffffffeull;
+	if (write(s.call, &v, sizeof(v)) < 0)
+		die(EXIT_STEP, "flip-call: filling the call eventfd: %s",
+		    strerror(errno));
+}
+
+static void flip_call(long ms)
+{
+	pthread_t th;
+	void *flips = NULL;
+	long deadline = now_ms() + ms;
+
+	fill_call();
+	s.no_call = true;
+	flip_stop = 0;
+	if (pthread_create(&th, NULL, flip_thread, (void *)(intptr_t)s.call) != 0)
+		die(EXIT_STEP, "pthread_create failed");
+	while (now_ms() < deadline && !s.closed)
+		pump(20);
+	flip_stop = 1;
+	pthread_join(th, &flips);
+	s.no_call = false;
+	say("flipped flips=%lu%s", (unsigned long)(uintptr_t)flips,
+	    s.closed ? "" : " still-connected");
+}
+
 static void scribble(long ms)
 {
 	pthread_t th;
@@ -1025,6 +1137,18 @@ static void run_step(const char *step_in)
 
 		while (now_ms() < deadline && !s.closed)
 			pump((int)(deadline - now_ms()));
+		return;
+	}
+	if (strcmp(f[0], "clear-nonblock") == 0) {
+		/* Every fd the backend might share with us, blocking. */
+		(void)fcntl(s.call, F_SETFL, fcntl(s.call, F_GETFL) & ~O_NONBLOCK);
+		(void)fcntl(s.kick, F_SETFL, fcntl(s.kick, F_GETFL) & ~O_NONBLOCK);
+		s.no_call = true;
+		say("cleared-nonblock");
+		return;
+	}
+	if (strcmp(f[0], "flip-call") == 0 && n == 2) {
+		flip_call((long)num_arg(step_in, f[1]));
 		return;
 	}
 	if (strcmp(f[0], "scribble") == 0 && n == 2) {
@@ -1187,7 +1311,7 @@ static void run_step(const char *step_in)
 int main(int argc, char **argv)
 {
 	enum { O_PROTO = 256, O_NAMEHEX, O_NOREGION, O_FDS, O_DECL, O_EXTRA,
-	       O_NOSEAL, O_RSC, O_RXPOST };
+	       O_NOSEAL, O_RSC, O_RXPOST, O_HUGETLB };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 'S' },
 		{ "partition", required_argument, NULL, 'p' },
@@ -1202,6 +1326,7 @@ int main(int argc, char **argv)
 		{ "declare-size", required_argument, NULL, O_DECL },
 		{ "extra-pages", required_argument, NULL, O_EXTRA },
 		{ "no-seal", no_argument, NULL, O_NOSEAL },
+		{ "hugetlb", no_argument, NULL, O_HUGETLB },
 		{ "rsc", required_argument, NULL, O_RSC },
 		{ "rx-post", required_argument, NULL, O_RXPOST },
 		{ NULL, 0, NULL, 0 },
@@ -1223,6 +1348,7 @@ int main(int argc, char **argv)
 		case O_DECL: opt.declare_size = strtoll(optarg, NULL, 0); break;
 		case O_EXTRA: opt.extra_pages = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_NOSEAL: opt.no_seal = true; break;
+		case O_HUGETLB: opt.hugetlb = true; break;
 		case O_RSC: opt.rsc_fault = optarg; break;
 		case O_RXPOST: opt.rx_post = atoi(optarg); break;
 		default:

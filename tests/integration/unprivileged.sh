@@ -209,8 +209,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "xenampctl as uid/gid $OTHER: exit status 1 (rc $rc)" test $rc -eq 1
 	check "xenampctl as uid/gid $OTHER: 'no permission to use'" \
 		grep -Fq "xenampctl: no permission to use $SOCK" "$T/other-ctl.log"
-	# Same uid, but in the socket's group: 0660 lets it in.
-	as_id $OTHER $G "$ECHO_CLIENT" --partition host -n 100 -w 30 -q >"$T/member.log" 2>&1
+	# In the socket's group, 0660 lets it in; but the backend runs as
+	# uid $U, neither root nor this user, so the client refuses to share
+	# its memory until XENAMP_BACKEND_UID names that uid.
+	as_id $OTHER $G "$ECHO_CLIENT" --partition host -n 1 -w 5 >"$T/member0.log" 2>&1
+	rc=$?
+	check "client as uid $OTHER in group $G, backend uid $U not named: refused (rc $rc)" \
+		test $rc -eq 3
+	check "... with one line naming the backend's uid" \
+		grep -q "refusing the server at $SOCK: it runs as uid $U" "$T/member0.log"
+	as_id $OTHER $G env XENAMP_BACKEND_UID=$U "$ECHO_CLIENT" --partition host -n 100 -w 30 -q >"$T/member.log" 2>&1
 	rc=$?
 	check "client as uid $OTHER in group $G: exits 0 (rc $rc)" test $rc -eq 0
 	check "client as uid $OTHER in group $G: every reply intact" \

@@ -12,7 +12,7 @@
  *     "region ready (mapped pointer, size)" (Xen: grant refs mapped with
  *     gntdev; local: the memfd mapped MAP_SHARED);
  *   - receive its kicks and send it calls (Xen: one event channel; local:
- *     two eventfds);
+ *     a socketpair the backend makes, see local_proto.h);
  *   - walk the xenbus state machine (state.h) and learn that it went away
  *     (Xen: state Closing or @releaseDomain; local: the socket closed);
  *   - for the local transport only, serve xenampctl on the same socket.
@@ -133,6 +133,15 @@ struct xa_be_opts {
 	 * The line has no trailing newline. May be NULL. */
 	void (*log)(void *ctx, int level, const char *line);
 	void *log_ctx;
+	/* local: limits against clients (docs/security.md); 0 for each
+	 * means the transport's default. */
+	unsigned max_clients;           /* connections at once (1024) */
+	unsigned max_clients_per_uid;   /* from one non-root uid (64) */
+	unsigned reserved_clients;      /* of max_clients, for root and the
+					 * backend's own uid only (16) */
+	unsigned hello_timeout_ms;      /* to say HELLO or CTL_REQ (5000) */
+	size_t ctl_queue_max;           /* bytes of unread replies, one client (1 MiB) */
+	size_t ctl_queue_total;         /* ... all clients together (16 MiB) */
 };
 
 struct xa_be_ops {

@@ -1,25 +1,32 @@
-/* Local backend transport (docs/design.md#local-transport): partitions
- * are processes that reach the backend over a UNIX SOCK_SEQPACKET socket
- * (common/local_proto.h), share their region as a memfd and notify through two eventfds. The same socket
- * serves xenampctl (CTL_REQ instead of HELLO).
+/* Local backend transport (docs/protocol.md, "Local socket protocol"):
+ * partitions are processes that reach the backend over a UNIX
+ * SOCK_SEQPACKET socket (local_proto.h), share their region as a memfd and
+ * notify over a socketpair the backend makes. The same socket serves
+ * xenampctl (CTL_REQ instead of HELLO). The limits against clients
+ * (connections, per uid, silent clients, queued replies) are in
+ * docs/security.md.
  *
  * Nothing a client sends is trusted more than a Xen guest's grants:
  *   - datagrams must have the exact size of their type; names must be
  *     NUL-terminated printable ASCII;
- *   - REGION must carry exactly three fds; the memfd's real size must equal
- *     the announced one, a multiple of 4096 within the end's page cap;
+ *   - REGION must carry exactly one fd, the memfd; its real size must
+ *     equal the announced one, a multiple of 4096 within the end's page cap;
+ *   - the memfd must live on tmpfs (memfd_create without MFD_HUGETLB):
+ *     a hugetlbfs file can lose its pages under the mapping (a hole punch
+ *     is not stopped by F_SEAL_SHRINK, and freed huge pages can be taken
+ *     by someone else), and the backend's next access is SIGBUS. tmpfs
+ *     refills a punched hole with zeros instead;
  *   - the memfd is sealed against shrinking (F_SEAL_SHRINK) before it is
  *     mapped: otherwise the partition could truncate it and the backend
  *     would take SIGBUS on its next access -- one process crashing every
  *     link. A memfd created without MFD_ALLOW_SEALING is refused;
- *   - the eventfds must be eventfds; they are switched to O_NONBLOCK so a
- *     read or write can never stall the backend. The flag lives in the
- *     open file description the partition shares, so it is checked again
- *     before each use and an end that cleared it is disconnected. (A
- *     partition flipping it back in the few instructions between the
- *     check and the call can still stall one read or write; closing that
- *     window needs per-call non-blocking I/O, which eventfds lack.)
- *   - fds that arrive with any other message, or beyond the three, are
+ *   - notifications (kicks and calls) travel over a stream socketpair the
+ *     backend creates itself; see lb_notify_pair() for why not eventfds.
+ *     The backend's end never leaves the backend, and every send and
+ *     receive on it is MSG_DONTWAIT, so nothing the partition does to its
+ *     own end (file status flags, a full buffer, shutdown) can block the
+ *     backend;
+ *   - fds that arrive with any other message, or beyond the one, are
  *     closed at once.
  * One client misbehaving closes that client only. */
 #define _GNU_SOURCE
@@ -32,26 +39,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "backend/transport/be_transport.h"
 #include "common/local_proto.h"
-#include "common/refusal.h"
 #include "common/partition_name.h"
+#include "common/refusal.h"
+#include "common/xa_time.h"
 
 #define LB_BATCH 64u            /* epoll events read per refill */
+/* Defaults of the limits in struct xa_be_opts (docs/security.md). */
 #define LB_MAX_CONNS 1024u      /* clients at once; more are refused */
+#define LB_PER_UID 64u          /* of them from one non-root uid */
+#define LB_RESERVED 16u         /* kept for root and the backend's uid */
+#define LB_HELLO_MS 5000u       /* to say HELLO or CTL_REQ */
+#define LB_CTLQ_MAX ((size_t)1 << 20)    /* unread replies, one client */
+#define LB_CTLQ_TOTAL ((size_t)16 << 20) /* ... all control clients */
 #define LB_MAX_FDS 8u           /* fds we make room for in one recvmsg */
-#define LB_OUTQ_MAX (4u << 20)  /* bytes queued to one slow client */
+#define LB_OUTQ_PART 65536u     /* queued to a partition (a few STATEs) */
 #define PAGE 4096u
+#define LB_ACCEPTS_PER_CALL 16u /* then the relay gets a turn */
+#define LB_LISTEN_PAUSE_MS 200  /* listener rests when fds ran out */
+#define LB_LOG_EVERY_MS 5000    /* one line per kind of flood */
 
-enum lb_kind { W_LISTEN, W_SOCK, W_KICK };
+enum lb_kind { W_LISTEN, W_SOCK, W_KICK, W_TIMER };
+
+/* A log line that a flood can repeat (accept failing, clients refused at a
+ * cap): at most one per LB_LOG_EVERY_MS, with the count of those left
+ * out. */
+struct lb_ratelimit {
+	int64_t next_ms;
+	unsigned suppressed;
+};
 
 struct lb_watch {
 	enum lb_kind kind;
@@ -86,10 +115,14 @@ struct xa_be_end {
 	enum lb_phase phase;
 	bool dead;                      /* freed at the next batch refill */
 	bool epollout;
-	int sock, kick, call;
+	int sock;
+	int ntf;                        /* backend's end of the notification pair */
 	char name[XA_LOCAL_NAME_MAX];
 	unsigned devno;
 	char peer[64];
+	uid_t uid;                      /* SO_PEERCRED; (uid_t)-1 unknown */
+	bool privileged;                /* root or the backend's own uid */
+	int64_t born_ms;                /* accepted at (hello timeout) */
 	void *cookie;
 	struct xa_link_params params;
 	void *region;
@@ -101,7 +134,18 @@ struct xa_be_end {
 struct lb {
 	struct xa_be_transport pub;
 	int epfd, lfd;
-	struct lb_watch wlisten;
+	struct lb_watch wlisten, wtimer;
+	int tfd;                /* timerfd: listener pause, idle clients */
+	int spare_fd;           /* kept free for accept() under EMFILE */
+	bool listen_paused;
+	int64_t listen_resume_ms;
+	unsigned accepts;       /* in this next_event() call */
+	struct lb_ratelimit rl_accept, rl_refuse, rl_slow, rl_silent;
+	/* limits (opts or defaults) */
+	unsigned max_conns, per_uid, reserved, hello_ms;
+	size_t ctlq_max, ctlq_total_max;
+	size_t ctlq_total;      /* bytes queued to all control clients */
+	size_t ctlq_peak;       /* since the queues were last empty */
 	char *path;
 	dev_t sock_dev;
 	ino_t sock_ino;
@@ -137,6 +181,32 @@ static void lb_log(struct lb *lb, int level, const char *fmt, ...)
 	lb->log(lb->log_ctx, level, line);
 }
 
+static void lb_log_rl(struct lb *lb, struct lb_ratelimit *rl, int level,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void lb_log_rl(struct lb *lb, struct lb_ratelimit *rl, int level,
+		      const char *fmt, ...)
+{
+	char line[400];
+	int64_t now = xa_now_ms();
+	va_list ap;
+
+	if (now < rl->next_ms) {
+		rl->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		lb_log(lb, level, "%s (and %u more like it in the last %d s)",
+		       line, rl->suppressed, LB_LOG_EVERY_MS / 1000);
+	else
+		lb_log(lb, level, "%s", line);
+	rl->suppressed = 0;
+	rl->next_ms = now + LB_LOG_EVERY_MS;
+}
+
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -162,6 +232,53 @@ static void close_fd(int *fd)
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
+static void conn_kill(struct lb *lb, struct xa_be_end *c);
+
+/* len bytes left a control client's queue. When all the queues have
+ * drained after holding a lot, give the memory back to the system: the
+ * allocator keeps freed small blocks otherwise, and a burst of slow
+ * clients would leave the backend big for good. */
+static void outq_gone(struct lb *lb, struct xa_be_end *c, size_t len)
+{
+	if (c->phase != P_CTL)
+		return;
+	lb->ctlq_total -= len;
+	if (lb->ctlq_total == 0 && lb->ctlq_peak > ((size_t)1 << 20)) {
+		lb->ctlq_peak = 0;
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+	}
+}
+
+/* May c queue len more bytes? A partition only ever has a few STATE or
+ * ERROR datagrams queued. A control client has its own cap, and all of
+ * them together share ctlq_total_max: when that is reached the slowest
+ * reader (the largest queue) is dropped to make room, unless that is c
+ * itself. Memory for unread replies is therefore bounded whatever the
+ * number of clients. */
+static bool outq_room(struct lb *lb, struct xa_be_end *c, size_t len)
+{
+	if (c->phase != P_CTL)
+		return c->outq_bytes + len <= LB_OUTQ_PART;
+	if (c->outq_bytes + len > lb->ctlq_max)
+		return false;
+	while (lb->ctlq_total + len > lb->ctlq_total_max) {
+		struct xa_be_end *big = c;
+
+		for (struct xa_be_end *o = lb->conns; o != NULL; o = o->next)
+			if (o->phase == P_CTL && o->outq_bytes > big->outq_bytes)
+				big = o;
+		if (big == c)
+			return false;
+		lb_log_rl(lb, &lb->rl_slow, XA_BE_LOG_WARNING,
+			  "control client (%s) dropped: %zu KiB of replies unread while all control clients hold %zu KiB (ctl-queue-total-kib)",
+			  big->peer, big->outq_bytes >> 10, lb->ctlq_total >> 10);
+		conn_kill(lb, big);
+	}
+	return true;
+}
+
 /* Send one datagram now, or queue it behind earlier ones. Returns 0, or
  * -errno when the client must be dropped. */
 static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
@@ -179,7 +296,7 @@ static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
 	}
-	if (c->outq_bytes + len > LB_OUTQ_MAX)
+	if (!outq_room(lb, c, len))
 		return -ENOBUFS;
 
 	struct lb_out *o = malloc(sizeof(*o) + len);
@@ -195,6 +312,11 @@ static int conn_send(struct lb *lb, struct xa_be_end *c, const void *buf,
 		c->outq = o;
 	c->outq_tail = o;
 	c->outq_bytes += len;
+	if (c->phase == P_CTL) {
+		lb->ctlq_total += len;
+		if (lb->ctlq_total > lb->ctlq_peak)
+			lb->ctlq_peak = lb->ctlq_total;
+	}
 	if (!c->epollout) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT,
 					  .data.ptr = &c->wsock };
@@ -222,6 +344,7 @@ static int conn_flush(struct lb *lb, struct xa_be_end *c)
 		if (c->outq == NULL)
 			c->outq_tail = NULL;
 		c->outq_bytes -= o->len;
+		outq_gone(lb, c, o->len);
 		free(o);
 	}
 	if (c->epollout) {
@@ -261,8 +384,8 @@ static int send_state(struct lb *lb, struct xa_be_end *c, enum xa_state st)
 
 static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
 {
-	if (c->kick >= 0)
-		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->kick, NULL);
+	if (c->ntf >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->ntf, NULL);
 	if (c->sock >= 0)
 		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	if (c->region != NULL) {
@@ -270,8 +393,7 @@ static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
 		c->region = NULL;
 		c->region_size = 0;
 	}
-	close_fd(&c->kick);
-	close_fd(&c->call);
+	close_fd(&c->ntf);
 	if (c->sock >= 0 && c->outq) {
 		/* Last chance for an ERROR still queued; the socket buffer
 		 * of a client that stopped reading is its own problem. */
@@ -282,6 +404,7 @@ static void conn_release_resources(struct lb *lb, struct xa_be_end *c)
 		struct lb_out *o = c->outq;
 
 		c->outq = o->next;
+		outq_gone(lb, c, o->len);
 		free(o);
 	}
 	c->outq_tail = NULL;
@@ -339,8 +462,8 @@ static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
 		return 0;
 	}
 	/* Stop listening to it; the region stays mapped until close_end. */
-	if (c->kick >= 0)
-		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->kick, NULL);
+	if (c->ntf >= 0)
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->ntf, NULL);
 	if (c->sock >= 0)
 		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	close_fd(&c->sock);
@@ -355,21 +478,159 @@ static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
 	return 1;
 }
 
+/* Wake up in ms (or sooner, if already set to). */
+static void timer_arm(struct lb *lb, int ms)
+{
+	struct itimerspec cur, its;
+
+	memset(&its, 0, sizeof(its));
+	if (ms < 1)
+		ms = 1;
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (timerfd_gettime(lb->tfd, &cur) == 0 &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec) &&
+	    (cur.it_value.tv_sec < its.it_value.tv_sec ||
+	     (cur.it_value.tv_sec == its.it_value.tv_sec &&
+	      cur.it_value.tv_nsec <= its.it_value.tv_nsec)))
+		return;
+	(void)timerfd_settime(lb->tfd, 0, &its, NULL);
+}
+
+static void listen_pause(struct lb *lb)
+{
+	if (lb->listen_paused)
+		return;
+	(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, lb->lfd, NULL);
+	lb->listen_paused = true;
+	lb->listen_resume_ms = xa_now_ms() + LB_LISTEN_PAUSE_MS;
+	timer_arm(lb, LB_LISTEN_PAUSE_MS);
+}
+
+static void listen_resume(struct lb *lb)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wlisten };
+
+	if (!lb->listen_paused || xa_now_ms() < lb->listen_resume_ms)
+		return;
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->lfd, &ev) == 0 ||
+	    errno == EEXIST)
+		lb->listen_paused = false;
+	else
+		listen_pause(lb);   /* try again later */
+}
+
+/* accept() failed with EMFILE or ENFILE. A pending connection that is not
+ * taken keeps the listener readable, so without this the loop would spin
+ * on it (100 % CPU, a log line each time) and never serve the links.
+ * Close the spare fd kept for this moment, take the connection and close
+ * it at once (the client sees the connection closed), take the spare
+ * back. If the spare cannot be had again (ENFILE: another process took
+ * the slot), stop watching the listener for LB_LISTEN_PAUSE_MS. */
+static void accept_out_of_fds(struct lb *lb, int err)
+{
+	lb_log_rl(lb, &lb->rl_accept, XA_BE_LOG_WARNING,
+		  "out of file descriptors (%s): refusing new clients on %s; raise LimitNOFILE (ulimit -n) or lower max-clients",
+		  strerror(err), lb->path);
+	if (lb->spare_fd >= 0) {
+		close_fd(&lb->spare_fd);
+		int fd = accept4(lb->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			close(fd);
+		lb->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && lb->spare_fd >= 0)
+			return;
+	}
+	listen_pause(lb);
+}
+
+static bool uid_privileged(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* May a client of this uid have one more connection? Everyone shares
+ * max_conns, but the last `reserved` slots are for root and the backend's
+ * own uid (xenampctl run by the administrator, a restarted partition), and
+ * other uids have at most per_uid each: one user's idle connections can
+ * lock out neither another user nor the administrator. */
+static bool admit(struct lb *lb, uid_t uid)
+{
+	bool priv = uid_privileged(uid);
+	unsigned mine = 0;
+	const char *why = NULL;
+
+	if (lb->nconns >= lb->max_conns)
+		why = "max-clients";
+	else if (!priv && lb->nconns >= lb->max_conns - lb->reserved)
+		why = "reserved-clients (the rest are kept for root)";
+	if (why == NULL && !priv) {
+		for (struct xa_be_end *o = lb->conns; o != NULL; o = o->next)
+			mine += o->uid == uid;
+		if (mine >= lb->per_uid)
+			why = "max-clients-per-uid";
+	}
+	if (why == NULL)
+		return true;
+	lb_log_rl(lb, &lb->rl_refuse, XA_BE_LOG_WARNING,
+		  "refusing a client of uid %ld on %s: %u clients connected, %u of them of this uid; limit %s",
+		  (long)uid, lb->path, lb->nconns, mine, why);
+	return false;
+}
+
+/* Drop clients that have said nothing (no HELLO, no CTL_REQ) for
+ * hello_ms: a connection costs a slot and an fd, and one that never names
+ * itself would otherwise keep them for ever. Re-arms the timer for the
+ * next one due. */
+static void reap_silent(struct lb *lb)
+{
+	int64_t now = xa_now_ms(), next = -1;
+	struct xa_be_end *c = lb->conns;
+
+	while (c != NULL) {
+		struct xa_be_end *nx = c->next;
+		int64_t due = c->born_ms + (int64_t)lb->hello_ms;
+
+		if (c->phase == P_NEW && due <= now) {
+			lb_log_rl(lb, &lb->rl_silent, XA_BE_LOG_INFO,
+				  "local client (%s) dropped: it said nothing within %u ms (hello-timeout-ms)",
+				  c->peer, lb->hello_ms);
+			conn_kill(lb, c);
+		} else if (c->phase == P_NEW && (next < 0 || due < next)) {
+			next = due;
+		}
+		c = nx;
+	}
+	if (next >= 0)
+		timer_arm(lb, (int)(next - now));
+}
+
 static void do_accept_conn(struct lb *lb)
 {
 	int fd = accept4(lb->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
-			lb_log(lb, XA_BE_LOG_WARNING, "accept on %s: %s", lb->path,
-			       strerror(errno));
+		int e = errno;
+
+		if (e == EMFILE || e == ENFILE)
+			accept_out_of_fds(lb, e);
+		else if (e == ENOBUFS || e == ENOMEM)
+			listen_pause(lb);   /* no memory: let the relay run */
+		if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR &&
+		    e != ECONNABORTED && e != EMFILE && e != ENFILE)
+			lb_log_rl(lb, &lb->rl_accept, XA_BE_LOG_WARNING,
+				  "accept on %s: %s", lb->path, strerror(e));
 		return;
 	}
-	if (lb->nconns >= LB_MAX_CONNS) {
-		lb_log(lb, XA_BE_LOG_WARNING,
-		       "refusing a client on %s: %u clients already connected",
-		       lb->path, lb->nconns);
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		cred.pid = 0;
+		cred.uid = (uid_t)-1;
+	}
+	if (!admit(lb, cred.uid)) {
 		close(fd);
 		return;
 	}
@@ -380,8 +641,11 @@ static void do_accept_conn(struct lb *lb)
 		close(fd);
 		return;
 	}
+	c->uid = cred.uid;
+	c->privileged = uid_privileged(cred.uid);
+	c->born_ms = xa_now_ms();
 	c->sock = fd;
-	c->kick = c->call = -1;
+	c->ntf = -1;
 	c->phase = P_NEW;
 	c->wsock.kind = W_SOCK;
 	c->wsock.c = c;
@@ -389,10 +653,7 @@ static void do_accept_conn(struct lb *lb)
 	c->wkick.c = c;
 	c->ctl.conn = c;
 
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+	if (cred.uid != (uid_t)-1)
 		snprintf(c->peer, sizeof(c->peer), "pid %ld uid %ld",
 			 (long)cred.pid, (long)cred.uid);
 	else
@@ -411,6 +672,7 @@ static void do_accept_conn(struct lb *lb)
 		lb->conns->prev = c;
 	lb->conns = c;
 	lb->nconns++;
+	timer_arm(lb, (int)lb->hello_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -423,42 +685,33 @@ static void close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
-/* Is fd an eventfd? /proc names it so; without /proc we cannot tell and
- * let it pass (the O_NONBLOCK switch still protects us). */
-static bool is_eventfd(int fd)
+/* Only memory the backend can never fault on: a tmpfs (shmem) file, which
+ * is what memfd_create() without MFD_HUGETLB makes. Anything else is
+ * refused, hugetlbfs by name because it is the likely mistake. */
+static bool region_fs_ok(int fd, char *msg, size_t msglen)
 {
-	char path[64], target[64];
-	ssize_t n;
+	struct statfs sf;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
+	if (fstatfs(fd, &sf) < 0) {
+		seterr(msg, msglen, "fstatfs of the region memfd: %s",
+		       strerror(errno));
+		return false;
+	}
+	if ((unsigned long)sf.f_type == (unsigned long)TMPFS_MAGIC)
 		return true;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[eventfd]") == 0;
+	if ((unsigned long)sf.f_type == (unsigned long)HUGETLBFS_MAGIC)
+		seterr(msg, msglen,
+		       "the region memfd is on hugetlbfs, whose pages can vanish under the backend (SIGBUS); create it with memfd_create(..., MFD_ALLOW_SEALING) without MFD_HUGETLB");
+	else
+		seterr(msg, msglen,
+		       "the region fd is on file system type 0x%lx, not tmpfs; create it with memfd_create(..., MFD_ALLOW_SEALING)",
+		       (unsigned long)sf.f_type);
+	return false;
 }
 
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -errno;
-	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
-static bool still_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl >= 0 && (fl & O_NONBLOCK);
-}
-
-/* REGION with its fds: check, seal, map. On success c owns kick and call
- * and the mapping; fds[] entries it took are set to -1. Returns 0 or a
- * negative errno with msg filled. */
+/* REGION with its fd: check, seal, map. On success c owns the mapping
+ * (the memfd is closed by the caller). Returns 0 or a negative errno with
+ * msg filled. */
 static int take_region(struct lb *lb, struct xa_be_end *c,
 		       const struct xa_local_region *r, int *fds,
 		       unsigned nfds, char *msg, size_t msglen)
@@ -467,9 +720,9 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 	struct stat st;
 	int seals;
 
-	if (nfds != 3) {
+	if (nfds != 1) {
 		seterr(msg, msglen,
-		       "REGION must carry exactly 3 fds (region memfd, kick eventfd, call eventfd); it carried %u",
+		       "REGION must carry exactly 1 fd (the region memfd); it carried %u",
 		       nfds);
 		return -EINVAL;
 	}
@@ -490,6 +743,8 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 		seterr(msg, msglen, "the region fd is not a memfd");
 		return -EINVAL;
 	}
+	if (!region_fs_ok(fds[0], msg, msglen))
+		return -EINVAL;
 	/* Seal before looking at the size: after this it can only grow. */
 	seals = fcntl(fds[0], F_GET_SEALS);
 	if (seals < 0) {
@@ -514,17 +769,6 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 		       (long long)st.st_size, (unsigned long long)r->size);
 		return -EINVAL;
 	}
-	if (!is_eventfd(fds[1]) || !is_eventfd(fds[2])) {
-		seterr(msg, msglen,
-		       "the kick and call fds of REGION must be eventfds");
-		return -EINVAL;
-	}
-	if (set_nonblock(fds[1]) < 0 || set_nonblock(fds[2]) < 0) {
-		seterr(msg, msglen, "cannot make the eventfds non-blocking: %s",
-		       strerror(errno));
-		return -EINVAL;
-	}
-
 	void *p = mmap(NULL, (size_t)r->size, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, fds[0], 0);
 
@@ -537,18 +781,15 @@ static int take_region(struct lb *lb, struct xa_be_end *c,
 
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->wkick };
 
-	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, fds[1], &ev) < 0) {
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, c->ntf, &ev) < 0) {
 		int e = errno;
 
 		munmap(p, (size_t)r->size);
-		seterr(msg, msglen, "epoll_ctl on the kick eventfd: %s",
+		seterr(msg, msglen, "epoll_ctl on the notification socket: %s",
 		       strerror(e));
 		return -e;
 	}
 	close_fd(&fds[0]);   /* the mapping keeps the memory */
-	c->kick = fds[1];
-	c->call = fds[2];
-	fds[1] = fds[2] = -1;
 	c->region = p;
 	c->region_size = (size_t)r->size;
 	return 0;
@@ -692,7 +933,7 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 			if (mh.msg_flags & MSG_CTRUNC) {
 				rc = -EINVAL;
 				snprintf(msg, sizeof(msg),
-					 "REGION must carry exactly 3 fds; it carried more than %u",
+					 "REGION must carry exactly 1 fd; it carried more than %u",
 					 LB_MAX_FDS);
 			} else {
 				rc = take_region(lb, c, &r, fds, nfds, msg, sizeof(msg));
@@ -757,18 +998,28 @@ state_msg:
 	}
 }
 
+/* The notification socket is readable: each byte is a kick. One
+ * bounded recv per event (level triggering brings us back for the rest);
+ * kicks are coalesced anyway. */
 static int conn_kick(struct lb *lb, struct xa_be_end *c,
 		     struct xa_be_event *ev)
 {
-	uint64_t v;
+	unsigned char buf[256];
+	ssize_t n;
 
-	if (c->phase != P_CONNECTED || c->kick < 0)
+	if (c->phase != P_CONNECTED || c->ntf < 0)
 		return 0;
-	if (!still_nonblock(c->kick))
-		return conn_gone(lb, c, -EPERM,
-				 "cleared O_NONBLOCK on its kick eventfd", ev);
-	if (read(c->kick, &v, sizeof(v)) != (ssize_t)sizeof(v))
-		return 0;   /* EAGAIN: the partition read its own kick */
+	n = recv(c->ntf, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* The partition closed its end: it exited (its control
+		 * socket reports that next, as "gone") or it no longer
+		 * wants kicks heard, which harms only itself. Stop
+		 * watching so that level triggering does not spin. */
+		(void)epoll_ctl(lb->epfd, EPOLL_CTL_DEL, c->ntf, NULL);
+		return 0;
+	}
 	memset(ev, 0, sizeof(*ev));
 	ev->type = XA_BE_EV_KICK;
 	ev->end = c;
@@ -791,6 +1042,21 @@ static int lb_event_fd(struct xa_be_transport *t)
 	return lb_of(t)->epfd;
 }
 
+/* The timer fired: resume a paused listener, drop silent clients.
+ * Re-arms itself while it is still needed. */
+static void on_timer(struct lb *lb)
+{
+	uint64_t n;
+
+	if (read(lb->tfd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: already read; the work below is due either way */
+	}
+	listen_resume(lb);
+	reap_silent(lb);
+	if (lb->listen_paused)
+		timer_arm(lb, (int)(lb->listen_resume_ms - xa_now_ms()));
+}
+
 static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 {
 	struct lb *lb = lb_of(t);
@@ -805,8 +1071,10 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 
 			if (n < 0)
 				return errno == EINTR ? 0 : -errno;
-			if (n == 0)
+			if (n == 0) {
+				lb->accepts = 0;
 				return 0;
+			}
 			lb->nbatch = n;
 		}
 
@@ -816,7 +1084,16 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 
 		switch (w->kind) {
 		case W_LISTEN:
+			/* A connection flood must not keep this call from
+			 * returning: the relay needs its turns. */
 			do_accept_conn(lb);
+			if (++lb->accepts >= LB_ACCEPTS_PER_CALL) {
+				lb->accepts = 0;
+				return 0;
+			}
+			continue;
+		case W_TIMER:
+			on_timer(lb);
 			continue;
 		case W_KICK:
 			if (c->dead)
@@ -853,6 +1130,65 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 	}
 }
 
+/* Why a socketpair and not two eventfds, as in protocol version 1: an fd
+ * passed over SCM_RIGHTS shares its open file description, so O_NONBLOCK
+ * on it is the partition's to change at any moment. An eventfd has no
+ * per-call non-blocking write: checking the flag and then writing leaves
+ * a window in which the partition clears it and fills the counter, and
+ * the backend blocks for ever (every link stops). A socket takes
+ * MSG_DONTWAIT per call, whatever the flags say; and the backend creating
+ * the pair means its end is never in the partition's hands at all (no
+ * shutdown, no SO_RCVTIMEO, no reads stealing kicks). A stream rather than
+ * datagrams: one recv drains many coalesced kicks, and a full buffer
+ * (EAGAIN) simply means a wake-up is already pending. */
+static int lb_notify_pair(struct xa_be_end *c, int *theirs)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+		       sv) < 0)
+		return -errno;
+	close_fd(&c->ntf);
+	c->ntf = sv[0];
+	*theirs = sv[1];
+	return 0;
+}
+
+/* PARAMS goes with the partition's end of a new notification pair. It is
+ * the first datagram the backend sends to this client, so the socket
+ * buffer is empty and it is never queued: a failure drops the client. */
+static int send_params(struct xa_be_end *c, const struct xa_local_params *p)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = sizeof(*p) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *cm;
+	int theirs = -1, rc;
+	ssize_t n;
+
+	if (c->sock < 0 || c->outq != NULL)
+		return -EPIPE;
+	rc = lb_notify_pair(c, &theirs);
+	if (rc < 0)
+		return rc;
+	memset(&cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &theirs, sizeof(int));
+	n = sendmsg(c->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	rc = n == (ssize_t)sizeof(*p) ? 0 : n < 0 ? -errno : -EMSGSIZE;
+	close(theirs);   /* the datagram in flight holds its own reference */
+	return rc;
+}
+
 static int lb_accept(struct xa_be_transport *t, struct xa_be_end *c,
 		     void *cookie, const struct xa_link_params *params,
 		     char *err, size_t errlen)
@@ -868,7 +1204,7 @@ static int lb_accept(struct xa_be_transport *t, struct xa_be_end *c,
 
 	c->cookie = cookie;
 	c->params = *params;
-	rc = conn_send(lb, c, &p, sizeof(p));
+	rc = send_params(c, &p);
 	if (rc < 0) {
 		seterr(err, errlen, "cannot send PARAMS to %s: %s", c->peer,
 		       strerror(-rc));
@@ -895,18 +1231,22 @@ static int lb_set_state(struct xa_be_transport *t, struct xa_be_end *c,
 	return 0;
 }
 
+/* One byte on the backend's own end of the pair, MSG_DONTWAIT: this can
+ * never block, whatever the partition does to its end. */
 static int lb_notify(struct xa_be_transport *t, struct xa_be_end *c)
 {
-	uint64_t one = 1;
+	static const unsigned char one = 1;
 
 	(void)t;
-	if (c->call < 0)
+	if (c->ntf < 0)
 		return -EPIPE;
-	if (!still_nonblock(c->call))
-		return -EPERM;   /* the caller disconnects the end */
-	if (write(c->call, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (send(c->ntf, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+	    errno != EPIPE && errno != ECONNRESET)
 		return -errno;
-	/* EAGAIN: the counter is saturated, so a wake-up is pending. */
+	/* EAGAIN: the partition has unread calls, so a wake-up is pending.
+	 * EPIPE / ECONNRESET: it closed its end (exited, most likely); its
+	 * control socket reports the departure, as for a Xen domain. */
 	return 0;
 }
 
@@ -953,9 +1293,10 @@ static int lb_ctl_reply(struct xa_be_transport *t, struct xa_be_ctl *ctl,
 	} while (rc == 0 && off < len);
 	free(buf);
 	if (rc < 0) {
-		lb_log(lb, XA_BE_LOG_INFO, "control client (%s) dropped: %s",
-		       c->peer, rc == -ENOBUFS ? "it does not read its replies" :
-		       strerror(-rc));
+		lb_log_rl(lb, &lb->rl_slow, XA_BE_LOG_INFO,
+			  "control client (%s) dropped: %s", c->peer,
+			  rc == -ENOBUFS ? "it does not read its replies" :
+			  strerror(-rc));
 		conn_kill(lb, c);
 	}
 	return rc;
@@ -971,6 +1312,8 @@ static void lb_destroy(struct xa_be_transport *t)
 	free_zombies(lb);
 	close_fd(&lb->lfd);
 	close_fd(&lb->epfd);
+	close_fd(&lb->tfd);
+	close_fd(&lb->spare_fd);
 	/* Remove the socket only if it is still ours: a second backend
 	 * started by mistake may have replaced it. */
 	if (lb->path && stat(lb->path, &st) == 0 && st.st_dev == lb->sock_dev &&
@@ -1041,11 +1384,52 @@ static int clear_stale(struct lb *lb, const struct sockaddr_un *sa,
 	return 0;
 }
 
+static unsigned or_default(unsigned v, unsigned def)
+{
+	return v ? v : def;
+}
+
+static void set_limits(struct lb *lb, const struct xa_be_opts *o)
+{
+	lb->max_conns = or_default(o->max_clients, LB_MAX_CONNS);
+	lb->per_uid = or_default(o->max_clients_per_uid, LB_PER_UID);
+	lb->reserved = or_default(o->reserved_clients, LB_RESERVED);
+	if (lb->reserved >= lb->max_conns)
+		lb->reserved = lb->max_conns / 2;
+	lb->hello_ms = or_default(o->hello_timeout_ms, LB_HELLO_MS);
+	lb->ctlq_max = o->ctl_queue_max ? o->ctl_queue_max : LB_CTLQ_MAX;
+	lb->ctlq_total_max = o->ctl_queue_total ? o->ctl_queue_total
+		: LB_CTLQ_TOTAL;
+}
+
+/* The timer (in the epoll set) and the spare fd accept_out_of_fds()
+ * needs. */
+static int setup_guards(struct lb *lb, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wtimer };
+	int rc;
+
+	lb->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (lb->tfd < 0 || epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->tfd, &ev) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "timerfd: %s", strerror(-rc));
+		return rc;
+	}
+	lb->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (lb->spare_fd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot open /dev/null: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int xa_be_local_new(const struct xa_be_opts *opts,
 		    struct xa_be_transport **out, char *err, size_t errlen)
 {
+	char defpath[XA_LOCAL_PATH_MAX];
 	const char *path = opts->socket_path ? opts->socket_path
-		: XA_LOCAL_DEFAULT_SOCKET;
+		: xa_local_default_socket(defpath, sizeof(defpath));
 	unsigned mode = opts->socket_mode ? opts->socket_mode : 0660;
 	struct sockaddr_un sa;
 	struct stat st;
@@ -1067,10 +1451,12 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 		return -ENOMEM;
 	lb->pub.ops = &lb_ops;
 	lb->pub.priv = lb;
-	lb->lfd = lb->epfd = -1;
+	lb->lfd = lb->epfd = lb->tfd = lb->spare_fd = -1;
 	lb->log = opts->log;
 	lb->log_ctx = opts->log_ctx;
 	lb->wlisten.kind = W_LISTEN;
+	lb->wtimer.kind = W_TIMER;
+	set_limits(lb, opts);
 
 	rc = clear_stale(lb, &sa, err, errlen);
 	if (rc < 0) {
@@ -1153,6 +1539,9 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 		seterr(err, errlen, "epoll_ctl: %s", strerror(-rc));
 		goto fail_unlink;
 	}
+	rc = setup_guards(lb, err, errlen);
+	if (rc < 0)
+		goto fail_unlink;
 	*out = &lb->pub;
 	return 0;
 
@@ -1161,6 +1550,8 @@ fail_unlink:
 fail:
 	close_fd(&lb->lfd);
 	close_fd(&lb->epfd);
+	close_fd(&lb->tfd);
+	close_fd(&lb->spare_fd);
 	free(lb->path);
 	free(lb);
 	return rc;

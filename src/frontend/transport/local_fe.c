@@ -1,14 +1,14 @@
-/* Local transport, partition side (docs/design.md#local-transport,
- * common/local_proto.h).
+/* Local transport, partition side (local_proto.h; docs/protocol.md,
+ * "Local socket protocol").
  *
  * The partition connects to xenamp-backend's UNIX SOCK_SEQPACKET socket,
- * says HELLO {name, devno}, receives PARAMS (backend InitWait), creates its
- * region as a memfd mapped MAP_SHARED plus two eventfds (kick: partition ->
- * backend, call: backend -> partition), sends REGION with the three fds as
- * SCM_RIGHTS (frontend Initialised) and waits for STATE Connected or an
- * ERROR. Afterwards the event fd is an epoll set over the call eventfd and
- * the socket: a call is XA_FE_EV_NOTIFY; a STATE message, an ERROR or the
- * socket closing is XA_FE_EV_STATE (the latter two mean Closed). */
+ * says HELLO {name, devno}, receives PARAMS (backend InitWait) with its end
+ * of the notification socket (kicks out, calls in), creates its region as
+ * a memfd mapped MAP_SHARED, sends REGION with the memfd as SCM_RIGHTS
+ * (frontend Initialised) and waits for STATE Connected or an ERROR.
+ * Afterwards the event fd is an epoll set over the notification socket and
+ * the control socket: a call is XA_FE_EV_NOTIFY; a STATE message, an ERROR
+ * or the socket closing is XA_FE_EV_STATE (the latter two mean Closed). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1   /* memfd_create, F_ADD_SEALS */
 #endif
@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,8 +38,7 @@ struct local_fe {
 	struct xa_fe_transport t;
 	int sock;
 	int memfd;
-	int kick;
-	int call;
+	int ntf;        /* notification socket: kicks out, calls in */
 	int epfd;
 	bool sock_in_epoll;
 	void *region;
@@ -60,10 +59,41 @@ static struct local_fe *lfe(struct xa_fe_transport *t)
 	return (struct local_fe *)t->priv;
 }
 
-/* Receive one datagram, waiting until deadline. Returns its length,
- * -ETIMEDOUT, -ECONNRESET on EOF, or -errno. */
-static ssize_t recv_until(int sock, void *buf, size_t len, int64_t deadline)
+/* Take the fds that came with a datagram: the first into *fd when fd is
+ * not NULL (and *fd is still -1), every other one closed. */
+static void take_fds(struct msghdr *mh, int *fd)
 {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
+			if (fd != NULL && *fd < 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+}
+
+/* Receive one datagram, waiting until deadline. Returns its length,
+ * -ETIMEDOUT, -ECONNRESET on EOF, or -errno. An fd that came with it is
+ * left in *fd (-1 if none; fd may be NULL: then it is closed). */
+static ssize_t recv_until(int sock, void *buf, size_t len, int64_t deadline,
+			  int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+
+	if (fd != NULL)
+		*fd = -1;
 	for (;;) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 		int r = poll(&p, 1, xa_ms_left(deadline));
@@ -75,14 +105,26 @@ static ssize_t recv_until(int sock, void *buf, size_t len, int64_t deadline)
 		}
 		if (r == 0)
 			return -ETIMEDOUT;
-		ssize_t n = recv(sock, buf, len, MSG_DONTWAIT);
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf.buf,
+			.msg_controllen = sizeof(cbuf.buf),
+		};
+		ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
+		take_fds(&mh, fd);
+		if (n == 0) {
+			if (fd != NULL && *fd >= 0) {
+				close(*fd);
+				*fd = -1;
+			}
 			return -ECONNRESET;
+		}
 		return n;
 	}
 }
@@ -136,9 +178,10 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		char raw[1024];
 	} m;
 	const char *path;
+	char defpath[XA_LOCAL_PATH_MAX];
 	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
 	ssize_t n;
-	int e;
+	int e, ntf = -1;
 
 	if (partition == NULL || partition[0] == '\0' ||
 	    strlen(partition) >= XA_LOCAL_NAME_MAX) {
@@ -151,7 +194,7 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 
 	path = l->path_set ? l->path : getenv(XA_LOCAL_SOCKET_ENV);
 	if (path == NULL || path[0] == '\0')
-		path = XA_LOCAL_DEFAULT_SOCKET;
+		path = xa_local_default_socket(defpath, sizeof(defpath));
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -179,6 +222,16 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 				 path, strerror(e), XA_LOCAL_SOCKET_ENV);
 		return -e;
 	}
+	/* Before anything is sent: HELLO names us, and REGION would hand
+	 * over our memory. */
+	e = xa_local_check_server(l->sock, path, err, errlen);
+	if (e < 0) {
+		/* Not the backend we trust: never hand it our memory, not at
+		 * a reconnection either. */
+		l->refusal = XA_REFUSE_DENIED;
+		snprintf(l->refusal_msg, sizeof(l->refusal_msg), "%s", err);
+		return e;
+	}
 
 	memset(&hello, 0, sizeof(hello));
 	hello.type = XA_LOCAL_HELLO;
@@ -194,7 +247,9 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 	}
 
 	for (;;) {
-		n = recv_until(l->sock, &m, sizeof(m), deadline);
+		if (ntf >= 0)
+			close(ntf);   /* came with something other than PARAMS */
+		n = recv_until(l->sock, &m, sizeof(m), deadline, &ntf);
 		if (n == -ETIMEDOUT) {
 			snprintf(err, errlen,
 				 "xenamp-backend at %s did not send the link parameters for partition '%s' device %u in time (is '%s' in a link of its configuration?)",
@@ -214,13 +269,18 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		}
 		if ((size_t)n < sizeof(uint32_t))
 			continue;
-		if (m.type == XA_LOCAL_ERROR)
+		if (m.type == XA_LOCAL_ERROR) {
+			if (ntf >= 0)
+				close(ntf);
 			return take_error(l, &m, (size_t)n, "at HELLO", err, errlen);
+		}
 		if (m.type == XA_LOCAL_STATE && (size_t)n >= sizeof(m.s)) {
 			if (m.s.state >= XA_STATE_CLOSING) {
 				snprintf(err, errlen,
 					 "xenamp-backend moved partition '%s' device %u to %s during the handshake",
 					 partition, devno, xa_state_name((int)m.s.state));
+				if (ntf >= 0)
+					close(ntf);
 				return -ECONNRESET;
 			}
 			l->be_state = (int)m.s.state;
@@ -235,18 +295,27 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 	params->max_pages = m.p.max_pages;
 	l->be_state = XA_STATE_INITWAIT;
 
-	l->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	l->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct stat st;
+
+	if (ntf < 0 || fstat(ntf, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		if (ntf >= 0)
+			close(ntf);
+		snprintf(err, errlen,
+			 "xenamp-backend at %s sent PARAMS without its notification socket (a backend of another xenamp version?)",
+			 path);
+		return -EPROTO;
+	}
+	l->ntf = ntf;
 	if (l->epfd < 0)   /* kept across local_reconnect() */
 		l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->kick < 0 || l->call < 0 || l->epfd < 0) {
+	if (l->epfd < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot create eventfds: %s", strerror(e));
+		snprintf(err, errlen, "cannot create an epoll set: %s", strerror(e));
 		return -e;
 	}
 	struct epoll_event ev = { .events = EPOLLIN };
-	ev.data.fd = l->call;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->call, &ev) < 0)
+	ev.data.fd = l->ntf;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ntf, &ev) < 0)
 		goto epoll_fail;
 	ev.data.fd = l->sock;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->sock, &ev) < 0)
@@ -306,11 +375,11 @@ static int local_publish(struct xa_fe_transport *t, int timeout_ms,
 	struct msghdr mh;
 	struct iovec iov;
 	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	struct cmsghdr *c;
-	int fds[3];
+	int fds[1];
 	union {
 		uint32_t type;
 		struct xa_local_state s;
@@ -341,8 +410,6 @@ static int local_publish(struct xa_fe_transport *t, int timeout_ms,
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(fds));
 	fds[0] = l->memfd;
-	fds[1] = l->kick;
-	fds[2] = l->call;
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	if (sendmsg(l->sock, &mh, MSG_NOSIGNAL) < 0) {
 		e = errno;
@@ -353,7 +420,7 @@ static int local_publish(struct xa_fe_transport *t, int timeout_ms,
 	l->be_state = XA_STATE_INITWAIT;
 
 	for (;;) {
-		n = recv_until(l->sock, &m, sizeof(m), deadline);
+		n = recv_until(l->sock, &m, sizeof(m), deadline, NULL);
 		if (n == -ETIMEDOUT) {
 			snprintf(err, errlen,
 				 "xenamp-backend did not accept the region of partition '%s' in time",
@@ -391,16 +458,23 @@ static int local_publish(struct xa_fe_transport *t, int timeout_ms,
 	}
 }
 
+/* A kick: one byte, never blocking. EAGAIN means the backend has unread
+ * kicks, so it will look at the rings anyway. */
 static int local_notify(struct xa_fe_transport *t)
 {
 	struct local_fe *l = lfe(t);
-	uint64_t one = 1;
+	static const unsigned char one = 1;
 	ssize_t r;
 
+	if (l->ntf < 0)
+		return -EPIPE;
 	do
-		r = write(l->kick, &one, sizeof(one));
+		r = send(l->ntf, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
-	if (r < 0 && errno != EAGAIN)
+	/* EPIPE / ECONNRESET: the backend let go of this end; the control
+	 * socket reports that as a state change, as it always has. */
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EPIPE &&
+	    errno != ECONNRESET)
 		return -errno;
 	return 0;
 }
@@ -427,16 +501,24 @@ static int local_consume(struct xa_fe_transport *t, unsigned *events)
 		struct xa_local_state s;
 		char raw[512];
 	} m;
-	uint64_t v;
+	unsigned char calls[256];
 	ssize_t n;
 
 	*events = 0;
-	if (l->call >= 0) {
-		do
-			n = read(l->call, &v, sizeof(v));
-		while (n < 0 && errno == EINTR);
-		if (n == (ssize_t)sizeof(v) && v != 0)
+	/* Calls are coalesced: drain what is there (a bounded number of
+	 * reads; level triggering brings the caller back for more). EOF:
+	 * the backend is gone; the control socket says so next. */
+	for (int i = 0; l->ntf >= 0 && i < 16; i++) {
+		n = recv(l->ntf, calls, sizeof(calls), MSG_DONTWAIT);
+		if (n > 0) {
 			*events |= XA_FE_EV_NOTIFY;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ntf, NULL);
+		break;
 	}
 	while (l->sock_in_epoll) {
 		n = recv(l->sock, &m, sizeof(m), MSG_DONTWAIT);
@@ -502,10 +584,8 @@ static void local_close(struct xa_fe_transport *t)
 		munmap(l->region, l->size);
 	if (l->memfd >= 0)
 		close(l->memfd);
-	if (l->kick >= 0)
-		close(l->kick);
-	if (l->call >= 0)
-		close(l->call);
+	if (l->ntf >= 0)
+		close(l->ntf);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	free(l);
@@ -562,7 +642,7 @@ int xa_local_fe_new(struct xa_fe_transport **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	l->sock = l->memfd = l->kick = l->call = l->epfd = -1;
+	l->sock = l->memfd = l->ntf = l->epfd = -1;
 	l->be_state = XA_STATE_UNKNOWN;
 	l->t.ops = &local_ops;
 	l->t.priv = l;
@@ -573,7 +653,7 @@ int xa_local_fe_new(struct xa_fe_transport **out, char *err, size_t errlen)
 /* Reconnection after the backend went away (SIGKILL, crash, restart).
  * Keeps the memfd and its mapping (the region with its rings and buffers,
  * exactly as the partition left it) and the epoll fd the library polls;
- * replaces the socket and both eventfds, walks HELLO / PARAMS / REGION /
+ * replaces the socket and the notification socket, walks HELLO / PARAMS / REGION /
  * Connected again with the same memfd. One attempt. */
 /* xa_fe_ops.reconnect: connect again over a new socket and share the
  * SAME region (same memfd) with new notification fds. */
@@ -601,15 +681,13 @@ static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
 	if (l->sock_in_epoll)
 		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->sock, NULL);
 	l->sock_in_epoll = false;
-	if (l->call >= 0)
-		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->call, NULL);
+	if (l->ntf >= 0)
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ntf, NULL);
 	if (l->sock >= 0)
 		close(l->sock);
-	if (l->kick >= 0)
-		close(l->kick);
-	if (l->call >= 0)
-		close(l->call);
-	l->sock = l->kick = l->call = -1;
+	if (l->ntf >= 0)
+		close(l->ntf);
+	l->sock = l->ntf = -1;
 	l->be_state = XA_STATE_UNKNOWN;
 
 	snprintf(name, sizeof(name), "%s", l->partition);
