@@ -82,7 +82,7 @@ check "scribbler: the echo server's end is still connected" test "$(json_get "$T
 for f in entries offset config-len nvrings-big align da-wrap; do
 	$FP -p evil -t 3000 --rsc "$f" >"$T/rsc.out" 2>&1
 	rc=$?
-	if [ $rc -eq 3 ] && grep -Eq 'error code=.*(resource table|vring)' "$T/rsc.out"; then
+	if [ $rc -eq 3 ] && grep -Eq 'error code=3 msg=.*(resource table|vring)' "$T/rsc.out"; then
 		ok "--rsc $f refused: $(sed -n 's/^error code=[-0-9]* msg=//p' "$T/rsc.out" | head -n 1)"
 	else
 		bad "--rsc $f (rc $rc): $(cat "$T/rsc.out")"

@@ -137,8 +137,8 @@ if grep -q 'memfd_create: ' "$T/huge.out"; then
 	echo "# hugetlb: memfd_create(MFD_HUGETLB) unsupported here; skipped"
 else
 	check "hugetlbfs: the region is refused (rc $rc)" test "$rc" -eq 3
-	check "hugetlbfs: ... with a reason naming hugetlbfs and the fix" \
-		grep -q '^error code=-22 msg=the region memfd is on hugetlbfs.*without MFD_HUGETLB' "$T/huge.out"
+	check "hugetlbfs: ... refused as an invalid region (code 3) naming hugetlbfs and the fix" \
+		grep -q '^error code=3 msg=the region memfd is on hugetlbfs.*without MFD_HUGETLB' "$T/huge.out"
 	check "hugetlbfs: one log line naming the partition" \
 		test "$(grep -c 'end evil:0 disconnected: the region memfd is on hugetlbfs' "$LOG")" -eq 1
 fi

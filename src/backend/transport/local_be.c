@@ -444,15 +444,15 @@ static void free_zombies(struct lb *lb)
 /* The client is gone (EOF, Closing) or broke the protocol. A partition the
  * backend took is reported and kept until close_end(); anything else just
  * goes. Returns 1 when *ev was filled. */
-static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
-		     const char *detail, struct xa_be_event *ev)
+static int conn_gone_as(struct lb *lb, struct xa_be_end *c, int code,
+			int refusal, const char *detail, struct xa_be_event *ev)
 {
 	bool report = c->cookie != NULL &&
 		(c->phase == P_INITWAIT || c->phase == P_REGION ||
 		 c->phase == P_CONNECTED);
 
 	if (code != 0 && c->sock >= 0)
-		send_error(lb, c, xa_refusal_of_errno(code), detail);
+		send_error(lb, c, refusal, detail);
 	if (!report) {
 		if (code != 0)
 			lb_log(lb, XA_BE_LOG_INFO, "local client (%s%s%s) dropped: %s",
@@ -476,6 +476,13 @@ static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
 	ev->code = code;
 	ev->detail = lb->detail;
 	return 1;
+}
+
+/* conn_gone with the refusal the errno code stands for. */
+static int conn_gone(struct lb *lb, struct xa_be_end *c, int code,
+		     const char *detail, struct xa_be_event *ev)
+{
+	return conn_gone_as(lb, c, code, xa_refusal_of_errno(code), detail, ev);
 }
 
 /* Wake up in ms (or sooner, if already set to). */
@@ -939,8 +946,8 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 				rc = take_region(lb, c, &r, fds, nfds, msg, sizeof(msg));
 			}
 			close_fds(fds, nfds);
-			if (rc < 0)
-				return conn_gone(lb, c, rc, msg, ev);
+			if (rc < 0)   /* whatever the errno, the region is at fault */
+				return conn_gone_as(lb, c, rc, XA_REFUSE_REGION, msg, ev);
 		}
 		c->phase = P_REGION;
 		memset(ev, 0, sizeof(*ev));
