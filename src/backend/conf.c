@@ -103,6 +103,70 @@ bool xa_config_link_name_ok(const char *s)
 	return true;
 }
 
+/* Room for one more link in cfg->links and c->link_keys (both grow
+ * together, so an index into one is valid in the other). */
+static bool grow_links(struct ctx *c)
+{
+	size_t cap = c->link_cap ? c->link_cap * 2 : 4;
+	struct xa_cfg_link *nl;
+	unsigned (*nk)[K_NLINK];
+
+	if (c->cfg->nlinks < c->link_cap)
+		return true;
+	nl = realloc(c->cfg->links, cap * sizeof(*nl));
+	if (nl == NULL) {
+		fail(c, c->line, "out of memory");
+		return false;
+	}
+	c->cfg->links = nl;
+	nk = realloc(c->link_keys, cap * sizeof(*nk));
+	if (nk == NULL) {
+		fail(c, c->line, "out of memory");
+		return false;
+	}
+	c->link_keys = nk;
+	c->link_cap = cap;
+	return true;
+}
+
+/* [link NAME]: a valid, new name; the link starts with the defaults. */
+static void open_link(struct ctx *c, const char *ln)
+{
+	struct xa_cfg_link *l;
+
+	if (*ln == '\0') {
+		fail(c, c->line,
+		     "section [link] needs a name: write [link NAME]");
+		return;
+	}
+	if (!xa_config_link_name_ok(ln)) {
+		fail(c, c->line,
+		     "link name '%s' is not valid: use 1 to %u letters, digits, '.', '_' or '-'",
+		     ln, XA_CFG_NAME_MAX - 1);
+		return;
+	}
+	for (size_t i = 0; i < c->cfg->nlinks; i++) {
+		if (strcmp(c->cfg->links[i].name, ln) == 0) {
+			fail(c, c->line,
+			     "link '%s' is defined twice (first on line %u); give each [link NAME] its own name",
+			     ln, c->cfg->links[i].line);
+			return;
+		}
+	}
+	if (!grow_links(c))
+		return;
+	l = &c->cfg->links[c->cfg->nlinks];
+	memset(l, 0, sizeof(*l));
+	memset(c->link_keys[c->cfg->nlinks], 0, sizeof(c->link_keys[0]));
+	snprintf(l->name, sizeof(l->name), "%s", ln);
+	l->line = c->line;
+	l->buf_size = XA_CFG_DEFAULT_BUF_SIZE;
+	l->buf_count = XA_CFG_DEFAULT_BUF_COUNT;
+	c->cfg->nlinks++;
+	c->link = l;
+	c->sect = S_LINK;
+}
+
 /* A section header line: open the section. */
 static void open_section(struct ctx *c, char *hdr)
 {
@@ -115,147 +179,109 @@ static void open_section(struct ctx *c, char *hdr)
 	}
 	if (strncmp(name, "link", 4) == 0 &&
 	    (name[4] == '\0' || name[4] == ' ' || name[4] == '\t')) {
-		char *ln = trim(name + 4);
-
-		if (*ln == '\0') {
-			fail(c, c->line,
-			     "section [link] needs a name: write [link NAME]");
-			return;
-		}
-		if (!xa_config_link_name_ok(ln)) {
-			fail(c, c->line,
-			     "link name '%s' is not valid: use 1 to %u letters, digits, '.', '_' or '-'",
-			     ln, XA_CFG_NAME_MAX - 1);
-			return;
-		}
-		for (size_t i = 0; i < c->cfg->nlinks; i++) {
-			if (strcmp(c->cfg->links[i].name, ln) == 0) {
-				fail(c, c->line,
-				     "link '%s' is defined twice (first on line %u); give each [link NAME] its own name",
-				     ln, c->cfg->links[i].line);
-				return;
-			}
-		}
-		if (c->cfg->nlinks == c->link_cap) {
-			size_t cap = c->link_cap ? c->link_cap * 2 : 4;
-			struct xa_cfg_link *nl = realloc(c->cfg->links,
-							 cap * sizeof(*nl));
-			unsigned (*nk)[K_NLINK];
-
-			if (nl == NULL) {
-				fail(c, c->line, "out of memory");
-				return;
-			}
-			c->cfg->links = nl;
-			nk = realloc(c->link_keys, cap * sizeof(*nk));
-			if (nk == NULL) {
-				fail(c, c->line, "out of memory");
-				return;
-			}
-			c->link_keys = nk;
-			c->link_cap = cap;
-		}
-		struct xa_cfg_link *l = &c->cfg->links[c->cfg->nlinks];
-
-		memset(l, 0, sizeof(*l));
-		memset(c->link_keys[c->cfg->nlinks], 0, sizeof(c->link_keys[0]));
-		snprintf(l->name, sizeof(l->name), "%s", ln);
-		l->line = c->line;
-		l->buf_size = XA_CFG_DEFAULT_BUF_SIZE;
-		l->buf_count = XA_CFG_DEFAULT_BUF_COUNT;
-		c->cfg->nlinks++;
-		c->link = l;
-		c->sect = S_LINK;
+		open_link(c, trim(name + 4));
 		return;
 	}
 	fail(c, c->line, "unknown section [%s]; expected [backend] or [link NAME]",
 	     name);
 }
 
-/* inih's reader: one line per call (fgets semantics). */
-static char *reader(char *str, int num, void *stream)
+/* One line from the source into str (fgets semantics: at most num - 1
+ * bytes, up to and including a '\n'); NULL at the end. */
+static char *next_line(struct ctx *c, char *str, int num)
 {
-	struct ctx *c = stream;
-	char *got;
+	size_t i = 0;
 
-	if (c->stop)
+	if (c->f)
+		return fgets(str, num, c->f);
+	if (c->str[c->spos] == '\0')
 		return NULL;
-	if (c->f) {
-		got = fgets(str, num, c->f);
-	} else {
-		size_t i = 0;
+	while (i + 1 < (size_t)num && c->str[c->spos] != '\0') {
+		char ch = c->str[c->spos++];
 
-		if (c->str[c->spos] == '\0')
-			return NULL;
-		while (i + 1 < (size_t)num && c->str[c->spos] != '\0') {
-			char ch = c->str[c->spos++];
-
-			str[i++] = ch;
-			if (ch == '\n')
-				break;
-		}
-		str[i] = '\0';
-		got = str;
+		str[i++] = ch;
+		if (ch == '\n')
+			break;
 	}
-	if (got == NULL)
-		return NULL;
+	str[i] = '\0';
+	return str;
+}
 
+/* Is the source at its end? */
+static bool at_eof(struct ctx *c)
+{
+	int ch;
+
+	if (!c->f)
+		return c->str[c->spos] == '\0';
+	/* fgets() stops when the buffer is full without looking further: a
+	 * last line that fills it exactly has not set EOF yet, so look at
+	 * the next byte. */
+	ch = getc(c->f);
+	if (ch == EOF)
+		return true;
+	ungetc(ch, c->f);
+	return false;
+}
+
+/* Count the line str starts (a line split over several reads is counted
+ * once). A read without its '\n' that is not the file's last line is a
+ * line too long for inih's buffer: refuse it rather than let inih see
+ * its rest as another line. */
+static bool count_line(struct ctx *c, const char *str, int num)
+{
 	size_t len = strlen(str);
 
 	if (c->at_bol)
 		c->line++;
 	c->at_bol = len > 0 && str[len - 1] == '\n';
-	if (!c->at_bol) {
-		bool eof;
-
-		if (c->f) {
-			/* fgets() stops when the buffer is full without
-			 * looking further: a last line that fills it exactly
-			 * has not set EOF yet, so look at the next byte. */
-			int ch = getc(c->f);
-
-			eof = ch == EOF;
-			if (!eof)
-				ungetc(ch, c->f);
-		} else {
-			eof = c->str[c->spos] == '\0';
-		}
-
-		if (!eof) {
-			fail(c, c->line, "line is longer than %d characters; shorten it",
-			     num - 3);
-			return NULL;
-		}
+	if (!c->at_bol && !at_eof(c)) {
+		fail(c, c->line, "line is longer than %d characters; shorten it",
+		     num - 3);
+		return false;
 	}
+	return true;
+}
 
-	/* Section headers: note them ourselves (see the top of the file). */
+/* Section headers: note them ourselves (see the top of the file). Works
+ * on a copy, so inih still gets the line as read. */
+static bool note_section(struct ctx *c, const char *str)
+{
 	char tmp[512];
+	char *s = tmp, *end, *rest;
 
 	snprintf(tmp, sizeof(tmp), "%s", str);
-	char *s = tmp;
-
 	if (c->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3;   /* a UTF-8 byte order mark, which inih skips too */
 	s = trim(s);
-
-	if (*s == '[') {
-		char *end = strchr(s, ']');
-
-		if (end == NULL) {
-			fail(c, c->line, "section header without ']'; write [backend] or [link NAME]");
-			return NULL;
-		}
-		*end = '\0';
-		char *rest = trim(end + 1);
-
-		if (*rest != '\0' && *rest != ';' && *rest != '#') {
-			fail(c, c->line, "text after the section header: '%s'", rest);
-			return NULL;
-		}
-		open_section(c, s + 1);
-		if (c->stop)
-			return NULL;
+	if (*s != '[')
+		return true;
+	end = strchr(s, ']');
+	if (end == NULL) {
+		fail(c, c->line, "section header without ']'; write [backend] or [link NAME]");
+		return false;
 	}
+	*end = '\0';
+	rest = trim(end + 1);
+	if (*rest != '\0' && *rest != ';' && *rest != '#') {
+		fail(c, c->line, "text after the section header: '%s'", rest);
+		return false;
+	}
+	open_section(c, s + 1);
+	return !c->stop;
+}
+
+/* inih's reader: one line per call (fgets semantics). */
+static char *reader(char *str, int num, void *stream)
+{
+	struct ctx *c = stream;
+
+	if (c->stop)
+		return NULL;
+	if (next_line(c, str, num) == NULL)
+		return NULL;
+	if (!count_line(c, str, num) || !note_section(c, str))
+		return NULL;
 	return str;
 }
 
@@ -315,25 +341,10 @@ static int key_index(const char *const *names, int n, const char *key)
 
 static bool limits_key(struct ctx *c, const char *key, const char *v);
 
-static void backend_key(struct ctx *c, const char *key, const char *v)
+/* Parse and store the value of [backend] key k (seen once so far). */
+static void set_backend_key(struct ctx *c, int k, const char *v)
 {
-	int k = key_index(backend_key_names, K_NBACKEND, key);
 	struct xa_config *cfg = c->cfg;
-
-	if (k < 0 && limits_key(c, key, v))
-		return;
-	if (k < 0) {
-		fail(c, c->line,
-		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links, libvirt-uri or a limit of docs/security.md",
-		     key);
-		return;
-	}
-	if (c->backend_keys[k]) {
-		fail(c, c->line, "%s is set twice in [backend] (first on line %u); keep one",
-		     key, c->backend_keys[k]);
-		return;
-	}
-	c->backend_keys[k] = c->line;
 
 	switch (k) {
 	case K_SOCKET:
@@ -380,6 +391,28 @@ static void backend_key(struct ctx *c, const char *key, const char *v)
 		snprintf(cfg->libvirt_uri, sizeof(cfg->libvirt_uri), "%s", v);
 		return;
 	}
+}
+
+/* A [backend] key: known, and set at most once. */
+static void backend_key(struct ctx *c, const char *key, const char *v)
+{
+	int k = key_index(backend_key_names, K_NBACKEND, key);
+
+	if (k < 0 && limits_key(c, key, v))
+		return;
+	if (k < 0) {
+		fail(c, c->line,
+		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links, libvirt-uri or a limit of docs/security.md",
+		     key);
+		return;
+	}
+	if (c->backend_keys[k]) {
+		fail(c, c->line, "%s is set twice in [backend] (first on line %u); keep one",
+		     key, c->backend_keys[k]);
+		return;
+	}
+	c->backend_keys[k] = c->line;
+	set_backend_key(c, k, v);
 }
 
 static void link_key(struct ctx *c, const char *key, const char *v)
@@ -504,6 +537,40 @@ static const char *end_key(int i)
 	return i == 0 ? "end-a" : "end-b";
 }
 
+/* Each (partition, devno) is one device: it belongs to one link. The
+ * fault is reported on the later of the two lines. */
+static void check_devices(struct ctx *c)
+{
+	struct xa_config *cfg = c->cfg;
+
+	for (size_t i = 0; i < cfg->nlinks; i++) {
+		for (int a = 0; a < 2; a++) {
+			const struct xa_cfg_end *x = &cfg->links[i].end[a];
+
+			for (size_t j = i; j < cfg->nlinks; j++) {
+				for (int b = (j == i ? a + 1 : 0); b < 2; b++) {
+					const struct xa_cfg_end *y = &cfg->links[j].end[b];
+
+					if (strcmp(x->partition, y->partition) != 0 ||
+					    x->devno != y->devno)
+						continue;
+					bool y_late = y->line > x->line;
+					const struct xa_cfg_end *late = y_late ? y : x;
+					const struct xa_cfg_end *early = y_late ? x : y;
+					size_t ei = y_late ? i : j;
+					int ek = y_late ? a : b;
+
+					fail(c, late->line,
+					     "%s:%u is already %s of link %s (line %u); a device belongs to one link: give this end another DEVNO",
+					     late->partition, late->devno, end_key(ek),
+					     cfg->links[ei].name, early->line);
+					return;
+				}
+			}
+		}
+	}
+}
+
 /* Checks that need the whole file. */
 static void check_all(struct ctx *c)
 {
@@ -538,33 +605,7 @@ static void check_all(struct ctx *c)
 			return;
 		}
 	}
-	/* Each (partition, devno) is one device: it belongs to one link. */
-	for (size_t i = 0; i < cfg->nlinks; i++) {
-		for (int a = 0; a < 2; a++) {
-			const struct xa_cfg_end *x = &cfg->links[i].end[a];
-
-			for (size_t j = i; j < cfg->nlinks; j++) {
-				for (int b = (j == i ? a + 1 : 0); b < 2; b++) {
-					const struct xa_cfg_end *y = &cfg->links[j].end[b];
-
-					if (strcmp(x->partition, y->partition) != 0 ||
-					    x->devno != y->devno)
-						continue;
-					bool y_late = y->line > x->line;
-					const struct xa_cfg_end *late = y_late ? y : x;
-					const struct xa_cfg_end *early = y_late ? x : y;
-					size_t ei = y_late ? i : j;
-					int ek = y_late ? a : b;
-
-					fail(c, late->line,
-					     "%s:%u is already %s of link %s (line %u); a device belongs to one link: give this end another DEVNO",
-					     late->partition, late->devno, end_key(ek),
-					     cfg->links[ei].name, early->line);
-					return;
-				}
-			}
-		}
-	}
+	check_devices(c);
 }
 
 static int load(struct ctx *c, char *err, size_t errlen)

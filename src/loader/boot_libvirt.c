@@ -86,104 +86,113 @@ static void lv_quiet(void *ud, virErrorPtr e)
 	(void)e;
 }
 
-int fw_boot_libvirt(const struct fw_image *img, const struct fw_boot_opts *o)
-{
-	const char *tpl_path = o->template_path != NULL
-		? o->template_path : XENAMP_PKGDATADIR "/firmware.xml.in";
-	const char *who = o->name;
+/* The values the template's placeholders take. The strings that come
+ * from the user or the file system are XML-escaped copies (freed by
+ * free_values()); NAME and LINK passed name_ok() in main.c: nothing to
+ * escape. */
+struct values {
 	char kernel[PATH_MAX], mem[16], bcount[16], bsize[16], devno[16];
-	char *ekernel = NULL, *eextra = NULL, *epeer = NULL, *tpl = NULL, *text = NULL;
-	virConnectPtr conn = NULL;
-	virDomainPtr dom = NULL;
-	struct subst sv[9];
-	int rc = XLD_EXIT_BOOT;
+	char *ekernel, *eextra, *epeer;
+};
 
-	if (realpath(img->path, kernel) == NULL) {
+static void free_values(struct values *v)
+{
+	free(v->ekernel);
+	free(v->eextra);
+	free(v->epeer);
+}
+
+/* Fill *v; XLD_EXIT_OK, or XLD_EXIT_BOOT after one line on stderr. */
+static int make_values(const struct fw_image *img, const struct fw_boot_opts *o,
+		       struct values *v)
+{
+	if (realpath(img->path, v->kernel) == NULL) {
 		fprintf(stderr, "xenamp-load: %s: cannot resolve the path: %s\n",
 			img->path, strerror(errno));
 		return XLD_EXIT_BOOT;
 	}
-	ekernel = xml_escape(kernel);
-	eextra = xml_escape(o->extra);
-	epeer = xml_escape(o->peer != NULL ? o->peer : "host");
-	if (ekernel == NULL || eextra == NULL || epeer == NULL) {
-		fail(who, "the firmware path, --extra or --peer holds a control character");
-		goto done;
-	}
-	fw_warn_machine(img, who);
-	snprintf(mem, sizeof(mem), "%u",
+	v->ekernel = xml_escape(v->kernel);
+	v->eextra = xml_escape(o->extra);
+	v->epeer = xml_escape(o->peer != NULL ? o->peer : "host");
+	if (v->ekernel == NULL || v->eextra == NULL || v->epeer == NULL)
+		return fail(o->name, "the firmware path, --extra or --peer holds a control character");
+	fw_warn_machine(img, o->name);
+	snprintf(v->mem, sizeof(v->mem), "%u",
 		 (unsigned)(o->memory_mib != 0 ? o->memory_mib : img->memory_mib));
-	snprintf(bcount, sizeof(bcount), "%u", (unsigned)img->link.buf_count);
-	snprintf(bsize, sizeof(bsize), "%u", (unsigned)img->link.buf_size);
-	snprintf(devno, sizeof(devno), "%u", (unsigned)o->devno);
-	/* NAME and LINK passed name_ok() in main.c: nothing to escape */
-	sv[0] = (struct subst){ "NAME", o->name };
-	sv[1] = (struct subst){ "MEMORY", mem };
-	sv[2] = (struct subst){ "KERNEL", ekernel };
-	sv[3] = (struct subst){ "EXTRA", eextra };
-	sv[4] = (struct subst){ "LINK", fw_link_name(o) };
-	sv[5] = (struct subst){ "PEER", epeer };
-	sv[6] = (struct subst){ "DEVNO", devno };
-	sv[7] = (struct subst){ "BUF_SIZE", bsize };
-	sv[8] = (struct subst){ "BUF_COUNT", bcount };
+	snprintf(v->bcount, sizeof(v->bcount), "%u", (unsigned)img->link.buf_count);
+	snprintf(v->bsize, sizeof(v->bsize), "%u", (unsigned)img->link.buf_size);
+	snprintf(v->devno, sizeof(v->devno), "%u", (unsigned)o->devno);
+	return XLD_EXIT_OK;
+}
 
-	tpl = fw_read_template(tpl_path, who, &rc);
+/* The domain XML from the template, or NULL with *rc set (the template's
+ * own error code, or XLD_EXIT_BOOT). */
+static char *domain_xml(const struct fw_boot_opts *o, const struct values *v,
+			int *rc)
+{
+	const char *tpl_path = o->template_path != NULL
+		? o->template_path : XENAMP_PKGDATADIR "/firmware.xml.in";
+	const struct subst sv[] = {
+		{ "NAME", o->name },
+		{ "MEMORY", v->mem },
+		{ "KERNEL", v->ekernel },
+		{ "EXTRA", v->eextra },
+		{ "LINK", fw_link_name(o) },
+		{ "PEER", v->epeer },
+		{ "DEVNO", v->devno },
+		{ "BUF_SIZE", v->bsize },
+		{ "BUF_COUNT", v->bcount },
+	};
+	char *tpl, *text;
+
+	*rc = XLD_EXIT_BOOT;
+	tpl = fw_read_template(tpl_path, o->name, rc);
 	if (tpl == NULL)
-		goto done;
-	text = fw_expand(tpl, tpl_path, sv, sizeof(sv) / sizeof(sv[0]), who);
-	rc = XLD_EXIT_BOOT;
-	if (text == NULL)
-		goto done;
+		return NULL;
+	text = fw_expand(tpl, tpl_path, sv, sizeof(sv) / sizeof(sv[0]), o->name);
+	*rc = XLD_EXIT_BOOT;
+	free(tpl);
+	return text;
+}
 
-	if (o->out != NULL && strcmp(o->out, "-") != 0) {
-		FILE *f;
+/* --out PATH (not "-"): keep a copy of the XML, refusing to overwrite a
+ * file unless --force. */
+static int keep_copy(const struct fw_boot_opts *o, const char *text,
+		     const char *mem)
+{
+	FILE *f;
 
-		if (!o->force && access(o->out, F_OK) == 0) {
-			fprintf(stderr, "xenamp-load: %s: %s exists; use --force to overwrite it\n",
-				who, o->out);
-			goto done;
-		}
-		f = fopen(o->out, "w");
-		if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
-			fprintf(stderr, "xenamp-load: %s: cannot write %s: %s\n", who,
-				o->out, strerror(errno));
-			goto done;
-		}
-		fprintf(stderr, "xenamp-load: %s: wrote %s (memory %s MiB)\n", who, o->out, mem);
+	if (o->out == NULL || strcmp(o->out, "-") == 0)
+		return XLD_EXIT_OK;
+	if (!o->force && access(o->out, F_OK) == 0) {
+		fprintf(stderr, "xenamp-load: %s: %s exists; use --force to overwrite it\n",
+			o->name, o->out);
+		return XLD_EXIT_BOOT;
 	}
+	f = fopen(o->out, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "xenamp-load: %s: cannot write %s: %s\n", o->name,
+			o->out, strerror(errno));
+		return XLD_EXIT_BOOT;
+	}
+	fprintf(stderr, "xenamp-load: %s: wrote %s (memory %s MiB)\n", o->name, o->out, mem);
+	return XLD_EXIT_OK;
+}
 
-	rc = fw_register_link(img, o);
-	if (rc != XLD_EXIT_OK)
-		goto done;
-	if (o->dry_run) {
-		if (o->out == NULL || strcmp(o->out, "-") == 0)
-			fputs(text, stdout);
-		fprintf(stderr, "xenamp-load: %s: dry run: not defining the domain on %s\n",
-			who, o->uri);
-		rc = fflush(stdout) == 0 ? XLD_EXIT_OK : XLD_EXIT_IO;
-		goto done;
-	}
+/* --dry-run: the XML goes to stdout unless --out kept it; nothing is
+ * connected. */
+static int dry_run(const struct fw_boot_opts *o, const char *text)
+{
+	if (o->out == NULL || strcmp(o->out, "-") == 0)
+		fputs(text, stdout);
+	fprintf(stderr, "xenamp-load: %s: dry run: not defining the domain on %s\n",
+		o->name, o->uri);
+	return fflush(stdout) == 0 ? XLD_EXIT_OK : XLD_EXIT_IO;
+}
 
-	rc = XLD_EXIT_BOOT;
-	virSetErrorFunc(NULL, lv_quiet);
-	conn = virConnectOpen(o->uri);
-	if (conn == NULL) {
-		fprintf(stderr, "xenamp-load: %s: cannot connect to %s: %s\n", who,
-			o->uri, lv_err());
-		goto done;
-	}
-	dom = virDomainDefineXML(conn, text);
-	if (dom == NULL) {
-		fprintf(stderr, "xenamp-load: %s: %s refused the domain XML: %s\n", who,
-			o->uri, lv_err());
-		goto done;
-	}
-	if (virDomainCreate(dom) < 0) {
-		fprintf(stderr, "xenamp-load: %s: defined on %s but cannot start it: %s\n",
-			who, o->uri, lv_err());
-		goto done;
-	}
-
+/* The defined domain as libvirt returns it on stdout, one line on stderr. */
+static int report_started(const struct fw_boot_opts *o, virDomainPtr dom)
+{
 	char uuid[VIR_UUID_STRING_BUFLEN] = "";
 	char *xml = virDomainGetXMLDesc(dom, 0);
 
@@ -193,17 +202,66 @@ int fw_boot_libvirt(const struct fw_image *img, const struct fw_boot_opts *o)
 		free(xml);
 	}
 	fprintf(stderr, "xenamp-load: %s: defined and started on %s (id %d, uuid %s)\n",
-		who, o->uri, (int)virDomainGetID(dom), uuid);
-	rc = fflush(stdout) == 0 ? XLD_EXIT_OK : XLD_EXIT_IO;
-done:
+		o->name, o->uri, (int)virDomainGetID(dom), uuid);
+	return fflush(stdout) == 0 ? XLD_EXIT_OK : XLD_EXIT_IO;
+}
+
+/* virDomainDefineXML + virDomainCreate on o->uri; each failure is one
+ * line naming the step. */
+static int define_and_start(const struct fw_boot_opts *o, const char *text)
+{
+	virConnectPtr conn;
+	virDomainPtr dom = NULL;
+	int rc = XLD_EXIT_BOOT;
+
+	virSetErrorFunc(NULL, lv_quiet);
+	conn = virConnectOpen(o->uri);
+	if (conn == NULL) {
+		fprintf(stderr, "xenamp-load: %s: cannot connect to %s: %s\n", o->name,
+			o->uri, lv_err());
+		return XLD_EXIT_BOOT;
+	}
+	dom = virDomainDefineXML(conn, text);
+	if (dom == NULL)
+		fprintf(stderr, "xenamp-load: %s: %s refused the domain XML: %s\n", o->name,
+			o->uri, lv_err());
+	else if (virDomainCreate(dom) < 0)
+		fprintf(stderr, "xenamp-load: %s: defined on %s but cannot start it: %s\n",
+			o->name, o->uri, lv_err());
+	else
+		rc = report_started(o, dom);
 	if (dom)
 		virDomainFree(dom);
-	if (conn)
-		virConnectClose(conn);
+	virConnectClose(conn);
+	return rc;
+}
+
+/* Keep a copy, register the link (before the domain can start, boot.h),
+ * then stop at the dry run or define and start the domain. */
+static int boot_xml(const struct fw_image *img, const struct fw_boot_opts *o,
+		    const char *text, const char *mem)
+{
+	int rc = keep_copy(o, text, mem);
+
+	if (rc == XLD_EXIT_OK)
+		rc = fw_register_link(img, o);
+	if (rc != XLD_EXIT_OK)
+		return rc;
+	return o->dry_run ? dry_run(o, text) : define_and_start(o, text);
+}
+
+int fw_boot_libvirt(const struct fw_image *img, const struct fw_boot_opts *o)
+{
+	struct values v = { .ekernel = NULL };
+	char *text = NULL;
+	int rc;
+
+	rc = make_values(img, o, &v);
+	if (rc == XLD_EXIT_OK)
+		text = domain_xml(o, &v, &rc);
+	if (text != NULL)
+		rc = boot_xml(img, o, text, v.mem);
 	free(text);
-	free(tpl);
-	free(ekernel);
-	free(eextra);
-	free(epeer);
+	free_values(&v);
 	return rc;
 }

@@ -190,19 +190,14 @@ static uint64_t rd_addr(const uint8_t *p, const struct elf_layout *l)
 	return l->addr == 8 ? xa_get_le64(p) : xa_get_le32(p);
 }
 
-/* Identification, header size and the extent of both header tables.
- * On success *lp is the class layout and *shnum_out / *phnum_out the real
- * entry counts (extended numbering resolved). */
-static int check_geometry(struct fw_image *img, const struct elf_layout **lp,
-			  uint64_t *shnum_out, uint64_t *phnum_out,
-			  struct fw_fault *f)
+/* e_ident: the magic, then class, data encoding and version. On success
+ * *lp is the class layout and img->elfclass is set. */
+static int check_ident(struct fw_image *img, const struct elf_layout **lp,
+		       struct fw_fault *f)
 {
 	static const uint8_t magic[4] = { 0x7f, 'E', 'L', 'F' };
 	const uint8_t *d = img->data;
 	const size_t size = img->size;
-	const struct elf_layout *l;
-	uint64_t shoff, phoff, shnum, phnum;
-	unsigned shentsize, phentsize;
 	size_t i;
 
 	if (size == 0)
@@ -233,19 +228,24 @@ static int check_geometry(struct fw_image *img, const struct elf_layout **lp,
 	if (d[EI_VERSION] != EV_CURRENT)
 		return fault(f, XLD_EXIT_ELF_KIND, EI_VERSION,
 			     "ELF version %u is not EV_CURRENT (1)", d[EI_VERSION]);
-
-	l = d[EI_CLASS] == ELFCLASS64 ? &lay64 : &lay32;
-	*lp = l;
+	*lp = d[EI_CLASS] == ELFCLASS64 ? &lay64 : &lay32;
 	img->elfclass = d[EI_CLASS] == ELFCLASS64 ? 64 : 32;
-	if (size < l->ehsize)
-		return fault(f, XLD_EXIT_ELF_MALFORMED, size,
-			     "ELF header truncated: the file is %zu bytes, an ELF%u header needs %u",
-			     size, img->elfclass, l->ehsize);
+	return XLD_EXIT_OK;
+}
 
-	/* Section header table. */
-	shoff = rd_addr(d + l->e_shoff, l);
-	shentsize = xa_get_le16(d + l->e_shentsize);
-	shnum = xa_get_le16(d + l->e_shnum);
+/* The section header table: *shoff and *shnum (extended numbering
+ * resolved). On success, shnum != 0 implies the whole table, section 0
+ * included, lies inside the file. */
+static int check_sh_table(const struct fw_image *img, const struct elf_layout *l,
+			  uint64_t *shoff_out, uint64_t *shnum_out,
+			  struct fw_fault *f)
+{
+	const uint8_t *d = img->data;
+	const size_t size = img->size;
+	uint64_t shoff = rd_addr(d + l->e_shoff, l);
+	unsigned shentsize = xa_get_le16(d + l->e_shentsize);
+	uint64_t shnum = xa_get_le16(d + l->e_shnum);
+
 	if (shoff == 0) {
 		if (shnum != 0)
 			return fault(f, XLD_EXIT_ELF_MALFORMED, l->e_shoff,
@@ -267,11 +267,24 @@ static int check_geometry(struct fw_image *img, const struct elf_layout **lp,
 				     (unsigned long long)shnum, shentsize,
 				     (unsigned long long)shoff, size);
 	}
+	*shoff_out = shoff;
+	*shnum_out = shnum;
+	return XLD_EXIT_OK;
+}
 
-	/* Program header table. */
-	phoff = rd_addr(d + l->e_phoff, l);
-	phentsize = xa_get_le16(d + l->e_phentsize);
-	phnum = xa_get_le16(d + l->e_phnum);
+/* The program header table: *phoff and *phnum (PN_XNUM resolved through
+ * section 0, which check_sh_table() has placed inside the file). */
+static int check_ph_table(const struct fw_image *img, const struct elf_layout *l,
+			  uint64_t shoff, uint64_t shnum,
+			  uint64_t *phoff_out, uint64_t *phnum_out,
+			  struct fw_fault *f)
+{
+	const uint8_t *d = img->data;
+	const size_t size = img->size;
+	uint64_t phoff = rd_addr(d + l->e_phoff, l);
+	unsigned phentsize = xa_get_le16(d + l->e_phentsize);
+	uint64_t phnum = xa_get_le16(d + l->e_phnum);
+
 	if (phnum == PN_XNUM) {
 		if (shnum == 0)
 			return fault(f, XLD_EXIT_ELF_MALFORMED, l->e_phnum,
@@ -289,6 +302,36 @@ static int check_geometry(struct fw_image *img, const struct elf_layout **lp,
 				     (unsigned long long)phnum, phentsize,
 				     (unsigned long long)phoff, size);
 	}
+	*phoff_out = phoff;
+	*phnum_out = phnum;
+	return XLD_EXIT_OK;
+}
+
+/* Identification, header size and the extent of both header tables.
+ * On success *lp is the class layout and *shnum_out / *phnum_out the real
+ * entry counts (extended numbering resolved). */
+static int check_geometry(struct fw_image *img, const struct elf_layout **lp,
+			  uint64_t *shnum_out, uint64_t *phnum_out,
+			  struct fw_fault *f)
+{
+	uint64_t shoff = 0, phoff = 0, shnum = 0, phnum = 0;
+	const struct elf_layout *l;
+	int rc;
+
+	rc = check_ident(img, lp, f);
+	if (rc != XLD_EXIT_OK)
+		return rc;
+	l = *lp;
+	if (img->size < l->ehsize)
+		return fault(f, XLD_EXIT_ELF_MALFORMED, img->size,
+			     "ELF header truncated: the file is %zu bytes, an ELF%u header needs %u",
+			     img->size, img->elfclass, l->ehsize);
+	rc = check_sh_table(img, l, &shoff, &shnum, f);
+	if (rc != XLD_EXIT_OK)
+		return rc;
+	rc = check_ph_table(img, l, shoff, shnum, &phoff, &phnum, f);
+	if (rc != XLD_EXIT_OK)
+		return rc;
 	img->shoff = shoff;
 	img->phoff = phoff;
 	*shnum_out = shnum;
@@ -416,15 +459,109 @@ static int read_segments(struct fw_image *img, Elf *elf,
 	return XLD_EXIT_OK;
 }
 
+/* The section name table must be a string table inside the file before
+ * elf_strptr() may read it. On success *strndx_out is its index. */
+static int check_name_table(const struct fw_image *img, Elf *elf,
+			    const struct elf_layout *l, size_t n,
+			    size_t *strndx_out, struct fw_fault *f)
+{
+	size_t strndx;
+	uint64_t shp;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+
+	if (elf_getshdrstrndx(elf, &strndx) != 0)
+		return libelf_fault(f, l->e_shstrndx, "section name table index");
+	if (strndx == 0 || strndx >= n)
+		return fault(f, XLD_EXIT_ELF_MALFORMED, l->e_shstrndx,
+			     "e_shstrndx %zu is not a section index (%zu sections)",
+			     strndx, n);
+	shp = img->shoff + (uint64_t)strndx * l->shentsize;
+	scn = elf_getscn(elf, strndx);
+	if (scn == NULL || gelf_getshdr(scn, &sh) == NULL)
+		return libelf_fault(f, shp, "section name table");
+	if (sh.sh_type != SHT_STRTAB)
+		return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_type,
+			     "section %zu (the section name table) has type %u, not SHT_STRTAB",
+			     strndx, (unsigned)sh.sh_type);
+	if (!in_file(sh.sh_offset, sh.sh_size, img->size))
+		return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_offset,
+			     "section %zu (the section name table): contents 0x%llx + 0x%llx run past the end of the file (%zu bytes)",
+			     strndx, (unsigned long long)sh.sh_offset,
+			     (unsigned long long)sh.sh_size, img->size);
+	*strndx_out = strndx;
+	return XLD_EXIT_OK;
+}
+
+/* Section i's header and name; its contents, unless it has none, must lie
+ * inside the file. *namep points into libelf's copy of the name table. */
+static int read_section(const struct fw_image *img, Elf *elf,
+			const struct elf_layout *l, size_t strndx, size_t i,
+			GElf_Shdr *sh, const char **namep, struct fw_fault *f)
+{
+	uint64_t shp = img->shoff + (uint64_t)i * l->shentsize;
+	const char *name;
+	Elf_Scn *scn;
+	char nb[48];
+
+	scn = elf_getscn(elf, i);
+	if (scn == NULL || gelf_getshdr(scn, sh) == NULL)
+		return libelf_fault(f, shp, "section header");
+	name = elf_strptr(elf, strndx, sh->sh_name);
+	if (name == NULL)
+		return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_name,
+			     "section %zu: name offset 0x%x is outside the section name table (or not terminated)",
+			     i, (unsigned)sh->sh_name);
+	if (sh->sh_type != SHT_NOBITS && sh->sh_size != 0 &&
+	    !in_file(sh->sh_offset, sh->sh_size, img->size))
+		return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_offset,
+			     "section %zu (%s): contents 0x%llx + 0x%llx run past the end of the file (%zu bytes)",
+			     i, safe_name(name, nb),
+			     (unsigned long long)sh->sh_offset,
+			     (unsigned long long)sh->sh_size, img->size);
+	*namep = name;
+	return XLD_EXIT_OK;
+}
+
+/* Section i is named .resource_table: it must be the first so named and
+ * have contents in the file; then it is recorded as the table. */
+static int take_rsc_section(struct fw_image *img, const struct elf_layout *l,
+			    size_t i, const GElf_Shdr *sh, bool *found,
+			    struct fw_fault *f)
+{
+	uint64_t shp = img->shoff + (uint64_t)i * l->shentsize;
+
+	if (*found)
+		return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_name,
+			     "second .resource_table section (section %zu; the first is section %zu)",
+			     i, img->rsc_index);
+	if (sh->sh_type == SHT_NOBITS)
+		return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_type,
+			     "section %zu (.resource_table) is SHT_NOBITS: it has no contents in the file",
+			     i);
+	/* An empty section skipped read_section()'s range check: its
+	 * sh_offset may lie anywhere. */
+	if (sh->sh_size == 0)
+		return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_size,
+			     "section %zu (.resource_table) is empty (sh_size 0): it has no contents",
+			     i);
+	*found = true;
+	img->rsc_index = i;
+	img->rsc_offset = sh->sh_offset;
+	img->rsc_size = sh->sh_size;
+	img->rsc_addr = sh->sh_addr;
+	return XLD_EXIT_OK;
+}
+
+/* Every section is checked (name, contents inside the file), not only up
+ * to the first .resource_table, so a second one is refused. */
 static int find_rsc_section(struct fw_image *img, Elf *elf,
 			    const struct elf_layout *l, uint64_t shnum,
 			    struct fw_fault *f)
 {
-	size_t n, strndx, i;
+	size_t n, strndx = 0, i;
 	bool found = false;
-	GElf_Shdr sh;
-	Elf_Scn *scn;
-	char nb[48];
+	int rc;
 
 	if (elf_getshdrnum(elf, &n) != 0)
 		return libelf_fault(f, l->e_shnum, "section headers");
@@ -436,72 +573,21 @@ static int find_rsc_section(struct fw_image *img, Elf *elf,
 	if (n == 0)
 		return fault(f, XLD_EXIT_NO_RSC, l->e_shoff,
 			     "no section headers, so no .resource_table section");
-
-	/* The section name table must be a string table inside the file
-	 * before elf_strptr() may read it. */
-	if (elf_getshdrstrndx(elf, &strndx) != 0)
-		return libelf_fault(f, l->e_shstrndx, "section name table index");
-	if (strndx == 0 || strndx >= n)
-		return fault(f, XLD_EXIT_ELF_MALFORMED, l->e_shstrndx,
-			     "e_shstrndx %zu is not a section index (%zu sections)",
-			     strndx, n);
-	{
-		uint64_t shp = img->shoff + (uint64_t)strndx * l->shentsize;
-
-		scn = elf_getscn(elf, strndx);
-		if (scn == NULL || gelf_getshdr(scn, &sh) == NULL)
-			return libelf_fault(f, shp, "section name table");
-		if (sh.sh_type != SHT_STRTAB)
-			return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_type,
-				     "section %zu (the section name table) has type %u, not SHT_STRTAB",
-				     strndx, (unsigned)sh.sh_type);
-		if (!in_file(sh.sh_offset, sh.sh_size, img->size))
-			return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_offset,
-				     "section %zu (the section name table): contents 0x%llx + 0x%llx run past the end of the file (%zu bytes)",
-				     strndx, (unsigned long long)sh.sh_offset,
-				     (unsigned long long)sh.sh_size, img->size);
-	}
-
+	rc = check_name_table(img, elf, l, n, &strndx, f);
+	if (rc != XLD_EXIT_OK)
+		return rc;
 	for (i = 1; i < n; i++) {
-		uint64_t shp = img->shoff + (uint64_t)i * l->shentsize;
-		const char *name;
+		const char *name = NULL;
+		GElf_Shdr sh;
 
-		scn = elf_getscn(elf, i);
-		if (scn == NULL || gelf_getshdr(scn, &sh) == NULL)
-			return libelf_fault(f, shp, "section header");
-		name = elf_strptr(elf, strndx, sh.sh_name);
-		if (name == NULL)
-			return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_name,
-				     "section %zu: name offset 0x%x is outside the section name table (or not terminated)",
-				     i, (unsigned)sh.sh_name);
-		if (sh.sh_type != SHT_NOBITS && sh.sh_size != 0 &&
-		    !in_file(sh.sh_offset, sh.sh_size, img->size))
-			return fault(f, XLD_EXIT_ELF_MALFORMED, shp + l->sh_offset,
-				     "section %zu (%s): contents 0x%llx + 0x%llx run past the end of the file (%zu bytes)",
-				     i, safe_name(name, nb),
-				     (unsigned long long)sh.sh_offset,
-				     (unsigned long long)sh.sh_size, img->size);
+		rc = read_section(img, elf, l, strndx, i, &sh, &name, f);
+		if (rc != XLD_EXIT_OK)
+			return rc;
 		if (strcmp(name, ".resource_table") != 0)
 			continue;
-		if (found)
-			return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_name,
-				     "second .resource_table section (section %zu; the first is section %zu)",
-				     i, img->rsc_index);
-		if (sh.sh_type == SHT_NOBITS)
-			return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_type,
-				     "section %zu (.resource_table) is SHT_NOBITS: it has no contents in the file",
-				     i);
-		/* An empty section skipped the range check above: its
-		 * sh_offset may lie anywhere. */
-		if (sh.sh_size == 0)
-			return fault(f, XLD_EXIT_NO_RSC, shp + l->sh_size,
-				     "section %zu (.resource_table) is empty (sh_size 0): it has no contents",
-				     i);
-		found = true;
-		img->rsc_index = i;
-		img->rsc_offset = sh.sh_offset;
-		img->rsc_size = sh.sh_size;
-		img->rsc_addr = sh.sh_addr;
+		rc = take_rsc_section(img, l, i, &sh, &found, f);
+		if (rc != XLD_EXIT_OK)
+			return rc;
 	}
 	if (!found)
 		return fault(f, XLD_EXIT_NO_RSC, img->shoff,
@@ -517,31 +603,19 @@ static uint64_t page_up(uint64_t v)
 	return (v + PAGE - 1) / PAGE * PAGE;
 }
 
-static int check_rsc(struct fw_image *img, uint32_t buf_size, struct fw_fault *f)
+/* The link the vdev describes: both vrings the same size (one buf_count),
+ * and the smallest region that holds it: the resource table page, both
+ * rings and the buffers of both directions, each part page-aligned.
+ * xa_rsc_find_rpmsg_vdev() guarantees two vrings, num a power of two in
+ * 1..32768, align a power of two >= 4. */
+static int derive_link(struct fw_image *img, int idx, uint32_t buf_size,
+		       struct fw_fault *f)
 {
-	const uint8_t *tbl = fw_image_bytes(img, img->rsc_offset, img->rsc_size);
-	const struct xa_rsc_entry *v;
-	struct xa_rsc_error err;
-	uint64_t vr_field, region;
+	const struct xa_rsc_entry *v = &img->rsc.entry[idx];
+	uint64_t vr_field = img->rsc_offset + v->offset + XA_RSC_VDEV_SIZE;
+	uint64_t region = PAGE;
 	uint32_t i;
-	int idx;
 
-	if (tbl == NULL)   /* checked in find_rsc_section() */
-		return fault(f, XLD_EXIT_ELF_MALFORMED, img->rsc_offset,
-			     ".resource_table is outside the file");
-	if (xa_rsc_parse(tbl, (size_t)img->rsc_size, &img->rsc, &err) != XA_OK)
-		return fault(f, XLD_EXIT_RSC, img->rsc_offset + err.offset,
-			     "resource table: %s", err.msg);
-	idx = xa_rsc_find_rpmsg_vdev(&img->rsc, &err);
-	if (idx < 0)
-		return fault(f, XLD_EXIT_VDEV, img->rsc_offset + err.offset,
-			     "resource table: %s", err.msg);
-	img->vdev = idx;
-	v = &img->rsc.entry[idx];
-
-	/* xa_rsc_find_rpmsg_vdev() guarantees two vrings, num a power of two
-	 * in 1..32768, align a power of two >= 4. */
-	vr_field = img->rsc_offset + v->offset + XA_RSC_VDEV_SIZE;
 	if (v->u.vdev.vring[0].num != v->u.vdev.vring[1].num)
 		return fault(f, XLD_EXIT_VDEV, vr_field + XA_RSC_VRING_SIZE + 8,
 			     "resource table: entry %d (vdev): vring 0 num %u and vring 1 num %u differ; an RPMsg link needs both directions the same size",
@@ -552,9 +626,6 @@ static int check_rsc(struct fw_image *img, uint32_t buf_size, struct fw_fault *f
 	img->link.buf_size = buf_size != 0 ? buf_size : XA_RPMSG_DEFAULT_BUF_SIZE;
 	img->buf_size_source = buf_size != 0 ? "--buf-size" : "default";
 
-	/* Smallest region for this link: the resource table page, both rings
-	 * and the buffers of both directions, each part page-aligned. */
-	region = PAGE;
 	for (i = 0; i < 2; i++) {
 		size_t rs = xa_vring_size(v->u.vdev.vring[i].num,
 					  v->u.vdev.vring[i].align);
@@ -569,17 +640,46 @@ static int check_rsc(struct fw_image *img, uint32_t buf_size, struct fw_fault *f
 	}
 	region += page_up(2 * (uint64_t)img->link.buf_count * img->link.buf_size);
 	img->link.max_pages = (uint32_t)(region / PAGE);
+	return XLD_EXIT_OK;
+}
+
+/* The domain's memory: the carveouts' total, in MiB rounded up, at least
+ * XLD_MIN_MEMORY_MIB. */
+static void size_memory(struct fw_image *img)
+{
+	uint64_t mib;
+	uint32_t i;
 
 	img->carveout_bytes = 0;
 	for (i = 0; i < img->rsc.num; i++)
 		if (img->rsc.entry[i].type == RSC_CARVEOUT)
 			img->carveout_bytes += img->rsc.entry[i].u.mem.len;
-	{
-		uint64_t mib = (img->carveout_bytes + MIB - 1) / MIB;
+	mib = (img->carveout_bytes + MIB - 1) / MIB;
+	img->memory_mib = mib < XLD_MIN_MEMORY_MIB ? XLD_MIN_MEMORY_MIB
+						   : (uint32_t)mib;
+}
 
-		img->memory_mib = mib < XLD_MIN_MEMORY_MIB ? XLD_MIN_MEMORY_MIB
-							   : (uint32_t)mib;
-	}
+static int check_rsc(struct fw_image *img, uint32_t buf_size, struct fw_fault *f)
+{
+	const uint8_t *tbl = fw_image_bytes(img, img->rsc_offset, img->rsc_size);
+	struct xa_rsc_error err;
+	int idx, rc;
+
+	if (tbl == NULL)   /* checked in find_rsc_section() */
+		return fault(f, XLD_EXIT_ELF_MALFORMED, img->rsc_offset,
+			     ".resource_table is outside the file");
+	if (xa_rsc_parse(tbl, (size_t)img->rsc_size, &img->rsc, &err) != XA_OK)
+		return fault(f, XLD_EXIT_RSC, img->rsc_offset + err.offset,
+			     "resource table: %s", err.msg);
+	idx = xa_rsc_find_rpmsg_vdev(&img->rsc, &err);
+	if (idx < 0)
+		return fault(f, XLD_EXIT_VDEV, img->rsc_offset + err.offset,
+			     "resource table: %s", err.msg);
+	img->vdev = idx;
+	rc = derive_link(img, idx, buf_size, f);
+	if (rc != XLD_EXIT_OK)
+		return rc;
+	size_memory(img);
 	return XLD_EXIT_OK;
 }
 

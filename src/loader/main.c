@@ -175,165 +175,226 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-int main(int argc, char **argv)
+/* The command line as parsed, before the checks that need all of it. */
+struct cli {
+	struct fw_boot_opts bo;
+	fw_boot_fn boot;          /* NULL: no boot target (yet) */
+	const char *boot_opt;     /* "--xl", "--local" or "--libvirt" */
+	const char *name_opt;     /* --name, for --libvirt */
+	bool inspect, json;
+	bool link_opts;           /* any of the link registration options */
+	uint32_t buf_size;        /* 0: the default */
+};
+
+/* parse_option(): go on with the next option. Any other value ends
+ * xenamp-load with that exit status. */
+#define CLI_NEXT (-1)
+
+static int bad_name(const char *opt, const char *arg)
 {
-	struct fw_boot_opts bo = { .extra = "" };
-	fw_boot_fn boot = NULL;
-	const char *boot_opt = NULL, *name_opt = NULL;
-	bool inspect = false, json = false, link_opts = false;
-	uint32_t buf_size = 0;
-	struct fw_image img;
-	struct fw_fault f;
-	const char *file;
-	int c, rc;
+	return usage_error("%s %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit",
+			   opt, arg);
+}
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_INSPECT:
-			inspect = true;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_BUF_SIZE:
-			if (!parse_u32(optarg, 32, 65536, &buf_size) || buf_size % 16 != 0)
-				return usage_error("--buf-size %s: want a multiple of 16 in 32..65536", optarg);
-			break;
-		case OPT_XL:
-			if (boot != NULL)
-				return usage_error("%s: give one boot target", "--xl");
-			if (!name_ok(optarg))
-				return usage_error("--xl %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit", optarg);
-			boot = fw_boot_xl;
-			boot_opt = "--xl";
-			bo.name = optarg;
-			break;
-		case OPT_LOCAL:
-			if (boot != NULL)
-				return usage_error("%s: give one boot target", "--local");
-			if (!name_ok(optarg))
-				return usage_error("--local %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit", optarg);
-			boot = fw_boot_local;
-			boot_opt = "--local";
-			bo.name = optarg;
-			break;
-		case OPT_LIBVIRT:
-			if (boot != NULL)
-				return usage_error("%s: give one boot target", "--libvirt");
+/* --xl NAME, --local NAME, --libvirt URI: exactly one boot target. */
+static int boot_option(struct cli *cl, int c, const char *arg)
+{
+	const char *opt = c == OPT_XL ? "--xl" : c == OPT_LOCAL ? "--local" : "--libvirt";
+
+	if (cl->boot != NULL)
+		return usage_error("%s: give one boot target", opt);
+	if (c == OPT_LIBVIRT) {
 #ifdef HAVE_LIBVIRT
-			if (*optarg == '\0')
-				return usage_error("%s", "--libvirt needs a URI, e.g. xen:///system");
-			boot = fw_boot_libvirt;
-			boot_opt = "--libvirt";
-			bo.uri = optarg;
-			break;
+		if (*arg == '\0')
+			return usage_error("%s", "--libvirt needs a URI, e.g. xen:///system");
+		cl->boot = fw_boot_libvirt;
+		cl->boot_opt = opt;
+		cl->bo.uri = arg;
+		return CLI_NEXT;
 #else
-			fprintf(stderr, "xenamp-load: --libvirt: this xenamp-load was built without libvirt (configure --with-libvirt)\n");
-			return XLD_EXIT_BOOT;
+		fprintf(stderr, "xenamp-load: --libvirt: this xenamp-load was built without libvirt (configure --with-libvirt)\n");
+		return XLD_EXIT_BOOT;
 #endif
-		case OPT_NAME:
-			if (!name_ok(optarg))
-				return usage_error("--name %s: a name is 1..64 of A-Z a-z 0-9 _ . - starting with a letter or digit", optarg);
-			name_opt = optarg;
-			break;
-		case OPT_LINK:
-			if (!name_ok(optarg))
-				return usage_error("--link %s: a link name is 1..63 of A-Z a-z 0-9 _ . -", optarg);
-			bo.link = optarg;
-			link_opts = true;
-			break;
-		case OPT_PEER: {
-			const char *colon = strchr(optarg, ':');
-			char part[65];
-			size_t n = colon ? (size_t)(colon - optarg) : strlen(optarg);
-			uint32_t dn;
-
-			if (n == 0 || n >= sizeof(part) ||
-			    (colon && !parse_u32(colon + 1, 0, 65535, &dn)))
-				return usage_error("--peer %s: want PARTITION[:DEVNO]", optarg);
-			memcpy(part, optarg, n);
-			part[n] = '\0';
-			if (!name_ok(part))
-				return usage_error("--peer %s: want PARTITION[:DEVNO]", optarg);
-			bo.peer = optarg;
-			link_opts = true;
-			break;
-		}
-		case OPT_DEVNO:
-			if (!parse_u32(optarg, 0, 65535, &bo.devno))
-				return usage_error("--devno %s: want 0..65535", optarg);
-			link_opts = true;
-			break;
-		case OPT_SOCKET:
-			bo.socket = optarg;
-			link_opts = true;
-			break;
-		case OPT_NO_REGISTER:
-			bo.no_register = true;
-			link_opts = true;
-			break;
-		case OPT_OUT:
-			bo.out = optarg;
-			break;
-		case OPT_TEMPLATE:
-			bo.template_path = optarg;
-			break;
-		case OPT_EXTRA:
-			bo.extra = optarg;
-			break;
-		case OPT_MEMORY:
-			if (!parse_u32(optarg, 1, 1048576, &bo.memory_mib))
-				return usage_error("--memory %s: want MiB in 1..1048576", optarg);
-			break;
-		case OPT_DRY_RUN:
-			bo.dry_run = true;
-			break;
-		case OPT_FORCE:
-			bo.force = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return XLD_EXIT_OK;
-		case OPT_VERSION:
-			printf("xenamp-load %s\n", PACKAGE_VERSION);
-			return XLD_EXIT_OK;
-		default:
-			if (optopt != 0 && optopt < 256)
-				fprintf(stderr, "xenamp-load: bad option -%c\n", optopt);
-			else
-				fprintf(stderr, "xenamp-load: bad option or missing argument: %s\n",
-					argv[optind - 1]);
-			fputs("Try 'xenamp-load --help'.\n", stderr);
-			return XLD_EXIT_USAGE;
-		}
 	}
-	if (inspect == (boot != NULL))
+	if (!name_ok(arg))
+		return bad_name(opt, arg);
+	cl->boot = c == OPT_XL ? fw_boot_xl : fw_boot_local;
+	cl->boot_opt = opt;
+	cl->bo.name = arg;
+	return CLI_NEXT;
+}
+
+/* --peer PARTITION[:DEVNO]: the partition is a name, DEVNO 0..65535. */
+static bool peer_ok(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	char part[65];
+	uint32_t dn;
+
+	if (n == 0 || n >= sizeof(part) ||
+	    (colon && !parse_u32(colon + 1, 0, 65535, &dn)))
+		return false;
+	memcpy(part, arg, n);
+	part[n] = '\0';
+	return name_ok(part);
+}
+
+/* The link registration options (only with a boot target). */
+static int link_option(struct cli *cl, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_LINK:
+		if (!name_ok(arg))
+			return usage_error("--link %s: a link name is 1..63 of A-Z a-z 0-9 _ . -", arg);
+		cl->bo.link = arg;
+		break;
+	case OPT_PEER:
+		if (!peer_ok(arg))
+			return usage_error("--peer %s: want PARTITION[:DEVNO]", arg);
+		cl->bo.peer = arg;
+		break;
+	case OPT_DEVNO:
+		if (!parse_u32(arg, 0, 65535, &cl->bo.devno))
+			return usage_error("--devno %s: want 0..65535", arg);
+		break;
+	case OPT_SOCKET:
+		cl->bo.socket = arg;
+		break;
+	case OPT_NO_REGISTER:
+		cl->bo.no_register = true;
+		break;
+	}
+	cl->link_opts = true;
+	return CLI_NEXT;
+}
+
+/* The options of the domain config (--xl, --libvirt; some --local). */
+static int config_option(struct cli *cl, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_OUT:
+		cl->bo.out = arg;
+		break;
+	case OPT_TEMPLATE:
+		cl->bo.template_path = arg;
+		break;
+	case OPT_EXTRA:
+		cl->bo.extra = arg;
+		break;
+	case OPT_MEMORY:
+		if (!parse_u32(arg, 1, 1048576, &cl->bo.memory_mib))
+			return usage_error("--memory %s: want MiB in 1..1048576", arg);
+		break;
+	case OPT_DRY_RUN:
+		cl->bo.dry_run = true;
+		break;
+	case OPT_FORCE:
+		cl->bo.force = true;
+		break;
+	}
+	return CLI_NEXT;
+}
+
+/* An option getopt_long() did not accept (unknown, or its argument is
+ * missing): optopt names a short one, argv[optind - 1] a long one. */
+static int bad_option(char **argv)
+{
+	if (optopt != 0 && optopt < 256)
+		fprintf(stderr, "xenamp-load: bad option -%c\n", optopt);
+	else
+		fprintf(stderr, "xenamp-load: bad option or missing argument: %s\n",
+			argv[optind - 1]);
+	fputs("Try 'xenamp-load --help'.\n", stderr);
+	return XLD_EXIT_USAGE;
+}
+
+/* One option from getopt_long(): CLI_NEXT, or the exit status. */
+static int parse_option(struct cli *cl, int c, char **argv)
+{
+	switch (c) {
+	case OPT_INSPECT:
+		cl->inspect = true;
+		return CLI_NEXT;
+	case OPT_JSON:
+		cl->json = true;
+		return CLI_NEXT;
+	case OPT_BUF_SIZE:
+		if (!parse_u32(optarg, 32, 65536, &cl->buf_size) || cl->buf_size % 16 != 0)
+			return usage_error("--buf-size %s: want a multiple of 16 in 32..65536", optarg);
+		return CLI_NEXT;
+	case OPT_XL:
+	case OPT_LOCAL:
+	case OPT_LIBVIRT:
+		return boot_option(cl, c, optarg);
+	case OPT_NAME:
+		if (!name_ok(optarg))
+			return bad_name("--name", optarg);
+		cl->name_opt = optarg;
+		return CLI_NEXT;
+	case OPT_LINK:
+	case OPT_PEER:
+	case OPT_DEVNO:
+	case OPT_SOCKET:
+	case OPT_NO_REGISTER:
+		return link_option(cl, c, optarg);
+	case OPT_OUT:
+	case OPT_TEMPLATE:
+	case OPT_EXTRA:
+	case OPT_MEMORY:
+	case OPT_DRY_RUN:
+	case OPT_FORCE:
+		return config_option(cl, c, optarg);
+	case 'h':
+		usage(stdout);
+		return XLD_EXIT_OK;
+	case OPT_VERSION:
+		printf("xenamp-load %s\n", PACKAGE_VERSION);
+		return XLD_EXIT_OK;
+	default:
+		return bad_option(argv);
+	}
+}
+
+/* The checks that need the whole command line, in the order the tests
+ * expect their messages. XLD_EXIT_OK: go on. */
+static int check_cli(struct cli *cl)
+{
+	struct fw_boot_opts *bo = &cl->bo;
+
+	if (cl->inspect == (cl->boot != NULL))
 		return usage_error("%s", "give one action: --inspect, --xl NAME, --libvirt URI or --local NAME");
-	if (bo.uri != NULL) {
-		if (name_opt == NULL)
+	if (bo->uri != NULL) {
+		if (cl->name_opt == NULL)
 			return usage_error("%s", "--libvirt needs --name NAME (the domain name)");
-		bo.name = name_opt;
-	} else if (name_opt != NULL) {
+		bo->name = cl->name_opt;
+	} else if (cl->name_opt != NULL) {
 		return usage_error("%s", "--name goes with --libvirt (--xl and --local take the name)");
 	}
-	if (inspect && link_opts)
+	if (cl->inspect && cl->link_opts)
 		return usage_error("%s", "--link, --peer, --devno, --socket and --no-register go with a boot target");
-	if (boot_opt != NULL && strcmp(boot_opt, "--local") == 0 &&
-	    (bo.out || bo.template_path || bo.memory_mib || bo.force))
+	if (cl->boot_opt != NULL && strcmp(cl->boot_opt, "--local") == 0 &&
+	    (bo->out || bo->template_path || bo->memory_mib || bo->force))
 		return usage_error("%s", "--out, --template, --memory and --force do not apply to --local");
-	if (json && !inspect)
+	if (cl->json && !cl->inspect)
 		return usage_error("%s", "--json goes with --inspect");
-	if (inspect && (bo.out || bo.template_path || bo.memory_mib || bo.dry_run ||
-			bo.force || *bo.extra))
+	if (cl->inspect && (bo->out || bo->template_path || bo->memory_mib ||
+			    bo->dry_run || bo->force || *bo->extra))
 		return usage_error("%s", "--out, --template, --extra, --memory, --dry-run and --force go with a boot target");
-	if (bo.out != NULL && strcmp(bo.out, "-") == 0 && !bo.dry_run)
+	if (bo->out != NULL && strcmp(bo->out, "-") == 0 && !bo->dry_run)
 		return usage_error("%s", "--out - (stdout) needs --dry-run: xl cannot read the config from a pipe");
-	if (optind != argc - 1)
-		return usage_error("%s", optind >= argc ? "missing FILE" : "give exactly one FILE");
-	file = argv[optind];
+	return XLD_EXIT_OK;
+}
 
-	rc = fw_image_load(&img, file, buf_size, &f);
+/* Validate file, then inspect or boot it. A fault in the file is one line
+ * on stderr (see the top of the file). */
+static int run(const struct cli *cl, const char *file)
+{
+	struct fw_image img;
+	struct fw_fault f;
+	int rc;
+
+	rc = fw_image_load(&img, file, cl->buf_size, &f);
 	if (rc != XLD_EXIT_OK) {
 		if (f.has_offset)
 			fprintf(stderr, "xenamp-load: %s: offset 0x%llx: %s\n", file,
@@ -343,13 +404,32 @@ int main(int argc, char **argv)
 		fw_image_free(&img);
 		return rc;
 	}
-	if (inspect) {
-		rc = json ? fw_inspect_json(&img) : fw_inspect_text(&img);
+	if (cl->inspect) {
+		rc = cl->json ? fw_inspect_json(&img) : fw_inspect_text(&img);
 		if (rc != XLD_EXIT_OK)
 			fprintf(stderr, "xenamp-load: write error on stdout\n");
 	} else {
-		rc = boot(&img, &bo);
+		rc = cl->boot(&img, &cl->bo);
 	}
 	fw_image_free(&img);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cl = { .bo = { .extra = "" } };
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		rc = parse_option(&cl, c, argv);
+		if (rc != CLI_NEXT)
+			return rc;
+	}
+	rc = check_cli(&cl);
+	if (rc != XLD_EXIT_OK)
+		return rc;
+	if (optind != argc - 1)
+		return usage_error("%s", optind >= argc ? "missing FILE" : "give exactly one FILE");
+	return run(&cl, argv[optind]);
 }

@@ -198,257 +198,374 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "partition", required_argument, NULL, 'p' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 's' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "nocopy", no_argument, NULL, 'z' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "transport", required_argument, NULL, 't' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static struct client c;
+/* The command line, besides what goes into struct client. */
+struct args {
+	const char *partition;
+	unsigned long devno;
+	unsigned long wait_s;   /* for the service, and without reply progress */
+	unsigned long rate;     /* messages per second; 0: no limit */
+	int nocopy;
 	struct xenamp_opts opts;
-	const char *partition = NULL;
-	unsigned long devno = 0, v, wait_s = 10, sent = 0, rate = 0;
-	int nocopy = 0, opt, r, status = EX_OK;
-	pthread_t th;
-	uint8_t *buf = NULL;
-	int64_t deadline;
+};
 
-	memset(&opts, 0, sizeof(opts));
-	c.count = 100;
-	while ((opt = getopt_long(argc, argv, "p:d:n:r:s:zw:t:S:qvh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			partition = optarg;
-			break;
-		case 'd':
-			if (parse_ulong(optarg, 255, &devno) < 0) {
-				fprintf(stderr, "xenamp-echo-client: invalid device number '%s'\n", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'n':
-			if (parse_ulong(optarg, 1000000000UL, &c.count) < 0) {
-				fprintf(stderr, "xenamp-echo-client: invalid count '%s'\n", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 's':
-			if (parse_ulong(optarg, 65535, &v) < 0 || v == 0) {
-				fprintf(stderr, "xenamp-echo-client: invalid size '%s' (1..payload max)\n",
-					optarg);
-				return EX_USAGE;
-			}
-			c.fixed_size = (int)v;
-			break;
-		case 'r':
-			if (parse_ulong(optarg, 10000000UL, &rate) < 0 || rate == 0) {
-				fprintf(stderr, "xenamp-echo-client: invalid rate '%s' (messages per second, 1..10000000)\n",
-					optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'z':
-			nocopy = 1;
-			break;
-		case 'w':
-			if (parse_ulong(optarg, 86400, &wait_s) < 0 || wait_s == 0) {
-				fprintf(stderr, "xenamp-echo-client: invalid wait '%s'\n", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 't':
-			opts.transport = optarg;
-			break;
-		case 'S':
-			opts.socket_path = optarg;
-			break;
-		case 'q':
-			c.quiet = 1;
-			break;
-		case 'v':
-			c.verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EX_OK;
-		default:
-			usage(stderr);
+/* parse_option(): go on with the next option. Any other value ends the
+ * program with that exit status. */
+#define ARGS_NEXT (-1)
+
+static const struct option longopts[] = {
+	{ "partition", required_argument, NULL, 'p' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "size", required_argument, NULL, 's' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "nocopy", no_argument, NULL, 'z' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "transport", required_argument, NULL, 't' },
+	{ "socket", required_argument, NULL, 'S' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The options that take a number: -d, -n, -s, -r, -w. */
+static int number_option(struct client *c, struct args *a, int opt,
+			 const char *arg)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case 'd':
+		if (parse_ulong(arg, 255, &a->devno) < 0) {
+			fprintf(stderr, "xenamp-echo-client: invalid device number '%s'\n", arg);
 			return EX_USAGE;
 		}
+		break;
+	case 'n':
+		if (parse_ulong(arg, 1000000000UL, &c->count) < 0) {
+			fprintf(stderr, "xenamp-echo-client: invalid count '%s'\n", arg);
+			return EX_USAGE;
+		}
+		break;
+	case 's':
+		if (parse_ulong(arg, 65535, &v) < 0 || v == 0) {
+			fprintf(stderr, "xenamp-echo-client: invalid size '%s' (1..payload max)\n",
+				arg);
+			return EX_USAGE;
+		}
+		c->fixed_size = (int)v;
+		break;
+	case 'r':
+		if (parse_ulong(arg, 10000000UL, &a->rate) < 0 || a->rate == 0) {
+			fprintf(stderr, "xenamp-echo-client: invalid rate '%s' (messages per second, 1..10000000)\n",
+				arg);
+			return EX_USAGE;
+		}
+		break;
+	case 'w':
+		if (parse_ulong(arg, 86400, &a->wait_s) < 0 || a->wait_s == 0) {
+			fprintf(stderr, "xenamp-echo-client: invalid wait '%s'\n", arg);
+			return EX_USAGE;
+		}
+		break;
+	}
+	return ARGS_NEXT;
+}
+
+/* One option from getopt_long(): ARGS_NEXT, or the exit status. */
+static int parse_option(struct client *c, struct args *a, int opt)
+{
+	switch (opt) {
+	case 'p':
+		a->partition = optarg;
+		return ARGS_NEXT;
+	case 'd':
+	case 'n':
+	case 's':
+	case 'r':
+	case 'w':
+		return number_option(c, a, opt, optarg);
+	case 'z':
+		a->nocopy = 1;
+		return ARGS_NEXT;
+	case 't':
+		a->opts.transport = optarg;
+		return ARGS_NEXT;
+	case 'S':
+		a->opts.socket_path = optarg;
+		return ARGS_NEXT;
+	case 'q':
+		c->quiet = 1;
+		return ARGS_NEXT;
+	case 'v':
+		c->verbose = 1;
+		return ARGS_NEXT;
+	case 'h':
+		usage(stdout);
+		return EX_OK;
+	default:
+		usage(stderr);
+		return EX_USAGE;
+	}
+}
+
+/* The whole command line: ARGS_NEXT, or the exit status. */
+static int parse_args(int argc, char **argv, struct client *c, struct args *a)
+{
+	int opt, r;
+
+	memset(a, 0, sizeof(*a));
+	a->wait_s = 10;
+	c->count = 100;
+	while ((opt = getopt_long(argc, argv, "p:d:n:r:s:zw:t:S:qvh", longopts, NULL)) != -1) {
+		r = parse_option(c, a, opt);
+		if (r != ARGS_NEXT)
+			return r;
 	}
 	if (optind != argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}
-	pthread_mutex_init(&c.lock, NULL);
-	pthread_cond_init(&c.cond, NULL);
+	return ARGS_NEXT;
+}
 
-	r = xenamp_open(partition, (unsigned)devno, &opts, &c.dev);
+/* Open the device and create the "rpmsg-echo" endpoint (unbound: the
+ * name service binds it). EX_OK, or EX_OPEN with nothing left open. */
+static int open_endpoint(struct client *c, const struct args *a)
+{
+	int r;
+
+	r = xenamp_open(a->partition, (unsigned)a->devno, &a->opts, &c->dev);
 	if (r < 0) {
 		fprintf(stderr, "xenamp-echo-client: %s\n", xenamp_strerror_last());
 		return EX_OPEN;
 	}
-	c.ept.priv = &c;
-	r = rpmsg_create_ept(&c.ept, xenamp_rpmsg_dev(c.dev), SERVICE,
+	c->ept.priv = c;
+	r = rpmsg_create_ept(&c->ept, xenamp_rpmsg_dev(c->dev), SERVICE,
 			     RPMSG_ADDR_ANY, RPMSG_ADDR_ANY, rx_cb, unbind_cb);
 	if (r < 0) {
 		fprintf(stderr, "xenamp-echo-client: cannot create endpoint '%s': error %d\n",
 			SERVICE, r);
-		xenamp_close(c.dev);
+		xenamp_close(c->dev);
 		return EX_OPEN;
 	}
-	c.max = rpmsg_get_tx_buffer_size(&c.ept);
-	if (c.fixed_size > c.max) {
-		fprintf(stderr, "xenamp-echo-client: size %d is larger than the payload max %d of this link\n",
-			c.fixed_size, c.max);
-		status = EX_USAGE;
-		goto out;
-	}
+	return EX_OK;
+}
 
-	/* Wait for the name service to bind us (callbacks run here). */
-	deadline = now_ms() + (int64_t)wait_s * 1000;
-	while (!is_rpmsg_ept_ready(&c.ept)) {
+/* Wait for the name service to bind us (callbacks run here, in this
+ * thread: the receiver thread is not started yet). */
+static int wait_bound(struct client *c, unsigned long wait_s)
+{
+	int64_t deadline = now_ms() + (int64_t)wait_s * 1000;
+
+	while (!is_rpmsg_ept_ready(&c->ept)) {
 		int left = (int)(deadline - now_ms());
 
 		if (left <= 0) {
 			fprintf(stderr, "xenamp-echo-client: no '%s' service announced within %lu s (is xenamp-echo-server running on the other end of the link?)\n",
 				SERVICE, wait_s);
-			status = EX_NOSERVICE;
-			goto out;
+			return EX_NOSERVICE;
 		}
-		r = xenamp_dispatch(c.dev, left);
-		if (r < 0) {
+		if (xenamp_dispatch(c->dev, left) < 0) {
 			fprintf(stderr, "xenamp-echo-client: waiting for the service: %s\n",
 				xenamp_strerror_last());
-			status = EX_LINK;
-			goto out;
+			return EX_LINK;
 		}
 	}
-	if (!c.quiet)
+	if (!c->quiet)
 		fprintf(stderr, "xenamp-echo-client: bound to '%s' at address %u (local %u), payload max %d\n",
-			SERVICE, c.ept.dest_addr, c.ept.addr, c.max);
+			SERVICE, c->ept.dest_addr, c->ept.addr, c->max);
+	return EX_OK;
+}
 
-	buf = malloc((size_t)c.max);
-	if (buf == NULL) {
-		fprintf(stderr, "xenamp-echo-client: out of memory\n");
-		status = EX_LINK;
-		goto out;
+/* With --rate, each message leaves at least period_ns after the one
+ * before, counted from when that one left: a stall (a backend
+ * restarting) is not made up for by a burst. */
+static void pace(int64_t *next_ns, int64_t period_ns)
+{
+	int64_t t = now_ns();
+
+	while (t < *next_ns) {
+		int64_t left = *next_ns - t;
+		struct timespec ts = { left / 1000000000LL, (long)(left % 1000000000LL) };
+
+		(void)nanosleep(&ts, NULL);
+		t = now_ns();
 	}
-	if (pthread_create(&th, NULL, dispatch_thread, &c) != 0) {
-		fprintf(stderr, "xenamp-echo-client: cannot start the receiver thread\n");
-		status = EX_LINK;
-		goto out;
-	}
-	/* With --rate, each message leaves at least 1/rate after the one
-	 * before, counted from when that one left: a stall (a backend
-	 * restarting) is not made up for by a burst. */
-	int64_t next_ns = 0, period_ns = rate != 0 ? 1000000000LL / (int64_t)rate : 0;
+	*next_ns = t + period_ns;
+}
 
-	for (sent = 0; sent < c.count; sent++) {
-		int len = msg_size(&c, sent);
+/* Send message seq, copied from buf or (--nocopy) written straight into a
+ * TX buffer. EX_OK, EX_UNBOUND when the service is gone, or EX_LINK. */
+static int send_one(struct client *c, unsigned long seq, int nocopy,
+		    uint8_t *buf)
+{
+	int len = msg_size(c, seq);
+	int r;
 
-		if (rate != 0) {
-			int64_t t = now_ns();
+	if (nocopy) {
+		uint32_t cap = 0;
+		uint8_t *p = rpmsg_get_tx_payload_buffer(&c->ept, &cap, 1);
 
-			while (t < next_ns) {
-				int64_t left = next_ns - t;
-				struct timespec ts = { left / 1000000000LL, (long)(left % 1000000000LL) };
-
-				(void)nanosleep(&ts, NULL);
-				t = now_ns();
-			}
-			next_ns = t + period_ns;
+		if (p == NULL) {
+			fprintf(stderr, "xenamp-echo-client: no TX buffer for message %lu\n", seq);
+			return EX_LINK;
 		}
+		fill(p, seq, len);
+		r = rpmsg_send_nocopy(&c->ept, p, len);
+		if (r < 0)
+			rpmsg_release_tx_buffer(&c->ept, p);
+	} else {
+		fill(buf, seq, len);
+		r = rpmsg_send(&c->ept, buf, len);
+	}
+	if (r == len)
+		return EX_OK;
+	if (__atomic_load_n(&c->unbound, __ATOMIC_ACQUIRE))
+		return EX_UNBOUND;   /* no peer to take it: timed out or failed */
+	fprintf(stderr, "xenamp-echo-client: sending message %lu (%d bytes) failed: error %d%s%s\n",
+		seq, len, r, r == RPMSG_ERR_DEV_STATE ? ": " : "",
+		r == RPMSG_ERR_DEV_STATE ? "the link is gone" : "");
+	return EX_LINK;
+}
 
-		if (__atomic_load_n(&c.unbound, __ATOMIC_ACQUIRE)) {
+/* Send c->count messages, stopping at the first failure or when the
+ * service goes away; *sentp is the number sent. */
+static int send_all(struct client *c, const struct args *a, uint8_t *buf,
+		    unsigned long *sentp)
+{
+	int64_t next_ns = 0;
+	int64_t period_ns = a->rate != 0 ? 1000000000LL / (int64_t)a->rate : 0;
+	unsigned long sent;
+	int status = EX_OK;
+
+	for (sent = 0; sent < c->count; sent++) {
+		if (a->rate != 0)
+			pace(&next_ns, period_ns);
+		if (__atomic_load_n(&c->unbound, __ATOMIC_ACQUIRE)) {
 			status = EX_UNBOUND;
 			break;
 		}
-		if (nocopy) {
-			uint32_t cap = 0;
-			uint8_t *p = rpmsg_get_tx_payload_buffer(&c.ept, &cap, 1);
-
-			if (p == NULL) {
-				fprintf(stderr, "xenamp-echo-client: no TX buffer for message %lu\n", sent);
-				status = EX_LINK;
-				break;
-			}
-			fill(p, sent, len);
-			r = rpmsg_send_nocopy(&c.ept, p, len);
-			if (r < 0)
-				rpmsg_release_tx_buffer(&c.ept, p);
-		} else {
-			fill(buf, sent, len);
-			r = rpmsg_send(&c.ept, buf, len);
-		}
-		if (r != len && __atomic_load_n(&c.unbound, __ATOMIC_ACQUIRE)) {
-			/* No peer to take it: the send timed out or failed. */
-			status = EX_UNBOUND;
+		status = send_one(c, sent, a->nocopy, buf);
+		if (status != EX_OK)
 			break;
+	}
+	*sentp = sent;
+	return status;
+}
+
+/* Wait for the replies to the sent messages: give up after wait_s without
+ * progress. Then stop the receiver thread (the caller joins it). */
+static int wait_replies(struct client *c, unsigned long sent,
+			unsigned long wait_s, int status)
+{
+	unsigned long last;
+	int64_t until;
+
+	pthread_mutex_lock(&c->lock);
+	last = c->received;
+	until = now_ms() + (int64_t)wait_s * 1000;
+	while (c->received < sent && !c->link_error && !c->unbound) {
+		struct timespec ts;
+
+		if (c->received != last) {
+			last = c->received;
+			until = now_ms() + (int64_t)wait_s * 1000;
 		}
-		if (r != len) {
-			fprintf(stderr, "xenamp-echo-client: sending message %lu (%d bytes) failed: error %d%s%s\n",
-				sent, len, r, r == RPMSG_ERR_DEV_STATE ? ": " : "",
-				r == RPMSG_ERR_DEV_STATE ? "the link is gone" : "");
-			status = EX_LINK;
+		if (now_ms() >= until)
 			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
 		}
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 	}
-
-	/* Wait for the replies: give up after wait_s without progress. */
-	pthread_mutex_lock(&c.lock);
-	{
-		unsigned long last = c.received;
-		int64_t until = now_ms() + (int64_t)wait_s * 1000;
-
-		while (c.received < sent && !c.link_error && !c.unbound) {
-			struct timespec ts;
-
-			if (c.received != last) {
-				last = c.received;
-				until = now_ms() + (int64_t)wait_s * 1000;
-			}
-			if (now_ms() >= until)
-				break;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 100 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&c.cond, &c.lock, &ts);
-		}
-	}
-	c.stop = 1;
-	if (c.link_error && status == EX_OK) {
+	c->stop = 1;
+	if (c->link_error && status == EX_OK) {
 		fprintf(stderr, "xenamp-echo-client: link lost while receiving: error %d\n",
-			c.link_error);
+			c->link_error);
 		status = EX_LINK;
 	}
-	pthread_mutex_unlock(&c.lock);
-	pthread_join(th, NULL);
+	pthread_mutex_unlock(&c->lock);
+	return status;
+}
 
+/* The summary line (the integration scripts parse it) and the final
+ * exit status. */
+static int report(const struct client *c, unsigned long sent, int status)
+{
 	/* Losing the service after every reply came back is no failure. */
-	if (c.unbound && status == EX_OK && c.received < c.count)
+	if (c->unbound && status == EX_OK && c->received < c->count)
 		status = EX_UNBOUND;
 	printf("sent %lu, received %lu, mismatches %lu, bytes %llu%s\n",
-	       sent, c.received, c.mismatches, c.bytes,
+	       sent, c->received, c->mismatches, c->bytes,
 	       status == EX_UNBOUND ? ", service went away (unbind)" : "");
-	if (status == EX_OK && (c.received != c.count || c.mismatches != 0))
+	if (status == EX_OK && (c->received != c->count || c->mismatches != 0))
 		status = EX_MISMATCH;
-out:
+	return status;
+}
+
+/* Bound: send with this thread while a second one dispatches the
+ * replies, then wait for them and report. */
+static int exchange(struct client *c, const struct args *a, uint8_t *buf)
+{
+	unsigned long sent = 0;
+	pthread_t th;
+	int status;
+
+	if (pthread_create(&th, NULL, dispatch_thread, c) != 0) {
+		fprintf(stderr, "xenamp-echo-client: cannot start the receiver thread\n");
+		return EX_LINK;
+	}
+	status = send_all(c, a, buf, &sent);
+	status = wait_replies(c, sent, a->wait_s, status);
+	pthread_join(th, NULL);
+	return report(c, sent, status);
+}
+
+/* With the endpoint created: check --size against the link, wait for the
+ * service, then exchange the messages. */
+static int run(struct client *c, const struct args *a)
+{
+	uint8_t *buf;
+	int status;
+
+	c->max = rpmsg_get_tx_buffer_size(&c->ept);
+	if (c->fixed_size > c->max) {
+		fprintf(stderr, "xenamp-echo-client: size %d is larger than the payload max %d of this link\n",
+			c->fixed_size, c->max);
+		return EX_USAGE;
+	}
+	status = wait_bound(c, a->wait_s);
+	if (status != EX_OK)
+		return status;
+	buf = malloc((size_t)c->max);
+	if (buf == NULL) {
+		fprintf(stderr, "xenamp-echo-client: out of memory\n");
+		return EX_LINK;
+	}
+	status = exchange(c, a, buf);
 	free(buf);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct client c;
+	struct args a;
+	int status;
+
+	status = parse_args(argc, argv, &c, &a);
+	if (status != ARGS_NEXT)
+		return status;
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	status = open_endpoint(&c, &a);
+	if (status != EX_OK)
+		return status;
+	status = run(&c, &a);
 	rpmsg_destroy_ept(&c.ept);
 	xenamp_close(c.dev);
 	return status;

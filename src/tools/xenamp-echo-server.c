@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,51 +78,63 @@ static void usage(FILE *f)
 		"the endpoint.\n");
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "partition", required_argument, NULL, 'p' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "transport", required_argument, NULL, 't' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+/* The command line, besides st->quiet. */
+struct args {
+	const char *partition;
+	unsigned long devno;
 	struct xenamp_opts opts;
-	struct xenamp_dev *dev;
-	struct rpmsg_endpoint ept;
-	struct echo_state st;
-	struct sigaction sa;
-	const char *partition = NULL;
-	unsigned long devno = 0;
-	char *end;
-	int c, r, status = 0;
+};
 
-	memset(&opts, 0, sizeof(opts));
-	memset(&st, 0, sizeof(st));
+/* parse_args(): go on. Any other value ends the program with that exit
+ * status. */
+#define ARGS_NEXT (-1)
+
+static const struct option longopts[] = {
+	{ "partition", required_argument, NULL, 'p' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "transport", required_argument, NULL, 't' },
+	{ "socket", required_argument, NULL, 'S' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* -d N: a device number in 0..255. */
+static bool parse_devno(const char *arg, unsigned long *devno)
+{
+	char *end;
+
+	errno = 0;
+	*devno = strtoul(arg, &end, 10);
+	return !(errno || *end || end == arg || *devno > 255);
+}
+
+static int parse_args(int argc, char **argv, struct args *a,
+		      struct echo_state *st)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
 	while ((c = getopt_long(argc, argv, "p:d:t:S:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			partition = optarg;
+			a->partition = optarg;
 			break;
 		case 'd':
-			errno = 0;
-			devno = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || devno > 255) {
+			if (!parse_devno(optarg, &a->devno)) {
 				fprintf(stderr, "xenamp-echo-server: invalid device number '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 't':
-			opts.transport = optarg;
+			a->opts.transport = optarg;
 			break;
 		case 'S':
-			opts.socket_path = optarg;
+			a->opts.socket_path = optarg;
 			break;
 		case 'q':
-			st.quiet = 1;
+			st->quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -135,46 +148,87 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return ARGS_NEXT;
+}
+
+/* SIGTERM and SIGINT end the dispatch loop (through stop), so the
+ * endpoint is destroyed and the count printed. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+}
 
-	r = xenamp_open(partition, (unsigned)devno, &opts, &dev);
+/* Open the device and create the announced "rpmsg-echo" endpoint.
+ * 0, or 3 with nothing left open. */
+static int open_endpoint(const struct args *a, struct echo_state *st,
+			 struct xenamp_dev **devp, struct rpmsg_endpoint *ept)
+{
+	int r;
+
+	r = xenamp_open(a->partition, (unsigned)a->devno, &a->opts, devp);
 	if (r < 0) {
 		fprintf(stderr, "xenamp-echo-server: %s\n", xenamp_strerror_last());
 		return 3;
 	}
-	memset(&ept, 0, sizeof(ept));
-	ept.priv = &st;
-	r = rpmsg_create_ept(&ept, xenamp_rpmsg_dev(dev), SERVICE, RPMSG_ADDR_ANY,
+	memset(ept, 0, sizeof(*ept));
+	ept->priv = st;
+	r = rpmsg_create_ept(ept, xenamp_rpmsg_dev(*devp), SERVICE, RPMSG_ADDR_ANY,
 			     RPMSG_ADDR_ANY, echo_cb, unbind_cb);
 	if (r < 0) {
 		fprintf(stderr, "xenamp-echo-server: cannot create endpoint '%s': error %d\n",
 			SERVICE, r);
-		xenamp_close(dev);
+		xenamp_close(*devp);
 		return 3;
 	}
-	if (!st.quiet)
+	if (!st->quiet)
 		fprintf(stderr, "xenamp-echo-server: serving '%s' at address %u\n",
-			SERVICE, ept.addr);
+			SERVICE, ept->addr);
+	return 0;
+}
+
+/* Dispatch (echo_cb answers) until a signal or a link failure; 0 or 1. */
+static int serve(struct xenamp_dev *dev)
+{
+	int r;
 
 	while (!stop) {
 		r = xenamp_dispatch(dev, 500);
 		if (r == RPMSG_ERR_DEV_STATE) {
 			fprintf(stderr, "xenamp-echo-server: link lost: %s\n",
 				xenamp_strerror_last());
-			status = 1;
-			break;
+			return 1;
 		}
 		if (r < 0) {
 			fprintf(stderr, "xenamp-echo-server: dispatch failed: error %d\n", r);
-			status = 1;
-			break;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct xenamp_dev *dev;
+	struct rpmsg_endpoint ept;
+	struct echo_state st;
+	struct args a;
+	int status;
+
+	memset(&st, 0, sizeof(st));
+	status = parse_args(argc, argv, &a, &st);
+	if (status != ARGS_NEXT)
+		return status;
+	catch_signals();
+	status = open_endpoint(&a, &st, &dev, &ept);
+	if (status != 0)
+		return status;
+	status = serve(dev);
 	if (st.send_errors) {
 		fprintf(stderr, "xenamp-echo-server: %llu replies could not be sent (last error %d)\n",
 			(unsigned long long)st.send_errors, st.last_error);

@@ -274,26 +274,31 @@ static void show_endpoints(json_object *root)
 	t_print(&t);
 }
 
-int main(int argc, char **argv)
+/* parse_args(): go on. Any other value ends xenampctl with that exit
+ * status. */
+#define ARGS_NEXT (-1)
+
+static const struct option longopts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options, then exactly one known COMMAND in *cmd. */
+static int parse_args(int argc, char **argv, const char **sock, bool *json,
+		      const char **cmd)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock = NULL;
-	bool json = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:jhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:jhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			sock = optarg;
+			*sock = optarg;
 			break;
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -311,29 +316,33 @@ int main(int argc, char **argv)
 			optind >= argc ? "no command given" : "too many arguments");
 		return EXIT_USAGE;
 	}
-
-	const char *cmd = argv[optind];
-
-	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "stats") != 0 &&
-	    strcmp(cmd, "endpoints") != 0) {
+	*cmd = argv[optind];
+	if (strcmp(*cmd, "status") != 0 && strcmp(*cmd, "stats") != 0 &&
+	    strcmp(*cmd, "endpoints") != 0) {
 		fprintf(stderr, "xenampctl: unknown command '%s'; expected status, stats or endpoints\n",
-			cmd);
+			*cmd);
 		return EXIT_USAGE;
 	}
+	return ARGS_NEXT;
+}
 
+/* Send {"cmd":CMD} to the backend; *rootp is its reply, which must be one
+ * JSON object. 0, or EXIT_FAIL after one line on stderr. */
+static int ask_backend(const char *sock, const char *cmd, json_object **rootp)
+{
 	char req[64], err[512];
 	char *reply = NULL;
 	size_t len = 0;
+	json_tokener *tok;
+	json_object *root;
 
 	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
 	if (xa_ctl_request(sock, req, TIMEOUT_MS, &reply, &len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenampctl: %s\n", err);
 		return EXIT_FAIL;
 	}
-
-	json_tokener *tok = json_tokener_new();
-	json_object *root = tok ? json_tokener_parse_ex(tok, reply, (int)len) : NULL;
-
+	tok = json_tokener_new();
+	root = tok ? json_tokener_parse_ex(tok, reply, (int)len) : NULL;
 	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(root, json_type_object)) {
 		fprintf(stderr, "xenampctl: the backend's reply is not a JSON object\n");
@@ -343,26 +352,49 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	json_tokener_free(tok);
+	free(reply);
+	*rootp = root;
+	return 0;
+}
 
-	int status = 0;
+/* The reply as JSON (--json) or as the table of cmd; an "error" member
+ * makes the exit status EXIT_FAIL either way. */
+static int show_reply(json_object *root, const char *cmd, bool json)
+{
 	json_object *e = get(root, "error");
 
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
-		if (e)
-			status = EXIT_FAIL;
-	} else if (e) {
-		fprintf(stderr, "xenampctl: the backend says: %s\n", json_object_get_string(e));
-		status = EXIT_FAIL;
-	} else if (strcmp(cmd, "status") == 0) {
-		show_status(root);
-	} else if (strcmp(cmd, "stats") == 0) {
-		show_stats(root);
-	} else {
-		show_endpoints(root);
+		return e ? EXIT_FAIL : 0;
 	}
+	if (e) {
+		fprintf(stderr, "xenampctl: the backend says: %s\n", json_object_get_string(e));
+		return EXIT_FAIL;
+	}
+	if (strcmp(cmd, "status") == 0)
+		show_status(root);
+	else if (strcmp(cmd, "stats") == 0)
+		show_stats(root);
+	else
+		show_endpoints(root);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL, *cmd = NULL;
+	json_object *root = NULL;
+	bool json = false;
+	int status;
+
+	status = parse_args(argc, argv, &sock, &json, &cmd);
+	if (status != ARGS_NEXT)
+		return status;
+	status = ask_backend(sock, cmd, &root);
+	if (status != 0)
+		return status;
+	status = show_reply(root, cmd, json);
 	json_object_put(root);
-	free(reply);
 	return status;
 }
