@@ -163,38 +163,22 @@ static void remember_refusal(struct local_fe *l, const void *buf, size_t n)
 	snprintf(l->refusal_msg, sizeof(l->refusal_msg), "%s", e.msg);
 }
 
-static int local_connect(struct xa_fe_transport *t, const char *partition,
-			 unsigned devno, struct xa_link_params *params,
-			 int timeout_ms, char *err, size_t errlen)
+/* The handshake's reply datagrams (PARAMS, ERROR, STATE). */
+union hs_msg {
+	uint32_t type;
+	struct xa_local_params p;
+	struct xa_local_error e;
+	struct xa_local_state s;
+	char raw[1024];
+};
+
+/* Connect l->sock to the backend at path and check who serves it. */
+static int open_socket(struct local_fe *l, const char *path, char *err,
+		       size_t errlen)
 {
-	struct local_fe *l = lfe(t);
 	struct sockaddr_un sa;
-	struct xa_local_hello hello;
-	union {
-		uint32_t type;
-		struct xa_local_params p;
-		struct xa_local_error e;
-		struct xa_local_state s;
-		char raw[1024];
-	} m;
-	const char *path;
-	char defpath[XA_LOCAL_PATH_MAX];
-	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
-	ssize_t n;
-	int e, ntf = -1;
+	int e;
 
-	if (partition == NULL || partition[0] == '\0' ||
-	    strlen(partition) >= XA_LOCAL_NAME_MAX) {
-		snprintf(err, errlen,
-			 "partition name must be 1..%u characters",
-			 XA_LOCAL_NAME_MAX - 1);
-		return -EINVAL;
-	}
-	snprintf(l->partition, sizeof(l->partition), "%s", partition);
-
-	path = l->path_set ? l->path : getenv(XA_LOCAL_SOCKET_ENV);
-	if (path == NULL || path[0] == '\0')
-		path = xa_local_default_socket(defpath, sizeof(defpath));
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -202,12 +186,10 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
-
 	l->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (l->sock < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot create a UNIX socket: %s",
-			 strerror(e));
+		snprintf(err, errlen, "cannot create a UNIX socket: %s", strerror(e));
 		return -e;
 	}
 	if (connect(l->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -230,26 +212,46 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		 * a reconnection either. */
 		l->refusal = XA_REFUSE_DENIED;
 		snprintf(l->refusal_msg, sizeof(l->refusal_msg), "%s", err);
-		return e;
 	}
+	return e;
+}
+
+static int send_hello(struct local_fe *l, const char *path, unsigned devno,
+		      char *err, size_t errlen)
+{
+	struct xa_local_hello hello;
+	int e;
 
 	memset(&hello, 0, sizeof(hello));
 	hello.type = XA_LOCAL_HELLO;
 	hello.version = XA_LOCAL_PROTO_VERSION;
 	hello.devno = devno;
 	hello.flags = 0;
-	memcpy(hello.name, partition, strlen(partition));
+	memcpy(hello.name, l->partition, strlen(l->partition));
 	if (send(l->sock, &hello, sizeof(hello), MSG_NOSIGNAL) < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot send HELLO to xenamp-backend at %s: %s",
 			 path, strerror(e));
 		return -e;
 	}
+	return 0;
+}
+
+/* Read the handshake until PARAMS, which carries the notification socket
+ * (*ntf). 0 with *m holding PARAMS, or -errno with one line in err. */
+static int wait_params(struct local_fe *l, const char *path, unsigned devno,
+		       int64_t deadline, union hs_msg *m, int *ntf, char *err,
+		       size_t errlen)
+{
+	const char *partition = l->partition;
+	ssize_t n;
 
 	for (;;) {
-		if (ntf >= 0)
-			close(ntf);   /* came with something other than PARAMS */
-		n = recv_until(l->sock, &m, sizeof(m), deadline, &ntf);
+		if (*ntf >= 0) {
+			close(*ntf);   /* came with something other than PARAMS */
+			*ntf = -1;
+		}
+		n = recv_until(l->sock, m, sizeof(*m), deadline, ntf);
 		if (n == -ETIMEDOUT) {
 			snprintf(err, errlen,
 				 "xenamp-backend at %s did not send the link parameters for partition '%s' device %u in time (is '%s' in a link of its configuration?)",
@@ -269,33 +271,32 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		}
 		if ((size_t)n < sizeof(uint32_t))
 			continue;
-		if (m.type == XA_LOCAL_ERROR) {
-			if (ntf >= 0)
-				close(ntf);
-			return take_error(l, &m, (size_t)n, "at HELLO", err, errlen);
-		}
-		if (m.type == XA_LOCAL_STATE && (size_t)n >= sizeof(m.s)) {
-			if (m.s.state >= XA_STATE_CLOSING) {
+		if (m->type == XA_LOCAL_ERROR)
+			return take_error(l, m, (size_t)n, "at HELLO", err, errlen);
+		if (m->type == XA_LOCAL_STATE && (size_t)n >= sizeof(m->s)) {
+			if (m->s.state >= XA_STATE_CLOSING) {
 				snprintf(err, errlen,
 					 "xenamp-backend moved partition '%s' device %u to %s during the handshake",
-					 partition, devno, xa_state_name((int)m.s.state));
-				if (ntf >= 0)
-					close(ntf);
+					 partition, devno, xa_state_name((int)m->s.state));
 				return -ECONNRESET;
 			}
-			l->be_state = (int)m.s.state;
+			l->be_state = (int)m->s.state;
 			continue;
 		}
-		if (m.type == XA_LOCAL_PARAMS && (size_t)n >= sizeof(m.p))
-			break;
+		if (m->type == XA_LOCAL_PARAMS && (size_t)n >= sizeof(m->p))
+			return 0;
 		/* anything else during the handshake is ignored */
 	}
-	params->buf_size = m.p.buf_size;
-	params->buf_count = m.p.buf_count;
-	params->max_pages = m.p.max_pages;
-	l->be_state = XA_STATE_INITWAIT;
+}
 
+/* Take the notification socket ntf that came with PARAMS and put it and
+ * the control socket in the epoll set the library waits on. */
+static int take_notify_socket(struct local_fe *l, const char *path, int ntf,
+			      char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct stat st;
+	int e;
 
 	if (ntf < 0 || fstat(ntf, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		if (ntf >= 0)
@@ -313,7 +314,6 @@ static int local_connect(struct xa_fe_transport *t, const char *partition,
 		snprintf(err, errlen, "cannot create an epoll set: %s", strerror(e));
 		return -e;
 	}
-	struct epoll_event ev = { .events = EPOLLIN };
 	ev.data.fd = l->ntf;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->ntf, &ev) < 0)
 		goto epoll_fail;
@@ -326,6 +326,45 @@ epoll_fail:
 	e = errno;
 	snprintf(err, errlen, "cannot set up the event set: %s", strerror(e));
 	return -e;
+}
+
+static int local_connect(struct xa_fe_transport *t, const char *partition,
+			 unsigned devno, struct xa_link_params *params,
+			 int timeout_ms, char *err, size_t errlen)
+{
+	struct local_fe *l = lfe(t);
+	union hs_msg m;
+	const char *path;
+	char defpath[XA_LOCAL_PATH_MAX];
+	int64_t deadline = xa_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+	int rc, ntf = -1;
+
+	if (partition == NULL || partition[0] == '\0' ||
+	    strlen(partition) >= XA_LOCAL_NAME_MAX) {
+		snprintf(err, errlen,
+			 "partition name must be 1..%u characters",
+			 XA_LOCAL_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf(l->partition, sizeof(l->partition), "%s", partition);
+	path = l->path_set ? l->path : getenv(XA_LOCAL_SOCKET_ENV);
+	if (path == NULL || path[0] == '\0')
+		path = xa_local_default_socket(defpath, sizeof(defpath));
+	rc = open_socket(l, path, err, errlen);
+	if (rc == 0)
+		rc = send_hello(l, path, devno, err, errlen);
+	if (rc == 0)
+		rc = wait_params(l, path, devno, deadline, &m, &ntf, err, errlen);
+	if (rc < 0) {
+		if (ntf >= 0)
+			close(ntf);
+		return rc;
+	}
+	params->buf_size = m.p.buf_size;
+	params->buf_count = m.p.buf_count;
+	params->max_pages = m.p.max_pages;
+	l->be_state = XA_STATE_INITWAIT;
+	return take_notify_socket(l, path, ntf, err, errlen);
 }
 
 static int local_alloc_region(struct xa_fe_transport *t, size_t size,
