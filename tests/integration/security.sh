@@ -186,12 +186,20 @@ wait "$H"
 sleep 0.5
 rss1=$(vmrss)
 echo "# slow control readers: $(tr '\n' ' ' <"$T/slowctl.out"); VmRSS $rss0 -> peak $peak -> $rss1 KiB after"
-check "slow control readers: peak memory bounded ($((peak - rss0)) KiB <= 16 MiB total + 8 MiB)" \
-	test $((peak - rss0)) -le $((24 * 1024))
-check "slow control readers: slow readers were dropped" \
-	grep -Eq 'closed-by-backend [1-9]' "$T/slowctl.out"
-check "slow control readers: memory back after they left ($((rss1 - rss0)) KiB <= 8 MiB)" \
-	test $((rss1 - rss0)) -le $((8 * 1024))
+if nm -D "$BACKEND" 2>/dev/null | grep -q ' __asan_init'; then
+	# Under AddressSanitizer every freed block waits in its quarantine (up
+	# to 256 MiB), so VmRSS says nothing about the queues, and the slowed
+	# backend may not fill 16 MiB of replies in the window. The same code
+	# is measured by the plain build's make check.
+	echo "# slow control readers: memory and drop checks skipped under AddressSanitizer (VmRSS counts its quarantine)"
+else
+	check "slow control readers: peak memory bounded ($((peak - rss0)) KiB <= 16 MiB total + 8 MiB)" \
+		test $((peak - rss0)) -le $((24 * 1024))
+	check "slow control readers: slow readers were dropped" \
+		grep -Eq 'closed-by-backend [1-9]' "$T/slowctl.out"
+	check "slow control readers: memory back after they left ($((rss1 - rss0)) KiB <= 8 MiB)" \
+		test $((rss1 - rss0)) -le $((8 * 1024))
+fi
 check "slow control readers: echo link completed 1000 messages intact meanwhile" echo_ok 1000 slowctl
 check "slow control readers: backend alive" alive
 
