@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Who may be which partition, and who may change the links (issue 13,
+# docs/security.md), while an echo pair on another link keeps working:
+#  - partition names: a local partition's name is bound to credentials
+#    ([partition NAME] uid/gid; without a section only root and the
+#    backend's uid). Another uid claiming 'fw' is refused with DENIED
+#    (code 7) and one log line naming the name, uid, gid and pid, and the
+#    real fw connects meanwhile; configured uids and groups (supplementary
+#    ones too) are let in, others are not;
+#  - region timeout: a partition that says HELLO and never sends REGION
+#    loses the end after region-timeout-ms, and the next one gets it;
+# The parts that act as another uid need root and setpriv; they are
+# skipped (with a line saying so) otherwise.
+. "$(dirname "$0")/lib.sh"
+
+OTHER=65534         # an unprivileged uid (nobody)
+OTHER2=65533        # a second one, and a group for the gid rule
+CONF="[backend]
+max-services = 64
+region-timeout-ms = 1000
+
+[link echo]
+end-a = host
+end-b = fw
+buf-size = 512
+buf-count = 64
+
+[link byuid]
+end-a = hu
+end-b = pfw
+
+[link bygid]
+end-a = hg
+end-b = gpart
+
+[link slow]
+end-a = slow-a
+end-b = slow-b
+
+[partition pfw]
+uid = $OTHER
+
+[partition gpart]
+gid = $OTHER2"
+
+start_backend "$CONF" || { bad "backend starts"; finish; exit 1; }
+LOG=$T/backend.log
+FP="timeout 30 $FAKE -S $SOCK"
+alive() { kill -0 "$BACKEND_PID" && timeout 5 "$CTL" --json status >/dev/null; }
+
+as_other=no
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	as_other=yes
+	chmod 0755 "$T"
+	chmod 0666 "$SOCK"
+	# as UID GID [GROUPS] COMMAND...: GROUPS is a comma list or "-".
+	as() {
+		local u=$1 g=$2 grp=$3; shift 3
+		if [ "$grp" = - ]; then
+			setpriv --reuid="$u" --regid="$g" --clear-groups --inh-caps=-all -- "$@"
+		else
+			setpriv --reuid="$u" --regid="$g" --groups="$grp" --inh-caps=-all -- "$@"
+		fi
+	}
+	# The libtool wrapper may relink on its first run: do that as root.
+	"$FAKE" --help >/dev/null 2>&1
+fi
+
+# ---------------------------------------------------------------- partition names
+if [ $as_other = yes ]; then
+	# An impostor of another uid claims 'fw' first and would hold it.
+	bg as $OTHER $OTHER - $FP -p fw -t 3000 sleep:3000 >"$T/impostor.out" 2>&1
+	IMP=$LAST_PID
+	sleep 0.5
+	bg "$ECHO_SERVER" --partition fw -q >"$T/server.log" 2>&1
+	SRV=$LAST_PID
+	wait_for_line "$LOG" 'end fw:0 connected' 2
+	timeout 5 "$CTL" --json status >"$T/st.json"
+	peer=$(json_get "$T/st.json" "[e['peer'] for l in j['links'] for e in l['ends'] if e['partition'] == 'fw'][0]")
+	check "names: the real fw (pid $SRV) holds fw:0 while the impostor runs ($peer)" \
+		grep -q "pid $SRV uid 0\$" <<<"$peer"
+	wait "$IMP"
+	rc=$?
+	check "names: the impostor never got PARAMS" sh -c "! grep -q '^params' '$T/impostor.out'"
+	check "names: the impostor (uid $OTHER) is refused (rc $rc)" test $rc -eq 3
+	check "names: ... with DENIED (code 7) saying what to configure" \
+		grep -q "^error code=7 msg=uid $OTHER may not be partition 'fw': .*\[partition fw\]" "$T/impostor.out"
+	check "names: one log line with the name and the real uid, gid and pid" \
+		test "$(grep -Ec "refused partition name 'fw' to pid [0-9]+ uid $OTHER gid $OTHER" "$LOG")" -eq 1
+	timeout 30 "$ECHO_CLIENT" --partition host -n 500 -q >"$T/client.log" 2>&1
+	check "names: the echo link works with the real fw (500 messages intact)" \
+		grep -q '^sent 500, received 500, mismatches 0' "$T/client.log"
+
+	as $OTHER $OTHER - $FP -p pfw close >"$T/uid-ok.out" 2>&1
+	check "names: uid $OTHER may be pfw ([partition pfw] uid = $OTHER) (rc $?)" test $? -eq 0
+	as $OTHER2 $OTHER2 - $FP -p pfw close >"$T/uid-no.out" 2>&1
+	rc=$?
+	check "names: uid $OTHER2 may not be pfw (rc $rc, code 7)" \
+		sh -c "[ $rc -eq 3 ] && grep -q '^error code=7' '$T/uid-no.out'"
+	as $OTHER $OTHER $OTHER2 $FP -p gpart close >"$T/gid-ok.out" 2>&1
+	check "names: a member of group $OTHER2 (supplementary) may be gpart (rc $?)" test $? -eq 0
+	as $OTHER2 $OTHER2 - $FP -p gpart close >"$T/gid-ok2.out" 2>&1
+	check "names: ... and so may a process whose gid is $OTHER2 (rc $?)" test $? -eq 0
+	as $OTHER $OTHER - $FP -p gpart close >"$T/gid-no.out" 2>&1
+	rc=$?
+	check "names: uid $OTHER outside group $OTHER2 may not be gpart (rc $rc, code 7)" \
+		sh -c "[ $rc -eq 3 ] && grep -q '^error code=7' '$T/gid-no.out'"
+	as $OTHER $OTHER - $FP -p hu close >"$T/none.out" 2>&1
+	rc=$?
+	check "names: a name without [partition] is root's and the backend's only (rc $rc)" \
+		sh -c "[ $rc -eq 3 ] && grep -q '^error code=7' '$T/none.out'"
+	check "names: backend alive" alive
+else
+	echo "# partition names: needs root and setpriv to act as another uid; skipped"
+	bg "$ECHO_SERVER" --partition fw -q >"$T/server.log" 2>&1
+	wait_for_line "$LOG" 'end fw:0 connected' 10 || bad "echo server connects"
+fi
+
+# ---------------------------------------------------------------- region timeout
+# HELLO, PARAMS, then nothing: the end is freed after region-timeout-ms
+# (1 s here) although the client keeps its connection open.
+bg $FP -p slow-b --no-region -t 4000 sleep:4000 >"$T/silent.out" 2>&1
+S=$LAST_PID
+wait_for_line "$T/silent.out" '^params ' 3 || bad "the silent partition got PARAMS"
+sleep 1.5
+$FP -p slow-b close >"$T/next.out" 2>&1
+rc=$?
+check "region timeout: the next slow-b gets the end while the first is still connected (rc $rc)" \
+	test $rc -eq 0
+check "region timeout: the silent one was told why (code 2, region-timeout-ms)" \
+	grep -q '^error code=2 msg=sent no REGION within 1000 ms of PARAMS (region-timeout-ms)' "$T/silent.out"
+check "region timeout: the backend logged it once" \
+	test "$(grep -c 'slow-b:0 .*sent no REGION within 1000 ms' "$LOG")" -eq 1
+stop_pid "$S"
+check "region timeout: backend alive" alive
+
+# ---------------------------------------------------------------- end
+kill "$BACKEND_PID" 2>/dev/null
+wait "$BACKEND_PID" 2>/dev/null
+check "backend exits 0 on SIGTERM ($?)" test $? -eq 0
+finish
