@@ -332,8 +332,12 @@ static void answer_ctl(struct xa_relay *r, struct xa_be_transport *t,
 		       const struct xa_be_event *ev)
 {
 	static const char oom[] = "{\"error\":\"out of memory\"}";
+	const struct xa_ctl_peer peer = {
+		.pid = ev->ctl_pid, .uid = ev->ctl_uid,
+		.privileged = ev->ctl_privileged,
+	};
 	size_t len = 0;
-	char *json = xa_relay_ctl(r, ev->req, ev->req_len, &len);
+	char *json = xa_relay_ctl(r, ev->req, ev->req_len, &peer, &len);
 
 	if (json == NULL) {
 		t->ops->ctl_reply(t, ev->ctl, oom, sizeof(oom) - 1);
@@ -394,8 +398,8 @@ static int run_loop(struct backend *b)
 	bool quit = false;
 
 	while (!quit) {
-		struct pollfd pfd[2 + XA_REG_MAX_TRANSPORTS];
-		unsigned n = 0;
+		struct pollfd pfd[3 + XA_REG_MAX_TRANSPORTS];
+		unsigned n = 0, owners;
 
 		pfd[n].fd = b->sfd;
 		pfd[n++].events = POLLIN;
@@ -403,6 +407,11 @@ static int run_loop(struct backend *b)
 			pfd[n].fd = reg->tr[i]->ops->event_fd(reg->tr[i]);
 			pfd[n++].events = POLLIN;
 		}
+		/* Registrants of dynamic links exiting (registry.h); -1,
+		 * which poll skips, when none can be watched. */
+		owners = n;
+		pfd[n].fd = xa_reg_owner_fd(reg);
+		pfd[n++].events = POLLIN;
 #ifdef HAVE_LIBVIRT
 		if (b->lv != NULL) {
 			pfd[n].fd = xa_lv_fd(b->lv);
@@ -434,6 +443,8 @@ static int run_loop(struct backend *b)
 				quit = true;
 			}
 		}
+		if (polled > 0 && (pfd[owners].revents & POLLIN))
+			xa_reg_reap_owners(reg);
 #ifdef HAVE_LIBVIRT
 		if (b->lv != NULL && polled > 0 && (pfd[n - 1].revents & POLLIN))
 			xa_lv_dispatch(b->lv);

@@ -9,6 +9,13 @@
 #    ones too) are let in, others are not;
 #  - region timeout: a partition that says HELLO and never sends REGION
 #    loses the end after region-timeout-ms, and the next one gets it;
+#  - dynamic links: a link added by link-add dies with the process that
+#    registered it unless "persistent"; 15 junk registrations by processes
+#    that exit do not keep a legitimate one out; link-remove removes
+#    dynamic links only, and one with a connected end only with --force;
+#  - privilege: link-add and link-remove from another uid are refused (no
+#    junk links, no re-pointing of a registered link whose ends are
+#    absent), unless it is in admin-group;
 # The parts that act as another uid need root and setpriv; they are
 # skipped (with a line saying so) otherwise.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +25,8 @@ OTHER2=65533        # a second one, and a group for the gid rule
 CONF="[backend]
 max-services = 64
 region-timeout-ms = 1000
+dynamic-links = 4
+admin-group = 65532
 
 [link echo]
 end-a = host
@@ -133,6 +142,107 @@ check "region timeout: the backend logged it once" \
 	test "$(grep -c 'slow-b:0 .*sent no REGION within 1000 ms' "$LOG")" -eq 1
 stop_pid "$S"
 check "region timeout: backend alive" alive
+
+# ---------------------------------------------------------------- dynamic links
+CR="timeout 40 python3 $top_srcdir/tests/integration/ctl-request.py"
+# links: the names of the links status lists, space-separated.
+links() {
+	timeout 5 "$CTL" --json status >"$T/links.json" &&
+		json_get "$T/links.json" "' '.join(l['name'] for l in j['links'])"
+}
+has_link() { [[ " $(links) " == *" $1 "* ]]; }
+gone_link() { # NAME: wait up to 3 s for NAME to leave status
+	local i
+	for ((i = 0; i < 60; i++)); do has_link "$1" || return 0; sleep 0.05; done
+	return 1
+}
+add_req() { # NAME END-A END-B [persistent]
+	printf '{"cmd":"link-add","name":"%s","end-a":"%s","end-b":"%s"%s}' \
+		"$1" "$2" "$3" "${4:+,\"persistent\":true}"
+}
+
+# no timeout(1) in between: the registrant is this very process
+bg python3 "$top_srcdir/tests/integration/ctl-request.py" "$SOCK" "$(add_req dyn1 d1a d1b)" 30 >"$T/dyn1.out" 2>&1
+REG=$LAST_PID
+wait_for_line "$T/dyn1.out" '"result":"added"' 5
+check "dynamic: link-add by a live process adds dyn1" has_link dyn1
+reg=$(json_get "$T/links.json" "[l.get('registrant') for l in j['links'] if l['name'] == 'dyn1'][0]")
+check "dynamic: status names its registrant, pid $REG ($reg)" test "$reg" = "$REG"
+stop_pid "$REG"
+check "dynamic: dyn1 goes when its registrant exits" gone_link dyn1
+check "dynamic: ... with one log line naming the pid" \
+	grep -q "link dyn1 was removed: the process that registered it (pid $REG) exited" "$LOG"
+
+$CR "$SOCK" "$(add_req dyn2 d2a d2b p)" >"$T/dyn2.out" 2>&1
+sleep 0.3
+check "dynamic: a persistent link outlives its registrant" has_link dyn2
+
+for ((k = 0; k < 15; k++)); do
+	$CR "$SOCK" "$(add_req junk$k j${k}a j${k}b)" >>"$T/junk.out" 2>&1
+done
+sleep 0.3
+$CR "$SOCK" "$(add_req legit la lb p)" >"$T/legit.out" 2>&1
+check "dynamic: 15 registrations by exited processes leave room for a legitimate one" \
+	grep -q '"result":"added"' "$T/legit.out"
+no_junk() { [[ " $(links)" != *" junk"* ]]; }
+check "dynamic: ... and none of them is left" no_junk
+
+timeout 5 "$CTL" link-remove legit >"$T/rm.out" 2>&1
+check "link-remove: removes a dynamic link (rc $?)" grep -qx 'link legit removed' "$T/rm.out"
+check "link-remove: ... it is gone" gone_link legit
+timeout 5 "$CTL" link-remove echo >"$T/rm-echo.out" 2>&1
+rc=$?
+check "link-remove: refuses a link of xenamp.conf (rc $rc)" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'comes from the backend.s configuration' '$T/rm-echo.out'"
+timeout 5 "$CTL" link-remove nosuch >"$T/rm-none.out" 2>&1
+check "link-remove: an unknown link is an error (rc $?)" grep -q 'no link nosuch' "$T/rm-none.out"
+$CR "$SOCK" "$(add_req dyn3 d3a d3b p)" >/dev/null 2>&1
+bg $FAKE -S "$SOCK" -p d3b -t 5000 sleep:5000 >"$T/d3b.out" 2>&1
+D3=$LAST_PID
+wait_for_line "$T/d3b.out" '^connected' 5
+timeout 5 "$CTL" link-remove dyn3 >"$T/rm-busy.out" 2>&1
+rc=$?
+check "link-remove: refuses a link with a connected end (rc $rc)" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'has a connected end (d3b:0)' '$T/rm-busy.out'"
+timeout 5 "$CTL" --force link-remove dyn3 >/dev/null 2>&1
+check "link-remove --force: removes it (rc $?)" gone_link dyn3
+check "link-remove --force: the connected end is told its link is gone (code 1)" \
+	wait_for_line "$T/d3b.out" '^error code=1 msg=link dyn3 was removed' 3
+stop_pid "$D3"
+$CR "$SOCK" "$(add_req reg rega regb p)" >/dev/null 2>&1
+check "dynamic: link reg registered (persistent, ends absent)" has_link reg
+
+# ---------------------------------------------------------------- privilege
+if [ $as_other = yes ]; then
+	CRX="timeout 40 /usr/bin/python3 $top_srcdir/tests/integration/ctl-request.py"
+	n0=$(links | wc -w)
+	for ((k = 0; k < 15; k++)); do
+		as $OTHER $OTHER - $CRX "$SOCK" "$(add_req evil$k e${k}a e${k}b p)" >>"$T/evil.out" 2>&1
+	done
+	check "privilege: 15 link-adds by uid $OTHER all refused" \
+		test "$(grep -c "link-add changes the backend's links: only root, the backend's user (uid $(id -u)) and members of its admin-group may; this client is uid $OTHER" "$T/evil.out")" -eq 15
+	check "privilege: ... and no link added ($n0 before, $(links | wc -w) after)" \
+		test "$(links | wc -w)" -eq "$n0"
+	as $OTHER $OTHER - $CRX "$SOCK" "$(add_req reg evil regb)" >"$T/repoint.out" 2>&1
+	links >/dev/null
+	ends=$(json_get "$T/links.json" "','.join(e['partition'] for l in j['links'] if l['name'] == 'reg' for e in l['ends'])")
+	check "privilege: uid $OTHER cannot re-point link reg at its own end" \
+		sh -c "grep -q 'only root' '$T/repoint.out' && [ '$ends' = rega,regb ]"
+	as $OTHER $OTHER - $CRX "$SOCK" '{"cmd":"link-remove","name":"reg"}' >"$T/evil-rm.out" 2>&1
+	check "privilege: uid $OTHER cannot link-remove" \
+		grep -q 'link-remove changes the backend' "$T/evil-rm.out"
+	check "privilege: ... link reg is still there" has_link reg
+	as $OTHER $OTHER 65532 $CRX "$SOCK" "$(add_req admin1 ad1a ad1b p)" >"$T/admin.out" 2>&1
+	check "privilege: a member of admin-group 65532 may link-add" \
+		grep -q '"result":"added"' "$T/admin.out"
+	as $OTHER $OTHER 65532 "$CTL" link-remove admin1 >"$T/admin-rm.out" 2>&1
+	check "privilege: ... and link-remove (xenampctl as that user)" \
+		grep -qx 'link admin1 removed' "$T/admin-rm.out"
+
+else
+	echo "# privilege: needs root and setpriv to act as another uid; skipped"
+fi
+check "dynamic links: backend alive" alive
 
 # ---------------------------------------------------------------- end
 kill "$BACKEND_PID" 2>/dev/null
