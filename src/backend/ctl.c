@@ -378,7 +378,7 @@ char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
 	if (c == NULL)
 		out = error_obj("the request must be a JSON object {\"cmd\": \"status\" | \"stats\" | \"endpoints\"}");
 	else if (strcmp(c, "status") == 0)
-		out = do_status(r, true);   /* everything, to anyone */
+		out = do_status(r, peer->privileged);
 	else if (strcmp(c, "stats") == 0)
 		out = do_stats(r);
 	else if (strcmp(c, "endpoints") == 0)

@@ -16,6 +16,8 @@
 #  - privilege: link-add and link-remove from another uid are refused (no
 #    junk links, no re-pointing of a registered link whose ends are
 #    absent), unless it is in admin-group;
+#  - status privacy: pids and uids of partitions only for privileged
+#    clients;
 # The parts that act as another uid need root and setpriv; they are
 # skipped (with a line saying so) otherwise.
 . "$(dirname "$0")/lib.sh"
@@ -239,8 +241,27 @@ if [ $as_other = yes ]; then
 	check "privilege: ... and link-remove (xenampctl as that user)" \
 		grep -qx 'link admin1 removed' "$T/admin-rm.out"
 
+	# ------------------------------------------------------------ status privacy
+	$CR "$SOCK" "$(add_req dyn3 d3a d3b p)" >/dev/null 2>&1
+	bg $FAKE -S "$SOCK" -p d3b -t 5000 sleep:5000 >"$T/p.out" 2>&1
+	P=$LAST_PID
+	wait_for_line "$T/p.out" '^connected' 5
+	as $OTHER $OTHER - "$CTL" --json status >"$T/st-other.json" 2>&1
+	timeout 5 "$CTL" --json status >"$T/st-root.json" 2>&1
+	check "status privacy: uid $OTHER sees the states" \
+		test "$(json_get "$T/st-other.json" "[e['state'] for l in j['links'] for e in l['ends'] if e['partition'] == 'd3b'][0]")" = Connected
+	check "status privacy: ... but no peer (pid, uid) and no registrant" \
+		test "$(json_get "$T/st-other.json" "sum(('peer' in e) + ('registrant' in l) for l in j['links'] for e in l['ends'])")" = 0
+	check "status privacy: ... and is told so" \
+		test "$(json_get "$T/st-other.json" "j['peers_shown']")" = False
+	check "status privacy: root sees d3b's pid and uid" \
+		grep -q "local pid $P uid 0" <<<"$(json_get "$T/st-root.json" "[e['peer'] for l in j['links'] for e in l['ends'] if e['partition'] == 'd3b'][0]")"
+	as $OTHER $OTHER - "$CTL" status >"$T/st-other.txt" 2>&1
+	check "status privacy: xenampctl's table for uid $OTHER names no pid" \
+		sh -c "grep -q 'd3b  *0  *Connected' '$T/st-other.txt' && ! grep -q 'pid [0-9]* uid' '$T/st-other.txt' && grep -q 'peers are shown to root' '$T/st-other.txt'"
+	stop_pid "$P"
 else
-	echo "# privilege: needs root and setpriv to act as another uid; skipped"
+	echo "# privilege, status privacy: need root and setpriv to act as another uid; skipped"
 fi
 check "dynamic links: backend alive" alive
 
