@@ -21,7 +21,8 @@
  * side, cfg), the connection (t, h, state, peer_desc, live_pos) and the
  * allocation of svc/inj; the relay the device's rings, the name-service
  * lists' contents, the scheduling fields and the counters. Control
- * requests (ctl.c) only read. */
+ * requests (ctl.c) read, and add or remove links only through the
+ * functions below. */
 #ifndef XENAMP_BACKEND_REGISTRY_H
 #define XENAMP_BACKEND_REGISTRY_H
 

@@ -62,9 +62,11 @@ enum xa_be_event_type {
 
 	/* A partition asks to be end (partition, devno). The transport has
 	 * checked the form of the request (protocol version, a printable
-	 * name); whether the end exists in a link and is free is the
-	 * backend's decision: it must answer before the next next_event()
-	 * with accept() or close_end(). */
+	 * name) and that this peer may be that partition (local: the
+	 * claims of xa_be_opts; Xen: the hypervisor names domains);
+	 * whether the end exists in a link and is free is the backend's
+	 * decision: it must answer before the next next_event() with
+	 * accept() or close_end(). */
 	XA_BE_EV_END_APPEARED = 1,
 
 	/* The partition shared its region (frontend Initialised). The
