@@ -7,7 +7,9 @@
  * section headers: the line of an error is then exact, and a section
  * without any key is still seen (an empty [link x] is an error too). */
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,10 +21,10 @@
 #include "common/partition_name.h"
 #include "core/vring.h"
 
-enum sect { S_NONE, S_BACKEND, S_LINK };
+enum sect { S_NONE, S_BACKEND, S_LINK, S_PARTITION };
 
 enum { K_SOCKET, K_MAX_PAGES, K_MAX_SERVICES, K_LOG_LEVEL,
-       K_DYNAMIC_LINKS, K_LIBVIRT_URI, K_NBACKEND };
+       K_DYNAMIC_LINKS, K_LIBVIRT_URI, K_ADMIN_GROUP, K_NBACKEND };
 enum { K_END_A, K_END_B, K_BUF_SIZE, K_BUF_COUNT, K_NLINK };
 
 struct ctx {
@@ -39,6 +41,8 @@ struct ctx {
 	/* sections */
 	enum sect sect;
 	struct xa_cfg_link *link;           /* current link */
+	struct xa_cfg_partition *part;      /* current [partition] */
+	unsigned part_keys[2];              /* its uid, gid: line set on */
 	unsigned backend_keys[K_NBACKEND];  /* line each key was set on */
 	unsigned (*link_keys)[K_NLINK];     /* per link, same */
 	size_t link_cap;
@@ -50,7 +54,7 @@ struct ctx {
 
 static const char *const backend_key_names[K_NBACKEND] = {
 	"socket", "max-pages", "max-services", "log-level",
-	"dynamic-links", "libvirt-uri",
+	"dynamic-links", "libvirt-uri", "admin-group",
 };
 static const char *const link_key_names[K_NLINK] = {
 	"end-a", "end-b", "buf-size", "buf-count",
@@ -167,6 +171,39 @@ static void open_link(struct ctx *c, const char *ln)
 	c->sect = S_LINK;
 }
 
+/* [partition NAME]: a valid partition name, one section per name. */
+static void open_partition(struct ctx *c, const char *pn)
+{
+	struct xa_config *cfg = c->cfg;
+	struct xa_cfg_partition *np;
+	char why[160];
+
+	if (xa_partition_name_check(pn, strlen(pn), why, sizeof(why)) < 0) {
+		fail(c, c->line, "[partition %s]: %s; write [partition NAME]", pn, why);
+		return;
+	}
+	for (size_t i = 0; i < cfg->npartitions; i++)
+		if (strcmp(cfg->partitions[i].name, pn) == 0) {
+			fail(c, c->line,
+			     "[partition %s] appears twice (first on line %u); keep one",
+			     pn, cfg->partitions[i].line);
+			return;
+		}
+	np = realloc(cfg->partitions, (cfg->npartitions + 1) * sizeof(*np));
+	if (np == NULL) {
+		fail(c, c->line, "out of memory");
+		return;
+	}
+	cfg->partitions = np;
+	c->part = &np[cfg->npartitions++];
+	memset(c->part, 0, sizeof(*c->part));
+	snprintf(c->part->name, sizeof(c->part->name), "%s", pn);
+	c->part->line = c->line;
+	c->part_keys[0] = c->part_keys[1] = 0;
+	c->link = NULL;
+	c->sect = S_PARTITION;
+}
+
 /* A section header line: open the section. */
 static void open_section(struct ctx *c, char *hdr)
 {
@@ -182,7 +219,12 @@ static void open_section(struct ctx *c, char *hdr)
 		open_link(c, trim(name + 4));
 		return;
 	}
-	fail(c, c->line, "unknown section [%s]; expected [backend] or [link NAME]",
+	if (strncmp(name, "partition", 9) == 0 &&
+	    (name[9] == '\0' || name[9] == ' ' || name[9] == '\t')) {
+		open_partition(c, trim(name + 9));
+		return;
+	}
+	fail(c, c->line, "unknown section [%s]; expected [backend], [link NAME] or [partition NAME]",
 	     name);
 }
 
@@ -258,7 +300,7 @@ static bool note_section(struct ctx *c, const char *str)
 		return true;
 	end = strchr(s, ']');
 	if (end == NULL) {
-		fail(c, c->line, "section header without ']'; write [backend] or [link NAME]");
+		fail(c, c->line, "section header without ']'; write [backend], [link NAME] or [partition NAME]");
 		return false;
 	}
 	*end = '\0';
@@ -341,6 +383,78 @@ static int key_index(const char *const *names, int n, const char *key)
 
 static bool limits_key(struct ctx *c, const char *key, const char *v);
 
+/* A user (is_user) or group: a number, or a name the system's user or
+ * group database knows, resolved now. (uid_t)-1 is no one's id. */
+static bool parse_id(struct ctx *c, const char *key, const char *v,
+		     bool is_user, uint32_t *out)
+{
+	const char *what = is_user ? "user" : "group";
+
+	if (*v >= '0' && *v <= '9') {
+		if (parse_u32(v, 0, UINT32_MAX - 1, out))
+			return true;
+		fail(c, c->line, "%s = '%s': expected a %s name or a number below %lu",
+		     key, v, what, (unsigned long)UINT32_MAX);
+		return false;
+	}
+	if (is_user) {
+		struct passwd *pw = getpwnam(v);
+
+		if (pw != NULL) {
+			*out = (uint32_t)pw->pw_uid;
+			return true;
+		}
+	} else {
+		struct group *gr = getgrnam(v);
+
+		if (gr != NULL) {
+			*out = (uint32_t)gr->gr_gid;
+			return true;
+		}
+	}
+	fail(c, c->line, "%s = '%s': no such %s on this system; give an existing %s name or a number",
+	     key, v, what, what);
+	return false;
+}
+
+/* [partition NAME] uid = / gid = : a list of ids separated by commas or
+ * blanks, each key once. */
+static void partition_key(struct ctx *c, const char *key, const char *v)
+{
+	struct xa_cfg_partition *p = c->part;
+	bool is_user = strcmp(key, "uid") == 0;
+	uint32_t *ids = is_user ? p->uid : p->gid;
+	unsigned *n = is_user ? &p->nuid : &p->ngid;
+	char buf[512], *save = NULL;
+
+	if (!is_user && strcmp(key, "gid") != 0) {
+		fail(c, c->line, "unknown key '%s' in [partition %s]; expected uid or gid",
+		     key, p->name);
+		return;
+	}
+	if (c->part_keys[!is_user]) {
+		fail(c, c->line, "%s is set twice in [partition %s] (first on line %u); list every id on one line",
+		     key, p->name, c->part_keys[!is_user]);
+		return;
+	}
+	c->part_keys[!is_user] = c->line;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *t = strtok_r(buf, ", \t", &save); t != NULL;
+	     t = strtok_r(NULL, ", \t", &save)) {
+		if (*n == XA_CFG_IDS_MAX) {
+			fail(c, c->line, "%s: more than %u ids in [partition %s]; use a group",
+			     key, XA_CFG_IDS_MAX, p->name);
+			return;
+		}
+		if (!parse_id(c, key, t, is_user, &ids[*n]))
+			return;
+		(*n)++;
+	}
+	if (*n == 0)
+		fail(c, c->line, "%s is empty in [partition %s]; give a %s name or number",
+		     key, p->name, is_user ? "user" : "group");
+}
+
 /* Parse and store the value of [backend] key k (seen once so far). */
 static void set_backend_key(struct ctx *c, int k, const char *v)
 {
@@ -390,6 +504,10 @@ static void set_backend_key(struct ctx *c, int k, const char *v)
 		}
 		snprintf(cfg->libvirt_uri, sizeof(cfg->libvirt_uri), "%s", v);
 		return;
+	case K_ADMIN_GROUP:
+		if (parse_id(c, "admin-group", v, false, &cfg->admin_gid))
+			cfg->has_admin_gid = true;
+		return;
 	}
 }
 
@@ -402,7 +520,7 @@ static void backend_key(struct ctx *c, const char *key, const char *v)
 		return;
 	if (k < 0) {
 		fail(c, c->line,
-		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links, libvirt-uri or a limit of docs/security.md",
+		     "unknown key '%s' in [backend]; expected socket, max-pages, max-services, log-level, dynamic-links, libvirt-uri, admin-group or a limit of docs/security.md",
 		     key);
 		return;
 	}
@@ -473,6 +591,7 @@ static bool limits_key(struct ctx *c, const char *key, const char *v)
 		[XA_LIM_HELLO_MS] = { "hello-timeout-ms", 100, 600000, "milliseconds" },
 		[XA_LIM_CTL_KIB] = { "ctl-queue-kib", 64, 65536, "KiB" },
 		[XA_LIM_CTL_TOTAL_KIB] = { "ctl-queue-total-kib", 64, 1048576, "KiB" },
+		[XA_LIM_REGION_MS] = { "region-timeout-ms", 100, 600000, "milliseconds" },
 	};
 	struct xa_cfg_limits *l = &c->cfg->limits;
 
@@ -504,8 +623,11 @@ static int handler(void *user, const char *section, const char *name,
 	switch (c->sect) {
 	case S_NONE:
 		fail(c, c->line,
-		     "'%s' is outside any section; put it under [backend] or [link NAME]",
+		     "'%s' is outside any section; put it under [backend], [link NAME] or [partition NAME]",
 		     name);
+		break;
+	case S_PARTITION:
+		partition_key(c, name, value);
 		break;
 	case S_BACKEND:
 		backend_key(c, name, value);
@@ -575,6 +697,14 @@ static void check_devices(struct ctx *c)
 static void check_all(struct ctx *c)
 {
 	struct xa_config *cfg = c->cfg;
+
+	for (size_t i = 0; i < cfg->npartitions; i++)
+		if (cfg->partitions[i].nuid + cfg->partitions[i].ngid == 0) {
+			fail(c, cfg->partitions[i].line,
+			     "[partition %s] names no uid and no gid; add uid = USER or gid = GROUP (without a section only root and the backend's user may claim it)",
+			     cfg->partitions[i].name);
+			return;
+		}
 
 	if (cfg->nlinks == 0 && cfg->libvirt_uri[0] == '\0') {
 		fail(c, 0,
@@ -685,4 +815,7 @@ void xa_config_free(struct xa_config *cfg)
 	free(cfg->links);
 	cfg->links = NULL;
 	cfg->nlinks = 0;
+	free(cfg->partitions);
+	cfg->partitions = NULL;
+	cfg->npartitions = 0;
 }

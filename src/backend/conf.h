@@ -15,6 +15,14 @@
  *   hello-timeout-ms = 5000             ; a client must say HELLO or CTL_REQ within
  *   ctl-queue-kib = 1024                ; unread replies queued to one control client
  *   ctl-queue-total-kib = 16384         ; ... to all clients together
+ *   region-timeout-ms = 10000           ; from PARAMS to REGION
+ *   admin-group = xenamp                ; may change links (link-add, link-remove)
+ *
+ *   [partition NAME]                    ; who may be local partition NAME
+ *   uid = 1000, fwuser                  ; any of these users (numbers or names)
+ *   gid = xenamp-fw                     ; or a member of any of these groups
+ *                                       ; (no section: root and the backend's
+ *                                       ; own user only; docs/security.md)
  *
  *   [link NAME]                         ; NAME: letters, digits, . _ -
  *   end-a = PARTITION[:DEVNO]           ; DEVNO defaults to 0; PARTITION:
@@ -51,6 +59,7 @@
 #define XA_CFG_DEFAULT_DYNAMIC_LINKS 16u
 #define XA_CFG_MAX_DYNAMIC_LINKS 1024u
 #define XA_CFG_URI_MAX 256u              /* libvirt-uri, NUL included */
+#define XA_CFG_IDS_MAX 16u               /* uids or gids of one [partition] */
 
 struct xa_cfg_end {
 	char partition[XA_CFG_NAME_MAX];
@@ -66,10 +75,24 @@ struct xa_cfg_link {
 	uint32_t buf_count;
 };
 
+/* [partition NAME]: the credentials that may claim the local partition
+ * NAME in HELLO. A peer may when its uid is one of uid[], or when its gid
+ * or one of its supplementary groups is one of gid[]. Root and the
+ * backend's own uid always may; a name without a section is theirs only
+ * (local_be.c, claim_allowed()). */
+struct xa_cfg_partition {
+	char name[XA_CFG_NAME_MAX];
+	unsigned line;               /* of the [partition NAME] header */
+	uint32_t uid[XA_CFG_IDS_MAX];
+	unsigned nuid;
+	uint32_t gid[XA_CFG_IDS_MAX];
+	unsigned ngid;
+};
+
 /* Limits against local clients ([backend] keys; see limits_key() in
  * conf.c). 0: not set, the transport's default applies. */
 enum { XA_LIM_MAX_CLIENTS, XA_LIM_PER_UID, XA_LIM_RESERVED, XA_LIM_HELLO_MS,
-       XA_LIM_CTL_KIB, XA_LIM_CTL_TOTAL_KIB, XA_LIM_N };
+       XA_LIM_CTL_KIB, XA_LIM_CTL_TOTAL_KIB, XA_LIM_REGION_MS, XA_LIM_N };
 
 struct xa_cfg_limits {
 	uint32_t v[XA_LIM_N];
@@ -84,8 +107,12 @@ struct xa_config {
 	uint32_t dynamic_links;      /* room for links added at run time */
 	char libvirt_uri[XA_CFG_URI_MAX];   /* "" when not set */
 	struct xa_cfg_limits limits;
+	bool has_admin_gid;          /* admin-group set */
+	uint32_t admin_gid;
 	struct xa_cfg_link *links;
 	size_t nlinks;
+	struct xa_cfg_partition *partitions;
+	size_t npartitions;
 };
 
 /* Load a file. Returns 0, or -1 with one line in err ("FILE:LINE: ..."

@@ -4,10 +4,14 @@
  *
  *   status:    {"backend": {version, pid, config, socket, max_pages,
  *                           max_services, transports: [..]},
- *               "links": [{name, buf_size, buf_count,
+ *               "peers_shown": bool,
+ *               "links": [{name, buf_size, buf_count, dynamic, registrant,
  *                          ends: [{role "a"|"b", partition, devno, state,
  *                                  transport, peer, region_size, services,
  *                                  blocked, pending_ns, last_fault}]}]}
+ *              peer ("local pid P uid U", "domid 5") and registrant (the
+ *              pid a dynamic link lives with, 0: none) only when
+ *              peers_shown: for a privileged client (ctl.h).
  *   stats:     {"links": [{name, messages, bytes, backpressure, faults,
  *                          ends: [{role, partition, devno, state, msgs_in,
  *                                  bytes_in, msgs_out, bytes_out,
@@ -20,8 +24,19 @@
  *                   "buf-count" (default 256)}
  *              out {"result": "added" | "exists" | "updated",
  *                   "link": {name, end_a, end_b, buf_size, buf_count}}
- *              (registry.h: xa_reg_link_add says when it is refused)
+ *              (registry.h: xa_reg_link_add says when it is refused);
+ *              "persistent": true keeps the link after the registering
+ *              process exits (xa_reg_link_own)
+ *   link-remove: in {"cmd": "link-remove", "name", "force" (default
+ *                false)}  out {"result": "removed", "name"}
+ *              (registry.h: xa_reg_link_remove)
  *   otherwise: {"error": "..."}
+ *
+ * link-add and link-remove change the configuration: only a privileged
+ * client (root, the backend's uid, a member of admin-group) may send them;
+ * anyone else gets {"error": ...} saying so. Otherwise any user could fill
+ * the dynamic-links table, or re-point a link whose partitions are absent
+ * at ends of their own.
  *
  * state is "Absent" (no partition holds the end), "InitWait" (parameters
  * sent, waiting for the region) or "Connected". "messages"/"bytes" of a
@@ -33,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <config.h>
 
@@ -67,7 +83,7 @@ static json_object *end_base(const struct xa_end *e)
 	return o;
 }
 
-static json_object *do_status(const struct xa_relay *r)
+static json_object *do_status(const struct xa_relay *r, bool priv)
 {
 	json_object *root = json_object_new_object();
 	json_object *be = json_object_new_object();
@@ -84,21 +100,30 @@ static json_object *do_status(const struct xa_relay *r)
 		json_object_array_add(tr, json_object_new_string(r->reg.tr[i]->ops->name));
 	json_object_object_add(be, "transports", tr);
 	json_object_object_add(root, "backend", be);
+	json_object_object_add(root, "peers_shown", json_object_new_boolean(priv));
 
 	for (size_t i = 0; i < r->reg.nlinks; i++) {
 		const struct xa_link *L = &r->reg.links[i];
-		json_object *lo = json_object_new_object();
-		json_object *ends = json_object_new_array();
+		json_object *lo, *ends;
 
+		if (L->removed)
+			continue;
+		lo = json_object_new_object();
+		ends = json_object_new_array();
 		add_str(lo, "name", L->cfg->name);
 		add_int(lo, "buf_size", L->cfg->buf_size);
 		add_int(lo, "buf_count", L->cfg->buf_count);
+		json_object_object_add(lo, "dynamic",
+				       json_object_new_boolean(xa_reg_link_dynamic(&r->reg, L)));
+		if (priv)
+			add_int(lo, "registrant", L->owner_pid);
 		for (int j = 0; j < 2; j++) {
 			const struct xa_end *e = &L->end[j];
 			json_object *eo = end_base(e);
 
 			add_str(eo, "transport", e->t ? e->t->ops->name : "");
-			add_str(eo, "peer", e->t ? e->peer_desc : "");
+			if (priv)
+				add_str(eo, "peer", e->t ? e->peer_desc : "");
 			add_u64(eo, "region_size", e->dev.region_size);
 			add_int(eo, "services", e->nsvc);
 			json_object_object_add(eo, "blocked",
@@ -121,9 +146,13 @@ static json_object *do_stats(const struct xa_relay *r)
 
 	for (size_t i = 0; i < r->reg.nlinks; i++) {
 		const struct xa_link *L = &r->reg.links[i];
-		json_object *lo = json_object_new_object();
-		json_object *ends = json_object_new_array();
+		json_object *lo, *ends;
 		uint64_t msgs = 0, bytes = 0, bp = 0, faults = 0;
+
+		if (L->removed)
+			continue;
+		lo = json_object_new_object();
+		ends = json_object_new_array();
 
 		for (int j = 0; j < 2; j++) {
 			const struct xa_end *e = &L->end[j];
@@ -163,9 +192,12 @@ static json_object *do_endpoints(const struct xa_relay *r)
 
 	for (size_t i = 0; i < r->reg.nlinks; i++) {
 		const struct xa_link *L = &r->reg.links[i];
-		json_object *lo = json_object_new_object();
-		json_object *ends = json_object_new_array();
+		json_object *lo, *ends;
 
+		if (L->removed)
+			continue;
+		lo = json_object_new_object();
+		ends = json_object_new_array();
 		add_str(lo, "name", L->cfg->name);
 		for (int j = 0; j < 2; j++) {
 			const struct xa_end *e = &L->end[j];
@@ -197,19 +229,42 @@ static json_object *error_obj(const char *msg)
 	return o;
 }
 
-/* {"cmd": "link-add", ...}: a firmware's link (xenamp-load). */
-static json_object *do_link_add(struct xa_relay *r, json_object *in)
+/* A request that changes the links from a client that may not. */
+static json_object *not_privileged(const char *cmd, const struct xa_ctl_peer *peer)
+{
+	char err[320];
+
+	snprintf(err, sizeof(err),
+		 "%s changes the backend's links: only root, the backend's user (uid %ld) and members of its admin-group may; this client is uid %ld",
+		 cmd, (long)geteuid(), peer->uid);
+	return error_obj(err);
+}
+
+/* An optional boolean member k of in: 0 (and *out), or -1 when it is
+ * there but not a boolean. */
+static int get_bool(json_object *in, const char *k, bool *out)
+{
+	json_object *v;
+
+	*out = false;
+	if (!json_object_object_get_ex(in, k, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* link-add's link c from in: NULL, or the error reply. */
+static json_object *parse_link(json_object *in, struct xa_cfg_link *c)
 {
 	static const char *const keys[] = { "name", "end-a", "end-b" };
-	struct xa_cfg_link c;
-	const struct xa_link *L = NULL;
-	json_object *v, *o, *lo;
-	bool added, updated;
-	char err[400], ea[96], eb[96];
+	json_object *v;
+	char err[400];
 
-	memset(&c, 0, sizeof(c));
-	c.buf_size = XA_CFG_DEFAULT_BUF_SIZE;
-	c.buf_count = XA_CFG_DEFAULT_BUF_COUNT;
+	memset(c, 0, sizeof(*c));
+	c->buf_size = XA_CFG_DEFAULT_BUF_SIZE;
+	c->buf_count = XA_CFG_DEFAULT_BUF_COUNT;
 	for (int i = 0; i < 3; i++) {
 		const char *s;
 
@@ -220,10 +275,10 @@ static json_object *do_link_add(struct xa_relay *r, json_object *in)
 		}
 		s = json_object_get_string(v);
 		if (i == 0) {
-			if (strlen(s) >= sizeof(c.name))
+			if (strlen(s) >= sizeof(c->name))
 				return error_obj("link-add: name too long");
-			memcpy(c.name, s, strlen(s) + 1);
-		} else if (xa_reg_parse_end(s, &c.end[i - 1]) < 0) {
+			memcpy(c->name, s, strlen(s) + 1);
+		} else if (xa_reg_parse_end(s, &c->end[i - 1]) < 0) {
 			snprintf(err, sizeof(err), "link-add: %s = '%.64s': want PARTITION[:DEVNO]",
 				 keys[i], s);
 			return error_obj(err);
@@ -239,9 +294,31 @@ static json_object *do_link_add(struct xa_relay *r, json_object *in)
 			snprintf(err, sizeof(err), "link-add: \"%s\" must be a number", k);
 			return error_obj(err);
 		}
-		*(i == 0 ? &c.buf_size : &c.buf_count) = (uint32_t)json_object_get_int64(v);
+		*(i == 0 ? &c->buf_size : &c->buf_count) = (uint32_t)json_object_get_int64(v);
 	}
-	if (xa_reg_link_add(&r->reg, &c, &added, &updated, &L, err, sizeof(err)) < 0)
+	return NULL;
+}
+
+/* {"cmd": "link-add", ...}: a firmware's link (xenamp-load). It lives as
+ * long as the requesting process unless "persistent". */
+static json_object *do_link_add(struct xa_relay *r, json_object *in,
+				const struct xa_ctl_peer *peer)
+{
+	struct xa_cfg_link c;
+	const struct xa_link *L = NULL;
+	json_object *o, *lo;
+	bool added, updated, persistent;
+	char err[400], ea[96], eb[96];
+
+	if (!peer->privileged)
+		return not_privileged("link-add", peer);
+	o = parse_link(in, &c);
+	if (o != NULL)
+		return o;
+	if (get_bool(in, "persistent", &persistent) < 0)
+		return error_obj("link-add: \"persistent\" must be true or false");
+	if (xa_reg_link_add(&r->reg, &c, &added, &updated, &L, err, sizeof(err)) < 0 ||
+	    xa_reg_link_own(&r->reg, L, peer->pid, persistent, err, sizeof(err)) < 0)
 		return error_obj(err);
 	o = json_object_new_object();
 	add_str(o, "result", added ? "added" : updated ? "updated" : "exists");
@@ -255,8 +332,32 @@ static json_object *do_link_add(struct xa_relay *r, json_object *in)
 	return o;
 }
 
+/* {"cmd": "link-remove", "name", "force"}: only dynamic links. */
+static json_object *do_link_remove(struct xa_relay *r, json_object *in,
+				   const struct xa_ctl_peer *peer)
+{
+	json_object *v, *o;
+	bool force;
+	char err[400];
+
+	if (!peer->privileged)
+		return not_privileged("link-remove", peer);
+	if (!json_object_object_get_ex(in, "name", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return error_obj("link-remove: \"name\" (a string) is missing");
+	if (get_bool(in, "force", &force) < 0)
+		return error_obj("link-remove: \"force\" must be true or false");
+	if (xa_reg_link_remove(&r->reg, json_object_get_string(v), force, err,
+			       sizeof(err)) < 0)
+		return error_obj(err);
+	o = json_object_new_object();
+	add_str(o, "result", "removed");
+	add_str(o, "name", json_object_get_string(v));
+	return o;
+}
+
 char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
-		   size_t *outlen)
+		   const struct xa_ctl_peer *peer, size_t *outlen)
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *in = NULL, *out, *cmd;
@@ -277,15 +378,17 @@ char *xa_relay_ctl(struct xa_relay *r, const char *req, size_t len,
 	if (c == NULL)
 		out = error_obj("the request must be a JSON object {\"cmd\": \"status\" | \"stats\" | \"endpoints\"}");
 	else if (strcmp(c, "status") == 0)
-		out = do_status(r);
+		out = do_status(r, peer->privileged);
 	else if (strcmp(c, "stats") == 0)
 		out = do_stats(r);
 	else if (strcmp(c, "endpoints") == 0)
 		out = do_endpoints(r);
 	else if (strcmp(c, "link-add") == 0)
-		out = do_link_add(r, in);
+		out = do_link_add(r, in, peer);
+	else if (strcmp(c, "link-remove") == 0)
+		out = do_link_remove(r, in, peer);
 	else
-		out = error_obj("unknown command; expected status, stats, endpoints or link-add");
+		out = error_obj("unknown command; expected status, stats, endpoints, link-add or link-remove");
 	if (in)
 		json_object_put(in);
 

@@ -244,7 +244,7 @@ void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
 	if (event != VIR_DOMAIN_EVENT_STOPPED && event != VIR_DOMAIN_EVENT_CRASHED)
 		return;
 	for (size_t i = 0; i < reg->nlinks; i++)
-		for (int j = 0; j < 2; j++) {
+		for (int j = 0; j < 2 && !reg->links[i].removed; j++) {
 			struct xa_end *e = &reg->links[i].end[j];
 			char label[96], why[160];
 

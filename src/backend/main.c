@@ -105,6 +105,7 @@ struct backend {
 	char *config_abs;
 	sigset_t mask;
 	int sfd;
+	struct xa_be_claim *claims;  /* [partition] sections, for the transport */
 #ifdef HAVE_LIBVIRT
 	struct xa_lv *lv;
 #endif
@@ -204,6 +205,31 @@ static int block_signals(struct backend *b)
 	return 0;
 }
 
+/* The [partition NAME] sections as the local transport takes them
+ * (pointers into b->cfg, which outlives the transports). 0 or -1. */
+static int make_claims(struct backend *b)
+{
+	size_t n = b->cfg.npartitions;
+
+	if (n == 0)
+		return 0;
+	b->claims = calloc(n, sizeof(*b->claims));
+	if (b->claims == NULL) {
+		fprintf(stderr, "xenamp-backend: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct xa_cfg_partition *p = &b->cfg.partitions[i];
+
+		b->claims[i] = (struct xa_be_claim){
+			.partition = p->name,
+			.uids = p->uid, .nuids = p->nuid,
+			.gids = p->gid, .ngids = p->ngid,
+		};
+	}
+	return 0;
+}
+
 /* The local transport, and in dom0 the Xen one. 0 or -1 (reported). */
 static int open_transports(struct backend *b)
 {
@@ -222,6 +248,14 @@ static int open_transports(struct backend *b)
 	bo.hello_timeout_ms = b->cfg.limits.v[XA_LIM_HELLO_MS];
 	bo.ctl_queue_max = (size_t)b->cfg.limits.v[XA_LIM_CTL_KIB] << 10;
 	bo.ctl_queue_total = (size_t)b->cfg.limits.v[XA_LIM_CTL_TOTAL_KIB] << 10;
+	bo.region_timeout_ms = b->cfg.limits.v[XA_LIM_REGION_MS];
+	/* Who may be which partition, who may change links. */
+	if (make_claims(b) < 0)
+		return -1;
+	bo.claims = b->claims;
+	bo.nclaims = b->cfg.npartitions;
+	bo.has_admin_gid = b->cfg.has_admin_gid;
+	bo.admin_gid = b->cfg.admin_gid;
 
 	if (xa_be_transport_new("local", &bo, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "xenamp-backend: %s\n", err);
@@ -298,8 +332,12 @@ static void answer_ctl(struct xa_relay *r, struct xa_be_transport *t,
 		       const struct xa_be_event *ev)
 {
 	static const char oom[] = "{\"error\":\"out of memory\"}";
+	const struct xa_ctl_peer peer = {
+		.pid = ev->ctl_pid, .uid = ev->ctl_uid,
+		.privileged = ev->ctl_privileged,
+	};
 	size_t len = 0;
-	char *json = xa_relay_ctl(r, ev->req, ev->req_len, &len);
+	char *json = xa_relay_ctl(r, ev->req, ev->req_len, &peer, &len);
 
 	if (json == NULL) {
 		t->ops->ctl_reply(t, ev->ctl, oom, sizeof(oom) - 1);
@@ -360,8 +398,8 @@ static int run_loop(struct backend *b)
 	bool quit = false;
 
 	while (!quit) {
-		struct pollfd pfd[2 + XA_REG_MAX_TRANSPORTS];
-		unsigned n = 0;
+		struct pollfd pfd[3 + XA_REG_MAX_TRANSPORTS];
+		unsigned n = 0, owners;
 
 		pfd[n].fd = b->sfd;
 		pfd[n++].events = POLLIN;
@@ -369,6 +407,11 @@ static int run_loop(struct backend *b)
 			pfd[n].fd = reg->tr[i]->ops->event_fd(reg->tr[i]);
 			pfd[n++].events = POLLIN;
 		}
+		/* Registrants of dynamic links exiting (registry.h); -1,
+		 * which poll skips, when none can be watched. */
+		owners = n;
+		pfd[n].fd = xa_reg_owner_fd(reg);
+		pfd[n++].events = POLLIN;
 #ifdef HAVE_LIBVIRT
 		if (b->lv != NULL) {
 			pfd[n].fd = xa_lv_fd(b->lv);
@@ -400,6 +443,8 @@ static int run_loop(struct backend *b)
 				quit = true;
 			}
 		}
+		if (polled > 0 && (pfd[owners].revents & POLLIN))
+			xa_reg_reap_owners(reg);
 #ifdef HAVE_LIBVIRT
 		if (b->lv != NULL && polled > 0 && (pfd[n - 1].revents & POLLIN))
 			xa_lv_dispatch(b->lv);
@@ -421,6 +466,7 @@ static void teardown(struct backend *b)
 			b->relay.reg.tr[i]->ops->destroy(b->relay.reg.tr[i]);
 		xa_relay_free(&b->relay);
 	}
+	free(b->claims);
 	if (b->cfg_loaded)
 		xa_config_free(&b->cfg);
 	free(b->config_abs);

@@ -1,12 +1,17 @@
 /* The registry of links and ends (registry.h). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "backend/log.h"
 #include "backend/registry.h"
 #include "common/partition_name.h"
+#include "common/refusal.h"
 
 const char *xa_end_label(const struct xa_end *e, char *buf, size_t len)
 {
@@ -19,12 +24,15 @@ const char *xa_end_label(const struct xa_end *e, char *buf, size_t len)
 
 static void link_release(struct xa_link *L)
 {
+	if (L->owner_fd >= 0)
+		close(L->owner_fd);   /* leaves the epoll set with it */
 	free(L->bounce);
 	for (int j = 0; j < 2; j++) {
 		free(L->end[j].svc);
 		free(L->end[j].inj);
 	}
 	memset(L, 0, sizeof(*L));
+	L->owner_fd = -1;
 }
 
 /* L (zeroed or released) becomes the link c, both ends Absent. 0, or
@@ -36,6 +44,7 @@ static int link_init(struct xa_registry *reg, struct xa_link *L,
 
 	memset(L, 0, sizeof(*L));
 	L->cfg = c;
+	L->owner_fd = -1;
 	L->bounce = malloc(c->buf_size);
 	for (int j = 0; j < 2; j++) {
 		struct xa_end *e = &L->end[j];
@@ -61,6 +70,9 @@ int xa_reg_init(struct xa_registry *reg, const struct xa_config *cfg,
 {
 	memset(reg, 0, sizeof(*reg));
 	reg->cfg = cfg;
+	reg->owners_fd = -1;
+	if (cfg->dynamic_links)
+		reg->owners_fd = epoll_create1(EPOLL_CLOEXEC);   /* -1: none watched */
 	reg->links_cap = cfg->nlinks + cfg->dynamic_links;
 	reg->links = calloc(reg->links_cap + 1, sizeof(*reg->links));
 	reg->live = calloc(2 * reg->links_cap + 1, sizeof(*reg->live));
@@ -89,6 +101,9 @@ void xa_reg_free(struct xa_registry *reg)
 	free(reg->links);
 	free(reg->dyn_cfg);
 	free(reg->live);
+	if (reg->owners_fd >= 0)
+		close(reg->owners_fd);
+	reg->owners_fd = -1;
 	reg->links = NULL;
 	reg->dyn_cfg = NULL;
 	reg->live = NULL;
@@ -124,7 +139,8 @@ int xa_reg_add_transport(struct xa_registry *reg, struct xa_be_transport *t,
 		return -ENOSPC;
 	}
 	for (size_t i = 0; i < reg->nlinks; i++) {
-		int rc = declare_link(t, &reg->links[i], err, errlen);
+		int rc = reg->links[i].removed ? 0
+			: declare_link(t, &reg->links[i], err, errlen);
 
 		if (rc < 0)
 			return rc;
@@ -137,7 +153,7 @@ struct xa_end *xa_reg_find_end(struct xa_registry *reg, const char *partition,
 			       unsigned devno)
 {
 	for (size_t i = 0; i < reg->nlinks; i++)
-		for (int j = 0; j < 2; j++) {
+		for (int j = 0; j < 2 && !reg->links[i].removed; j++) {
 			struct xa_end *e = &reg->links[i].end[j];
 
 			if (e->cfg->devno == devno &&
@@ -363,31 +379,48 @@ static int link_update(struct xa_registry *reg, struct xa_link *L,
 	return 0;
 }
 
-/* A new dynamic link c in the next free slot. */
+/* A slot for a new dynamic link: a removed one whose ends the relay's
+ * ready queue no longer holds (link_init would cut the queue), else the
+ * next unused one; NULL when there is none. */
+static struct xa_link *free_slot(struct xa_registry *reg)
+{
+	for (size_t i = reg->cfg->nlinks; i < reg->nlinks; i++) {
+		struct xa_link *L = &reg->links[i];
+
+		if (L->removed && !L->end[0].queued && !L->end[1].queued) {
+			link_release(L);
+			return L;
+		}
+	}
+	return reg->nlinks < reg->links_cap ? &reg->links[reg->nlinks] : NULL;
+}
+
+/* A new dynamic link c in a free slot. */
 static int link_new(struct xa_registry *reg, const struct xa_cfg_link *c,
 		    struct xa_link **out, char *err, size_t errlen)
 {
 	struct xa_cfg_link *dc;
-	struct xa_link *L;
+	struct xa_link *L = free_slot(reg);
 	char have[256];
 
-	if (reg->nlinks >= reg->links_cap) {
+	if (L == NULL) {
 		snprintf(err, errlen,
 			 "no room for link %s: the backend already holds %u dynamic link%s; raise dynamic-links in [backend]",
 			 c->name, reg->cfg->dynamic_links,
 			 reg->cfg->dynamic_links == 1 ? "" : "s");
 		return -ENOSPC;
 	}
-	dc = &reg->dyn_cfg[reg->nlinks - reg->cfg->nlinks];
-	L = &reg->links[reg->nlinks];
+	dc = &reg->dyn_cfg[(size_t)(L - reg->links) - reg->cfg->nlinks];
 	*dc = *c;
 	dc->line = 0;
 	dc->end[0].line = dc->end[1].line = 0;
 	if (link_init(reg, L, dc) < 0) {
+		L->removed = true;   /* released: a free slot again */
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	reg->nlinks++;
+	if (L == &reg->links[reg->nlinks])
+		reg->nlinks++;
 	declare_everywhere(reg, L);
 	describe(dc, have, sizeof(have));
 	xa_log(XA_LOG_INFO, "link %s added at run time", have);
@@ -412,7 +445,8 @@ int xa_reg_link_add(struct xa_registry *reg, const struct xa_cfg_link *c,
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < reg->nlinks && L == NULL; i++)
-		if (strcmp(reg->links[i].cfg->name, c->name) == 0)
+		if (!reg->links[i].removed &&
+		    strcmp(reg->links[i].cfg->name, c->name) == 0)
 			L = &reg->links[i];
 	ea = xa_reg_find_end(reg, c->end[0].partition, c->end[0].devno);
 	eb = xa_reg_find_end(reg, c->end[1].partition, c->end[1].devno);
@@ -435,4 +469,172 @@ int xa_reg_link_add(struct xa_registry *reg, const struct xa_cfg_link *c,
 	if (rc == 0 && out)
 		*out = L;
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Removing dynamic links, and their registrants                       */
+
+bool xa_reg_link_dynamic(const struct xa_registry *reg, const struct xa_link *L)
+{
+	return (size_t)(L - reg->links) >= reg->cfg->nlinks;
+}
+
+static void owner_forget(struct xa_registry *reg, struct xa_link *L)
+{
+	if (L->owner_fd >= 0) {
+		(void)epoll_ctl(reg->owners_fd, EPOLL_CTL_DEL, L->owner_fd, NULL);
+		close(L->owner_fd);
+	}
+	L->owner_fd = -1;
+	L->owner_pid = 0;
+}
+
+/* L goes: its ends, if held, are told why (the link no longer exists:
+ * final), its registrant is no longer watched, its slot is free. */
+static void link_drop(struct xa_registry *reg, struct xa_link *L,
+		      const char *why)
+{
+	for (int j = 0; j < 2; j++)
+		if (L->end[j].t != NULL)
+			xa_reg_end_close(reg, &L->end[j], XA_REFUSE_NO_LINK, why);
+	owner_forget(reg, L);
+	L->persistent = false;
+	L->removed = true;
+}
+
+static struct xa_link *link_by_name(struct xa_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < reg->nlinks; i++)
+		if (!reg->links[i].removed &&
+		    strcmp(reg->links[i].cfg->name, name) == 0)
+			return &reg->links[i];
+	return NULL;
+}
+
+static int pidfd_open_(long pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* A pidfd for pid in owners_fd, or -1 with errno. */
+static int owner_watch(struct xa_registry *reg, struct xa_link *L, long pid)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = L };
+	int fd;
+
+	if (reg->owners_fd < 0) {
+		errno = ENOSYS;
+		return -1;
+	}
+	fd = pidfd_open_(pid);
+	if (fd < 0)
+		return -1;
+	if (epoll_ctl(reg->owners_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int xa_reg_link_own(struct xa_registry *reg, const struct xa_link *cL,
+		    long pid, bool persistent, char *err, size_t errlen)
+{
+	struct xa_link *L = &reg->links[cL - reg->links];
+	int fd;
+
+	if (!xa_reg_link_dynamic(reg, L) || L->removed || L->persistent)
+		return 0;
+	if (persistent || pid <= 0) {
+		owner_forget(reg, L);
+		L->persistent = true;
+		return 0;
+	}
+	if (pid == L->owner_pid && L->owner_fd >= 0)
+		return 0;
+	fd = owner_watch(reg, L, pid);
+	if (fd < 0 && errno == ESRCH) {
+		snprintf(err, errlen,
+			 "the registering process (pid %ld) has already exited, so link %s was removed again; send \"persistent\": true for a link that outlives its registrant",
+			 pid, L->cfg->name);
+		xa_log(XA_LOG_INFO, "link %s removed: its registrant (pid %ld) had already exited",
+		       L->cfg->name, pid);
+		link_drop(reg, L, "the link's registrant exited");
+		return -ESRCH;
+	}
+	owner_forget(reg, L);
+	if (fd < 0) {
+		xa_log(XA_LOG_WARNING,
+		       "link %s: cannot watch its registrant, pid %ld (%s; pidfd_open needs Linux 5.3): kept until link-remove",
+		       L->cfg->name, pid, strerror(errno));
+		L->persistent = true;
+		return 0;
+	}
+	L->owner_fd = fd;
+	L->owner_pid = pid;
+	return 0;
+}
+
+int xa_reg_link_remove(struct xa_registry *reg, const char *name, bool force,
+		       char *err, size_t errlen)
+{
+	struct xa_link *L = link_by_name(reg, name);
+	char why[160], label[96];
+
+	if (L == NULL) {
+		snprintf(err, errlen, "no link %.64s (xenampctl status lists them)", name);
+		return -ENOENT;
+	}
+	if (!xa_reg_link_dynamic(reg, L)) {
+		snprintf(err, errlen,
+			 "link %s comes from the backend's configuration; remove its [link] section and restart the backend",
+			 L->cfg->name);
+		return -EPERM;
+	}
+	for (int j = 0; j < 2 && !force; j++)
+		if (L->end[j].t != NULL) {
+			snprintf(err, errlen,
+				 "link %s has a connected end (%s); stop its partition first, or force the removal (xenampctl link-remove --force)",
+				 L->cfg->name, xa_end_label(&L->end[j], label, sizeof(label)));
+			return -EBUSY;
+		}
+	snprintf(why, sizeof(why), "link %s was removed (link-remove)", L->cfg->name);
+	xa_log(XA_LOG_INFO, "%s%s", why, force ? " with --force" : "");
+	link_drop(reg, L, why);
+	return 0;
+}
+
+int xa_reg_owner_fd(const struct xa_registry *reg)
+{
+	return reg->owners_fd;
+}
+
+void xa_reg_reap_owners(struct xa_registry *reg)
+{
+	struct epoll_event ev[16];
+	int n;
+
+	if (reg->owners_fd < 0)
+		return;
+	n = epoll_wait(reg->owners_fd, ev, 16, 0);
+	for (int i = 0; i < n; i++) {
+		struct xa_link *L = ev[i].data.ptr;
+		char why[160];
+
+		if (L->removed || L->owner_fd < 0)
+			continue;
+		snprintf(why, sizeof(why),
+			 "link %s was removed: the process that registered it (pid %ld) exited",
+			 L->cfg->name, L->owner_pid);
+		xa_log(XA_LOG_INFO, "%s", why);
+		link_drop(reg, L, why);
+	}
 }

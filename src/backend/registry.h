@@ -8,14 +8,21 @@
  * metadata (dynamic links, xa_reg_link_add). Both kinds are set up by one
  * link-init. links[] is allocated once with room for [backend]
  * dynamic-links more and never moves: an end is the transport's cookie.
- * A dynamic link is never removed; its ends become Absent when their
- * partitions go.
+ *
+ * A dynamic link is removed by link-remove, or when the process that
+ * registered it exits unless it was registered persistent
+ * (xa_reg_link_own; the registrant is watched through a pidfd in one
+ * epoll set, xa_reg_owner_fd). A removed link's slot stays allocated and
+ * is skipped by every lookup (L->removed); link-add reuses it once the
+ * relay's ready queue no longer holds its ends. Config links are never
+ * removed; their ends become Absent when their partitions go.
  *
  * Who writes what in struct xa_end: the registry the identity (link,
  * side, cfg), the connection (t, h, state, peer_desc, live_pos) and the
  * allocation of svc/inj; the relay the device's rings, the name-service
  * lists' contents, the scheduling fields and the counters. Control
- * requests (ctl.c) only read. */
+ * requests (ctl.c) read, and add or remove links only through the
+ * functions below. */
 #ifndef XENAMP_BACKEND_REGISTRY_H
 #define XENAMP_BACKEND_REGISTRY_H
 
@@ -89,6 +96,11 @@ struct xa_link {
 	const struct xa_cfg_link *cfg;
 	struct xa_end end[2];
 	uint8_t *bounce;                /* private copy: header, NS payload */
+	/* dynamic links only */
+	bool removed;                   /* slot free: skipped by lookups */
+	bool persistent;                /* lives until link-remove */
+	long owner_pid;                 /* registrant; 0: none */
+	int owner_fd;                   /* its pidfd in owners_fd; -1: none */
 };
 
 struct xa_registry {
@@ -101,6 +113,7 @@ struct xa_registry {
 	struct xa_cfg_link *dyn_cfg;
 	struct xa_be_transport *tr[XA_REG_MAX_TRANSPORTS];
 	unsigned ntr;
+	int owners_fd;                  /* epoll set of registrants' pidfds */
 
 	/* The connected ends: what notification flushing and polling walk,
 	 * so their cost follows the live links, not the configured ones. */
@@ -155,6 +168,31 @@ int xa_reg_parse_end(const char *s, struct xa_cfg_end *e);
 int xa_reg_link_add(struct xa_registry *reg, const struct xa_cfg_link *c,
 		    bool *added, bool *updated, const struct xa_link **out,
 		    char *err, size_t errlen);
+
+/* Who keeps dynamic link L alive (after xa_reg_link_add): persistent,
+ * or pid <= 0 (no process: libvirt metadata) makes it live until
+ * link-remove, and a persistent link stays so; otherwise it lives as long
+ * as process pid (the latest registrant takes over from an earlier one).
+ * No-op for a config link. 0; or -ESRCH when pid has already exited: L
+ * is then removed and err says so. Without pidfd_open (Linux < 5.3) the
+ * link is kept as persistent, with a log line. */
+int xa_reg_link_own(struct xa_registry *reg, const struct xa_link *L,
+		    long pid, bool persistent, char *err, size_t errlen);
+
+/* link-remove: the dynamic link called name. Refused (-EPERM) for a link
+ * of xenamp.conf and (-EBUSY) while an end is connected or handshaking,
+ * unless force: its ends are then closed with XA_REFUSE_NO_LINK. -ENOENT
+ * when there is no such link. 0, or a negative errno with err. */
+int xa_reg_link_remove(struct xa_registry *reg, const char *name, bool force,
+		       char *err, size_t errlen);
+
+/* Readable when a registrant may have exited; -1 when none can be
+ * watched. xa_reg_reap_owners() then removes their links. */
+int xa_reg_owner_fd(const struct xa_registry *reg);
+void xa_reg_reap_owners(struct xa_registry *reg);
+
+/* Whether L came from link-add or libvirt rather than xenamp.conf. */
+bool xa_reg_link_dynamic(const struct xa_registry *reg, const struct xa_link *L);
 
 /* "host:0" */
 const char *xa_end_label(const struct xa_end *e, char *buf, size_t len);

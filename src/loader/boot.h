@@ -60,7 +60,10 @@ void fw_warn_machine(const struct fw_image *img, const char *who);
  * registered. No backend listening: fatal for --local (required), a
  * warning for --xl/--libvirt (the backend may start later and take the
  * link from xenamp.conf or the libvirt metadata). A refusal by the backend
- * (an end of another link, different values) is always fatal. */
+ * (an end of another link, different values, a client that may not
+ * change links) is always fatal. fw_register_link (--xl, --libvirt)
+ * registers the link persistent; fw_register_link_required (--local, which
+ * then execs the firmware in its own process) ties it to this process. */
 int fw_register_link(const struct fw_image *img, const struct fw_boot_opts *o);
 int fw_register_link_required(const struct fw_image *img,
 			      const struct fw_boot_opts *o);

@@ -8,7 +8,13 @@
  * S the --buf-size (default 512). The backend answers "added" (a dynamic
  * link), "exists" (xenamp.conf or an earlier registration already has
  * exactly this link) or "updated" (a dynamic link whose partitions are
- * all absent took the new values), or an error line, printed as is. */
+ * all absent took the new values), or an error line, printed as is.
+ *
+ * A link added this way lives as long as the registering process unless
+ * the request says "persistent": true. --local execs the firmware in the
+ * same process, so its link lives as long as the firmware; --xl and
+ * --libvirt exit once the domain is started, so they register it
+ * persistent (xenampctl link-remove takes it away). */
 #include <config.h>
 
 #include <errno.h>
@@ -29,7 +35,7 @@ const char *fw_link_name(const struct fw_boot_opts *o)
 }
 
 static int do_register(const struct fw_image *img, const struct fw_boot_opts *o,
-		       bool required)
+		       bool required, bool persistent)
 {
 	const char *peer = o->peer != NULL ? o->peer : "host";
 	const char *link = fw_link_name(o);
@@ -59,6 +65,8 @@ static int do_register(const struct fw_image *img, const struct fw_boot_opts *o,
 	json_object_object_add(req, "end-b", json_object_new_string(endb));
 	json_object_object_add(req, "buf-size", json_object_new_int64(img->link.buf_size));
 	json_object_object_add(req, "buf-count", json_object_new_int64(img->link.buf_count));
+	if (persistent)
+		json_object_object_add(req, "persistent", json_object_new_boolean(true));
 	rc = xa_ctl_request(o->socket, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
 			    REGISTER_TIMEOUT_MS, &reply, &rlen, err, sizeof(err));
 	json_object_put(req);
@@ -101,11 +109,11 @@ static int do_register(const struct fw_image *img, const struct fw_boot_opts *o,
 
 int fw_register_link(const struct fw_image *img, const struct fw_boot_opts *o)
 {
-	return do_register(img, o, false);
+	return do_register(img, o, false, true);
 }
 
 int fw_register_link_required(const struct fw_image *img,
 			      const struct fw_boot_opts *o)
 {
-	return do_register(img, o, true);
+	return do_register(img, o, true, false);
 }

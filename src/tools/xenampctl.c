@@ -1,6 +1,7 @@
 /* xenampctl: ask xenamp-backend about its links, ends and counters over its
- * control socket. Human-readable tables by default, the backend's JSON
- * with --json (see src/backend/ctl.c for the fields). */
+ * control socket, and remove a dynamic link. Human-readable tables by
+ * default, the backend's JSON with --json (see src/backend/ctl.c for the
+ * fields). */
 #include <config.h>
 
 #include <getopt.h>
@@ -21,16 +22,24 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: xenampctl [--socket PATH] [--json] COMMAND\n"
+"       xenampctl [--socket PATH] [--json] [--force] link-remove NAME\n"
 "Show what xenamp-backend is doing.\n"
 "\n"
 "Commands:\n"
 "  status      links, their ends, connection state, peers, last fault\n"
+"              (peers to root, the backend's user and admin-group only)\n"
 "  stats       messages and bytes in/out, back-pressure, faults, connects\n"
 "  endpoints   the name-service entries each end has announced\n"
+"  link-remove NAME\n"
+"              remove the dynamic link NAME (added by link-add); refused\n"
+"              for links of xenamp.conf and while an end is connected\n"
+"              unless --force (root, the backend's user, admin-group)\n"
 "\n"
 "Options:\n"
 "  -s, --socket PATH   the backend's socket (default: $%s, else %s)\n"
 "  -j, --json          print the backend's JSON reply as is (for scripts)\n"
+"  -f, --force         link-remove: also when an end is connected (it is\n"
+"                      dropped: told its link no longer exists)\n"
 "  -h, --help          show this help and exit\n"
 "  -V, --version       show the version and exit\n"
 "\n"
@@ -162,9 +171,12 @@ static void show_status(json_object *root)
 	printf("xenamp-backend %s (pid %s), socket %s, config %s\n",
 	       gets_(be, "version"), num(be, "pid", b1, sizeof(b1)),
 	       gets_(be, "socket"), gets_(be, "config"));
-	printf("max-pages %s, max-services %s\n\n",
+	printf("max-pages %s, max-services %s\n",
 	       num(be, "max_pages", b2, sizeof(b2)),
 	       num(be, "max_services", b3, sizeof(b3)));
+	if (get(root, "peers_shown") && !json_object_get_boolean(get(root, "peers_shown")))
+		printf("(peers are shown to root, the backend's user and admin-group only)\n");
+	printf("\n");
 	t_init(&t, 9, hdr);
 	for (size_t i = 0; i < alen(links); i++) {
 		json_object *l = json_object_array_get_idx(links, i);
@@ -281,24 +293,63 @@ static void show_endpoints(json_object *root)
 static const struct option longopts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "force", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Options, then exactly one known COMMAND in *cmd. */
-static int parse_args(int argc, char **argv, const char **sock, bool *json,
-		      const char **cmd)
+struct args {
+	const char *sock;
+	bool json;
+	bool force;
+	const char *cmd;
+	const char *name;    /* link-remove NAME */
+};
+
+/* The command and its operand: exactly one known COMMAND, and NAME after
+ * link-remove only. */
+static int parse_command(int argc, char **argv, struct args *a)
+{
+	int want = optind < argc && strcmp(argv[optind], "link-remove") == 0 ? 2 : 1;
+
+	if (argc - optind != want) {
+		fprintf(stderr, "xenampctl: %s; expected one of status, stats, endpoints, link-remove NAME (see --help)\n",
+			optind >= argc ? "no command given" :
+			argc - optind < want ? "link-remove needs the link's NAME" :
+			"too many arguments");
+		return EXIT_USAGE;
+	}
+	a->cmd = argv[optind];
+	a->name = want == 2 ? argv[optind + 1] : NULL;
+	if (strcmp(a->cmd, "status") != 0 && strcmp(a->cmd, "stats") != 0 &&
+	    strcmp(a->cmd, "endpoints") != 0 && a->name == NULL) {
+		fprintf(stderr, "xenampctl: unknown command '%s'; expected status, stats, endpoints or link-remove\n",
+			a->cmd);
+		return EXIT_USAGE;
+	}
+	if (a->force && a->name == NULL) {
+		fprintf(stderr, "xenampctl: --force goes with link-remove only\n");
+		return EXIT_USAGE;
+	}
+	return ARGS_NEXT;
+}
+
+/* Options, then the command (parse_command). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:jhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:jfhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			*sock = optarg;
+			a->sock = optarg;
 			break;
 		case 'j':
-			*json = true;
+			a->json = true;
+			break;
+		case 'f':
+			a->force = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -311,33 +362,43 @@ static int parse_args(int argc, char **argv, const char **sock, bool *json,
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "xenampctl: %s; expected one of status, stats, endpoints (see --help)\n",
-			optind >= argc ? "no command given" : "too many arguments");
-		return EXIT_USAGE;
-	}
-	*cmd = argv[optind];
-	if (strcmp(*cmd, "status") != 0 && strcmp(*cmd, "stats") != 0 &&
-	    strcmp(*cmd, "endpoints") != 0) {
-		fprintf(stderr, "xenampctl: unknown command '%s'; expected status, stats or endpoints\n",
-			*cmd);
-		return EXIT_USAGE;
-	}
-	return ARGS_NEXT;
+	return parse_command(argc, argv, a);
 }
 
-/* Send {"cmd":CMD} to the backend; *rootp is its reply, which must be one
- * JSON object. 0, or EXIT_FAIL after one line on stderr. */
-static int ask_backend(const char *sock, const char *cmd, json_object **rootp)
+/* The request text for a (malloc'd), or NULL when out of memory. */
+static char *make_request(const struct args *a)
 {
-	char req[64], err[512];
-	char *reply = NULL;
+	json_object *o = json_object_new_object();
+	char *s;
+
+	json_object_object_add(o, "cmd", json_object_new_string(a->cmd));
+	if (a->name != NULL) {
+		json_object_object_add(o, "name", json_object_new_string(a->name));
+		json_object_object_add(o, "force", json_object_new_boolean(a->force));
+	}
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
+/* Send a's request to the backend; *rootp is its reply, which must be
+ * one JSON object. 0, or EXIT_FAIL after one line on stderr. */
+static int ask_backend(const struct args *a, json_object **rootp)
+{
+	char err[512];
+	char *req = make_request(a), *reply = NULL;
 	size_t len = 0;
 	json_tokener *tok;
 	json_object *root;
+	int rc;
 
-	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
-	if (xa_ctl_request(sock, req, TIMEOUT_MS, &reply, &len, err, sizeof(err)) < 0) {
+	if (req == NULL) {
+		fprintf(stderr, "xenampctl: out of memory\n");
+		return EXIT_FAIL;
+	}
+	rc = xa_ctl_request(a->sock, req, TIMEOUT_MS, &reply, &len, err, sizeof(err));
+	free(req);
+	if (rc < 0) {
 		fprintf(stderr, "xenampctl: %s\n", err);
 		return EXIT_FAIL;
 	}
@@ -376,25 +437,26 @@ static int show_reply(json_object *root, const char *cmd, bool json)
 		show_status(root);
 	else if (strcmp(cmd, "stats") == 0)
 		show_stats(root);
-	else
+	else if (strcmp(cmd, "endpoints") == 0)
 		show_endpoints(root);
+	else
+		printf("link %s removed\n", gets_(root, "name"));
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *sock = NULL, *cmd = NULL;
+	struct args a = { 0 };
 	json_object *root = NULL;
-	bool json = false;
 	int status;
 
-	status = parse_args(argc, argv, &sock, &json, &cmd);
+	status = parse_args(argc, argv, &a);
 	if (status != ARGS_NEXT)
 		return status;
-	status = ask_backend(sock, cmd, &root);
+	status = ask_backend(&a, &root);
 	if (status != 0)
 		return status;
-	status = show_reply(root, cmd, json);
+	status = show_reply(root, a.cmd, a.json);
 	json_object_put(root);
 	return status;
 }

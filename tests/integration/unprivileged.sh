@@ -49,7 +49,9 @@ chmod 0755 "$T"
 mkdir "$R"
 SOCK=$R/backend.sock
 export XENAMP_SOCKET=$SOCK
-printf '%s\n' "$LINK_HOST_FW" >"$R/xenamp.conf"
+# Partition names are bound to credentials: uid $U (the backend's own)
+# may claim any; the group member of "who may connect" below may be host.
+printf '%s\n\n[partition host]\ngid = %s\n' "$LINK_HOST_FW" "$G" >"$R/xenamp.conf"
 chown -R "$U:$G" "$R"
 chmod 0755 "$R"
 as test -w "$R" || { bad "uid $U can write $R (set TMPDIR to a directory others may search)"; finish; exit; }

@@ -139,6 +139,50 @@ START_TEST(good_example_file)
 }
 END_TEST
 
+/* [partition NAME] with users and groups by number and by name (root and
+ * its group 0 exist everywhere), admin-group, region-timeout-ms. */
+START_TEST(good_partitions)
+{
+	const char *text =
+		"[backend]\n"
+		"admin-group = 0\n"
+		"region-timeout-ms = 2500\n"
+		"[link l]\nend-a = a\nend-b = fw\n"
+		"[partition fw]\n"
+		"uid = 1000, root 65534\n"
+		"gid = root\n"
+		"[partition other]\n"
+		"gid = 4242\n";
+
+	ck_assert_int_eq(load(text), 0);
+	ck_assert(cfg.has_admin_gid);
+	ck_assert_uint_eq(cfg.admin_gid, 0);
+	ck_assert_uint_eq(cfg.limits.v[XA_LIM_REGION_MS], 2500);
+	ck_assert_uint_eq(cfg.limits.line[XA_LIM_REGION_MS], 3);
+	ck_assert_uint_eq(cfg.npartitions, 2);
+	ck_assert_str_eq(cfg.partitions[0].name, "fw");
+	ck_assert_uint_eq(cfg.partitions[0].line, 7);
+	ck_assert_uint_eq(cfg.partitions[0].nuid, 3);
+	ck_assert_uint_eq(cfg.partitions[0].uid[0], 1000);
+	ck_assert_uint_eq(cfg.partitions[0].uid[1], 0);
+	ck_assert_uint_eq(cfg.partitions[0].uid[2], 65534);
+	ck_assert_uint_eq(cfg.partitions[0].ngid, 1);
+	ck_assert_uint_eq(cfg.partitions[0].gid[0], 0);
+	ck_assert_str_eq(cfg.partitions[1].name, "other");
+	ck_assert_uint_eq(cfg.partitions[1].nuid, 0);
+	ck_assert_uint_eq(cfg.partitions[1].ngid, 1);
+	ck_assert_uint_eq(cfg.partitions[1].gid[0], 4242);
+
+	/* unset: no admin group, no partitions, the transport's default */
+	xa_config_free(&cfg);
+	ck_assert_int_eq(load("[link l]\nend-a = a\nend-b = b\n"), 0);
+	ck_assert(!cfg.has_admin_gid);
+	ck_assert_uint_eq(cfg.npartitions, 0);
+	ck_assert_ptr_null(cfg.partitions);
+	ck_assert_uint_eq(cfg.limits.v[XA_LIM_REGION_MS], 0);
+}
+END_TEST
+
 START_TEST(region_pages)
 {
 	/* 512 x 256: 1 + 2 * 3 (rings) + 2 * 32 (buffers) */
@@ -161,7 +205,24 @@ struct bad {
 #define L "[link l]\nend-a = a\nend-b = b\n"
 
 static const struct bad bad_cases[] = {
-	{ "[frobnicate]\n", 1, "unknown section [frobnicate]; expected [backend] or [link NAME]" },
+	{ "[frobnicate]\n", 1, "unknown section [frobnicate]; expected [backend], [link NAME] or [partition NAME]" },
+	/* [partition NAME], admin-group, region-timeout-ms */
+	{ L "[partition fw]\n", 4, "[partition fw] names no uid and no gid; add uid = USER or gid = GROUP" },
+	{ L "[partition]\nuid = 0\n", 4, "[partition ]: " },
+	{ L "[partition f:w]\nuid = 0\n", 4, "[partition f:w]: " },
+	{ L "[partition fw]\nuid = 1\n[partition fw]\ngid = 2\n", 6, "[partition fw] appears twice (first on line 4)" },
+	{ L "[partition fw]\nuid = 1\nuid = 2\n", 6, "uid is set twice in [partition fw] (first on line 5)" },
+	{ L "[partition fw]\nuser = 1\n", 5, "unknown key 'user' in [partition fw]; expected uid or gid" },
+	{ L "[partition fw]\nuid = no-such-user-xa13\n", 5, "uid = 'no-such-user-xa13': no such user on this system" },
+	{ L "[partition fw]\ngid = no-such-group-xa13\n", 5, "gid = 'no-such-group-xa13': no such group" },
+	{ L "[partition fw]\nuid = 4294967295\n", 5, "uid = '4294967295': expected a user name or a number below 4294967295" },
+	{ L "[partition fw]\nuid = 12x\n", 5, "uid = '12x'" },
+	{ L "[partition fw]\nuid = ,\n", 5, "uid is empty in [partition fw]" },
+	{ L "[partition fw]\nuid = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", 5, "more than 16 ids in [partition fw]" },
+	{ "[backend]\nadmin-group = no-such-group-xa13\n" L, 2, "admin-group = 'no-such-group-xa13': no such group" },
+	{ "[backend]\nadmin-group = 1\nadmin-group = 2\n" L, 3, "admin-group is set twice in [backend] (first on line 2)" },
+	{ "[backend]\nregion-timeout-ms = 99\n" L, 2, "region-timeout-ms = '99': expected a number of milliseconds from 100 to 600000" },
+	{ "[backend]\nregion-timeout-ms = 600001\n" L, 2, "region-timeout-ms = '600001'" },
 	{ "[backend]\n[link]\nend-a=a\n", 2, "section [link] needs a name" },
 	{ "[link a b]\nend-a=a\nend-b=b\n", 1, "link name 'a b' is not valid" },
 	{ L "[link l]\nend-a=c\nend-b=d\n", 4, "link 'l' is defined twice (first on line 1)" },
@@ -231,6 +292,8 @@ START_TEST(bad_file)
 	/* Nothing leaks out of a failed load. */
 	ck_assert_ptr_null(cfg.links);
 	ck_assert_uint_eq(cfg.nlinks, 0);
+	ck_assert_ptr_null(cfg.partitions);
+	ck_assert_uint_eq(cfg.npartitions, 0);
 }
 END_TEST
 
@@ -327,6 +390,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, good_edges);
 	tcase_add_test(tc, good_example_file);
 	tcase_add_test(tc, region_pages);
+	tcase_add_test(tc, good_partitions);
 	tcase_add_test(tc, log_levels);
 	suite_add_tcase(s, tc);
 

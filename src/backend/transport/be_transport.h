@@ -62,9 +62,11 @@ enum xa_be_event_type {
 
 	/* A partition asks to be end (partition, devno). The transport has
 	 * checked the form of the request (protocol version, a printable
-	 * name); whether the end exists in a link and is free is the
-	 * backend's decision: it must answer before the next next_event()
-	 * with accept() or close_end(). */
+	 * name) and that this peer may be that partition (local: the
+	 * claims of xa_be_opts; Xen: the hypervisor names domains);
+	 * whether the end exists in a link and is free is the backend's
+	 * decision: it must answer before the next next_event() with
+	 * accept() or close_end(). */
 	XA_BE_EV_END_APPEARED = 1,
 
 	/* The partition shared its region (frontend Initialised). The
@@ -111,10 +113,28 @@ struct xa_be_event {
 	int code;
 	const char *detail;
 
-	/* CTL_REQUEST; req valid until the next next_event(). */
+	/* CTL_REQUEST; req valid until the next next_event(). The client's
+	 * credentials, as the kernel gave them (SO_PEERCRED): privileged
+	 * when it is root, the backend's own uid or a member of the admin
+	 * group (xa_be_opts.admin_gid). */
 	struct xa_be_ctl *ctl;
 	const char *req;
 	size_t req_len;
+	long ctl_pid;               /* 0: unknown */
+	long ctl_uid;               /* -1: unknown */
+	bool ctl_privileged;
+};
+
+/* Who may claim a local partition name in HELLO (the [partition NAME]
+ * sections of xenamp.conf): a peer whose uid is one of uids, or whose
+ * gid or a supplementary group is one of gids. Root and the backend's own
+ * uid may claim any name; a name without an entry is theirs only. */
+struct xa_be_claim {
+	const char *partition;
+	const uint32_t *uids;
+	unsigned nuids;
+	const uint32_t *gids;
+	unsigned ngids;
 };
 
 /* Log levels, numerically equal to syslog's. */
@@ -142,6 +162,14 @@ struct xa_be_opts {
 	unsigned hello_timeout_ms;      /* to say HELLO or CTL_REQ (5000) */
 	size_t ctl_queue_max;           /* bytes of unread replies, one client (1 MiB) */
 	size_t ctl_queue_total;         /* ... all clients together (16 MiB) */
+	unsigned region_timeout_ms;     /* from PARAMS to REGION (10000) */
+	/* local: partition names bound to credentials; the array must
+	 * outlive the transport. */
+	const struct xa_be_claim *claims;
+	size_t nclaims;
+	/* local: members of this group are privileged control clients */
+	bool has_admin_gid;
+	uint32_t admin_gid;
 };
 
 struct xa_be_ops {

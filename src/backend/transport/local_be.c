@@ -27,7 +27,11 @@
  *     own end (file status flags, a full buffer, shutdown) can block the
  *     backend;
  *   - fds that arrive with any other message, or beyond the one, are
- *     closed at once.
+ *     closed at once;
+ *   - the name in HELLO is only taken from a peer whose credentials
+ *     (SO_PEERCRED, SO_PEERGROUPS) the configuration binds to it
+ *     (claim_allowed()); a partition that has its PARAMS must send REGION
+ *     within region-timeout-ms, or the end is freed again.
  * One client misbehaving closes that client only. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +67,8 @@
 #define LB_PER_UID 64u          /* of them from one non-root uid */
 #define LB_RESERVED 16u         /* kept for root and the backend's uid */
 #define LB_HELLO_MS 5000u       /* to say HELLO or CTL_REQ */
+#define LB_REGION_MS 10000u     /* from PARAMS to REGION */
+#define LB_MAX_GROUPS 65536u    /* NGROUPS_MAX of Linux */
 #define LB_CTLQ_MAX ((size_t)1 << 20)    /* unread replies, one client */
 #define LB_CTLQ_TOTAL ((size_t)16 << 20) /* ... all control clients */
 #define LB_MAX_FDS 8u           /* fds we make room for in one recvmsg */
@@ -121,8 +127,12 @@ struct xa_be_end {
 	unsigned devno;
 	char peer[64];
 	uid_t uid;                      /* SO_PEERCRED; (uid_t)-1 unknown */
+	gid_t gid;
+	pid_t pid;
 	bool privileged;                /* root or the backend's own uid */
+	bool ctl_admin;                 /* a control client in admin-group */
 	int64_t born_ms;                /* accepted at (hello timeout) */
+	int64_t params_ms;              /* PARAMS sent at (region timeout) */
 	void *cookie;
 	struct xa_link_params params;
 	void *region;
@@ -140,9 +150,14 @@ struct lb {
 	bool listen_paused;
 	int64_t listen_resume_ms;
 	unsigned accepts;       /* in this next_event() call */
-	struct lb_ratelimit rl_accept, rl_refuse, rl_slow, rl_silent;
+	struct lb_ratelimit rl_accept, rl_refuse, rl_slow, rl_silent, rl_denied;
+	bool reap_due;          /* the timer fired: look for late REGIONs */
 	/* limits (opts or defaults) */
-	unsigned max_conns, per_uid, reserved, hello_ms;
+	unsigned max_conns, per_uid, reserved, hello_ms, region_ms;
+	const struct xa_be_claim *claims;
+	size_t nclaims;
+	bool has_admin_gid;
+	gid_t admin_gid;
 	size_t ctlq_max, ctlq_total_max;
 	size_t ctlq_total;      /* bytes queued to all control clients */
 	size_t ctlq_peak;       /* since the queues were last empty */
@@ -586,6 +601,115 @@ static bool admit(struct lb *lb, uid_t uid)
 	return false;
 }
 
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59        /* Linux 4.13 */
+#endif
+
+/* Is c's peer in group g: its gid (SO_PEERCRED) or one of its
+ * supplementary groups (SO_PEERGROUPS)? Both are what the kernel recorded
+ * at connect(): the peer cannot change them afterwards. */
+static bool peer_in_group(struct xa_be_end *c, gid_t g)
+{
+	gid_t small[64], *v = small;
+	socklen_t len = sizeof(small);
+	bool in = false;
+
+	if (c->uid == (uid_t)-1 || c->sock < 0)
+		return false;
+	if (c->gid == g)
+		return true;
+	if (getsockopt(c->sock, SOL_SOCKET, SO_PEERGROUPS, v, &len) < 0) {
+		if (errno != ERANGE || len > LB_MAX_GROUPS * sizeof(gid_t))
+			return false;
+		v = malloc(len);
+		if (v == NULL ||
+		    getsockopt(c->sock, SOL_SOCKET, SO_PEERGROUPS, v, &len) < 0) {
+			free(v);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		in = in || v[i] == g;
+	if (v != small)
+		free(v);
+	return in;
+}
+
+/* May c be the partition called name? Root and the backend's own uid
+ * may be any (they are trusted: docs/security.md); anyone else only a
+ * name whose [partition NAME] entry lists its uid or one of its groups.
+ * So a name nobody configured is safe by default: an ordinary user
+ * cannot take 'fw' just by saying it first. */
+static bool claim_allowed(struct lb *lb, struct xa_be_end *c, const char *name)
+{
+	if (c->privileged)
+		return true;
+	if (c->uid == (uid_t)-1)
+		return false;
+	for (size_t i = 0; i < lb->nclaims; i++) {
+		const struct xa_be_claim *k = &lb->claims[i];
+
+		if (strcmp(k->partition, name) != 0)
+			continue;
+		for (unsigned j = 0; j < k->nuids; j++)
+			if (k->uids[j] == (uint32_t)c->uid)
+				return true;
+		for (unsigned j = 0; j < k->ngids; j++)
+			if (peer_in_group(c, (gid_t)k->gids[j]))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+/* HELLO named a partition c may not be: one log line with the name and
+ * the real credentials (rate-limited: a loop of connects must not flood
+ * the log), DENIED to the client, and the connection goes. */
+static void refuse_claim(struct lb *lb, struct xa_be_end *c, const char *name)
+{
+	char msg[256];
+
+	lb_log_rl(lb, &lb->rl_denied, XA_BE_LOG_WARNING,
+		  "refused partition name '%s' to pid %ld uid %ld gid %ld: only root, the backend's uid and the uids and groups of [partition %s] may claim it",
+		  name, (long)c->pid, (long)c->uid, (long)c->gid, name);
+	snprintf(msg, sizeof(msg),
+		 "uid %ld may not be partition '%s': the backend's configuration must name this uid or one of its groups in [partition %s]",
+		 (long)c->uid, name, name);
+	send_error(lb, c, XA_REFUSE_DENIED, msg);
+	conn_kill(lb, c);
+}
+
+/* A partition that has its PARAMS but sent no REGION within region_ms
+ * holds the end for nothing: report the first such one gone (1 and *ev
+ * filled; lb->reap_due stays set so that the next call looks again).
+ * When there is none, re-arm the timer for the next one due and return
+ * 0. */
+static int reap_late_region(struct lb *lb, struct xa_be_event *ev)
+{
+	int64_t now = xa_now_ms(), next = -1;
+	char msg[128];
+
+	for (struct xa_be_end *c = lb->conns; c != NULL; c = c->next) {
+		int64_t due = c->params_ms + (int64_t)lb->region_ms;
+
+		if (c->phase != P_INITWAIT)
+			continue;
+		if (due <= now) {
+			snprintf(msg, sizeof(msg),
+				 "sent no REGION within %u ms of PARAMS (region-timeout-ms)",
+				 lb->region_ms);
+			return conn_gone_as(lb, c, -ETIMEDOUT, XA_REFUSE_PROTOCOL,
+					    msg, ev);
+		}
+		if (next < 0 || due < next)
+			next = due;
+	}
+	lb->reap_due = false;
+	if (next >= 0)
+		timer_arm(lb, (int)(next - now));
+	return 0;
+}
+
 /* Drop clients that have said nothing (no HELLO, no CTL_REQ) for
  * hello_ms: a connection costs a slot and an fd, and one that never names
  * itself would otherwise keep them for ever. Re-arms the timer for the
@@ -649,6 +773,8 @@ static void do_accept_conn(struct lb *lb)
 		return;
 	}
 	c->uid = cred.uid;
+	c->gid = cred.uid != (uid_t)-1 ? cred.gid : (gid_t)-1;
+	c->pid = cred.pid;
 	c->privileged = uid_privileged(cred.uid);
 	c->born_ms = xa_now_ms();
 	c->sock = fd;
@@ -888,6 +1014,8 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 		if (type == XA_LOCAL_CTL_REQ) {
 			c->phase = P_CTL;
 			snprintf(c->name, sizeof(c->name), "xenampctl");
+			c->ctl_admin = lb->has_admin_gid &&
+				peer_in_group(c, lb->admin_gid);
 			break;   /* handled below with the other requests */
 		}
 		if (type != XA_LOCAL_HELLO)
@@ -908,6 +1036,10 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 			}
 			if (xa_partition_name_check_field(h.name, sizeof(h.name), msg, sizeof(msg)) < 0)
 				return conn_gone(lb, c, -EINVAL, msg, ev);
+			if (!claim_allowed(lb, c, h.name)) {
+				refuse_claim(lb, c, h.name);
+				return 0;
+			}
 			memcpy(c->name, h.name, sizeof(c->name));
 			c->devno = h.devno;
 		}
@@ -985,6 +1117,9 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 	ev->ctl = &c->ctl;
 	ev->req = (const char *)lb->rbuf + sizeof(struct xa_local_ctl);
 	ev->req_len = (size_t)n - sizeof(struct xa_local_ctl);
+	ev->ctl_pid = c->uid != (uid_t)-1 ? (long)c->pid : 0;
+	ev->ctl_uid = c->uid != (uid_t)-1 ? (long)c->uid : -1;
+	ev->ctl_privileged = c->privileged || c->ctl_admin;
 	return 1;
 
 state_msg:
@@ -1060,6 +1195,7 @@ static void on_timer(struct lb *lb)
 	}
 	listen_resume(lb);
 	reap_silent(lb);
+	lb->reap_due = true;   /* lb_next_event() reports late REGIONs */
 	if (lb->listen_paused)
 		timer_arm(lb, (int)(lb->listen_resume_ms - xa_now_ms()));
 }
@@ -1069,6 +1205,8 @@ static int lb_next_event(struct xa_be_transport *t, struct xa_be_event *ev)
 	struct lb *lb = lb_of(t);
 
 	for (;;) {
+		if (lb->reap_due && reap_late_region(lb, ev))
+			return 1;
 		if (lb->pos >= lb->nbatch) {
 			/* Nothing of the last batch is left to point at the
 			 * dead: now they can go. */
@@ -1219,6 +1357,8 @@ static int lb_accept(struct xa_be_transport *t, struct xa_be_end *c,
 		return rc;
 	}
 	c->phase = P_INITWAIT;
+	c->params_ms = xa_now_ms();
+	timer_arm(lb, (int)lb->region_ms);
 	return 0;
 }
 
@@ -1404,6 +1544,11 @@ static void set_limits(struct lb *lb, const struct xa_be_opts *o)
 	if (lb->reserved >= lb->max_conns)
 		lb->reserved = lb->max_conns / 2;
 	lb->hello_ms = or_default(o->hello_timeout_ms, LB_HELLO_MS);
+	lb->region_ms = or_default(o->region_timeout_ms, LB_REGION_MS);
+	lb->claims = o->claims;
+	lb->nclaims = o->claims ? o->nclaims : 0;
+	lb->has_admin_gid = o->has_admin_gid;
+	lb->admin_gid = (gid_t)o->admin_gid;
 	lb->ctlq_max = o->ctl_queue_max ? o->ctl_queue_max : LB_CTLQ_MAX;
 	lb->ctlq_total_max = o->ctl_queue_total ? o->ctl_queue_total
 		: LB_CTLQ_TOTAL;
