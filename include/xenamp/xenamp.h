@@ -75,6 +75,23 @@ void xenamp_close(struct xenamp_dev *dev);
 
 void *xenamp_priv(struct xenamp_dev *dev);
 
+/* Counters of one device since xenamp_open(), for monitoring and
+ * benchmarks (xenamp-bench prints notifications per message from them).
+ * Unlike times, they do not depend on the machine's load. */
+struct xenamp_stats {
+	uint64_t tx_msgs;      /* messages put in the TX ring (with name service) */
+	uint64_t rx_msgs;      /* messages handed to an endpoint callback */
+	uint64_t kicks;        /* notifications sent to the backend */
+	uint64_t calls;        /* wake-ups by the backend's notifications that
+				* were consumed (several calls that arrive
+				* together count once) */
+	uint64_t rx_dup;       /* duplicates dropped after a backend restart */
+	uint64_t reconnects;   /* backend restarts survived */
+};
+
+/* Copy the counters into *out. 0, or RPMSG_ERR_PARAM. */
+int xenamp_get_stats(struct xenamp_dev *dev, struct xenamp_stats *out);
+
 /* One line about the last failure in this thread (never NULL). */
 const char *xenamp_strerror_last(void);
 

@@ -335,6 +335,7 @@ void xa_relay_event(struct xa_relay *r, struct xa_be_transport *t,
 		break;
 	case XA_BE_EV_KICK:
 		if (e != NULL && e->h == ev->end && connected(e)) {
+			e->st.kicks++;
 			/* Its TX ring may hold messages for the peer, its
 			 * RX ring may have room for the peer's. */
 			enqueue(r, e);
@@ -690,6 +691,7 @@ static void flush_notify(struct xa_relay *r, struct xa_end *e)
 	e->need_notify = false;
 	if (!connected(e))
 		return;
+	e->st.notifies++;
 	rc = e->t->ops->notify(e->t, e->h);
 	if (rc == -EPERM)
 		fault_end(r, e, XA_REFUSE_PROTOCOL, "cleared O_NONBLOCK on its call eventfd");

@@ -129,6 +129,7 @@ struct xa_fe_stats {
 	uint64_t rx_bad_ns;       /* name-service payload rejected */
 	uint64_t tx_msgs;
 	uint64_t kicks;
+	uint64_t calls;           /* consumes that found a backend notification */
 	uint64_t rx_dup;          /* duplicates dropped (sequence number) */
 	uint64_t reconnects;      /* backend restarts survived */
 };

@@ -192,6 +192,8 @@ static void env_consume_locked(struct xenamp_dev *d)
 
 	assert_locked(d);
 	r = d->t->ops->consume(d->t, &ev);
+	if (ev & XA_FE_EV_NOTIFY)
+		d->stats.calls++;
 	if (r < 0)
 		lost_locked(d, "transport failure: %s", strerror(-r));
 	st = d->t->ops->state(d->t);
@@ -365,6 +367,23 @@ struct rpmsg_device *xenamp_rpmsg_dev(struct xenamp_dev *d)
 void *xenamp_priv(struct xenamp_dev *d)
 {
 	return d != NULL ? d->priv : NULL;
+}
+
+int xenamp_get_stats(struct xenamp_dev *d, struct xenamp_stats *out)
+{
+	if (d == NULL || out == NULL)
+		return RPMSG_ERR_PARAM;
+	xa_fe_lock_acquire(&d->lk);
+	*out = (struct xenamp_stats){
+		.tx_msgs = d->stats.tx_msgs,
+		.rx_msgs = d->stats.rx_msgs,
+		.kicks = d->stats.kicks,
+		.calls = d->stats.calls,
+		.rx_dup = d->stats.rx_dup,
+		.reconnects = d->stats.reconnects,
+	};
+	xa_fe_lock_release(&d->lk);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

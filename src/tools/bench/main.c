@@ -253,6 +253,9 @@ int main(int argc, char **argv)
 			B.max_links = B.links[i];
 	if (!find_backend())
 		return EX_USAGE;
+	/* Before any fork: the children inherit the answer. */
+	if (!sc_probe())
+		say("system calls will not be counted: %s", sc_source());
 	signal(SIGPIPE, SIG_IGN);
 	if (setup() < 0 || plan_run(&res) < 0)
 		return EX_FAIL;
