@@ -257,7 +257,7 @@ static void on_region(struct xa_relay *r, const struct xa_be_event *ev)
 	if (e == NULL || e->h != ev->end || e->state != XA_STATE_INITWAIT)
 		return;
 	rc = xa_dev_attach(&e->dev, ev->region, ev->region_size,
-			   e->link->cfg->buf_count, msg, sizeof(msg));
+			   e->link->cfg->buf_count, r->features, msg, sizeof(msg));
 	if (rc != XA_OK) {
 		fault_end(r, e, xa_refusal_of_core(rc), "%s", msg);
 		return;
@@ -842,6 +842,12 @@ int xa_relay_init(struct xa_relay *r, const struct xa_config *cfg,
 	r->reg.on_close = end_closed;
 	r->reg.hook_ctx = r;
 	r->poll_max_ns = poll_max_from_env();
+	/* $XENAMP_EVENT_IDX=0: never acknowledge event indices (to test
+	 * partitions against a backend without them). */
+	r->features = XA_DEV_FEATURES_KNOWN;
+	if (getenv("XENAMP_EVENT_IDX") != NULL &&
+	    strcmp(getenv("XENAMP_EVENT_IDX"), "0") == 0)
+		r->features &= ~(1u << XA_VIRTIO_RING_F_EVENT_IDX);
 	return 0;
 }
 

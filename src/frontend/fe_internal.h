@@ -76,7 +76,11 @@ struct xa_fe_region {
 	uint8_t *tx_state;      /* XA_TXB_* */
 	uint16_t *tx_free;      /* stack of free TX buffer indices */
 	unsigned tx_nfree;
+	uint32_t offered;       /* feature bits offered in dfeatures */
 };
+
+/* Feature bits every backend honours without acknowledging them. */
+#define XA_FE_BASE_FEATURES (1u << XA_VIRTIO_RPMSG_F_NS)
 
 /* Compute the layout for the backend's parameters (checks them). */
 int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
@@ -84,9 +88,18 @@ int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
 /* Allocate the private bookkeeping (after layout). */
 int xa_fe_region_alloc(struct xa_fe_region *r);
 void xa_fe_region_free(struct xa_fe_region *r);
-/* Lay out the zeroed shared memory at base: resource table, both rings,
- * all RX buffers posted, TX interrupts suppressed, status DRIVER_OK. */
-int xa_fe_region_init(struct xa_fe_region *r, void *base);
+/* Lay out the zeroed shared memory at base: resource table (offering
+ * the base features, and event indices when event_idx), both rings, all
+ * RX buffers posted, TX interrupts suppressed, status DRIVER_OK. */
+int xa_fe_region_init(struct xa_fe_region *r, void *base, bool event_idx);
+/* Once the backend is Connected: use what it acknowledged in gfeatures
+ * (read once; only bits we offered count) on both rings. Returns the
+ * features in effect. */
+uint32_t xa_fe_region_features_apply(struct xa_fe_region *r);
+/* Before a (new) backend looks at the region: gfeatures back to the
+ * base bits and both rings back to flags, so that a backend which does
+ * not acknowledge anything (an older one) is driven with flags. */
+void xa_fe_region_features_reset(struct xa_fe_region *r);
 
 static inline uint8_t *xa_fe_rx_buf(const struct xa_fe_region *r, unsigned i)
 {
@@ -174,6 +187,8 @@ struct xenamp_dev {
 	unsigned devno;
 	void *priv;
 	bool debug;
+	bool event_idx;                   /* offer VIRTIO_RING_F_EVENT_IDX */
+	uint32_t features;                /* in effect with this backend */
 	bool closing;                     /* xenamp_close runs */
 	/* Backend restarts: while `lost`, the transport is not touched by
 	 * anyone but the reconnect thread; the rings live on (the device

@@ -143,9 +143,16 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx)
  * caller looks at the free stack, d->dead and d->lost again. */
 static void tx_sleep_unlocking(struct xenamp_dev *d, const struct timespec *deadline)
 {
+	/* With event indices the backend interrupts once half of what is
+	 * in flight came back, so a blocked sender wakes once per batch
+	 * (and then has half a ring to fill), not at every returned buffer.
+	 * Without them (an older backend), at the first. */
+	unsigned inflight = d->reg.buf_count - xa_vqdrv_num_free(&d->reg.txq);
+	uint16_t batch = (uint16_t)(inflight > 1 ? inflight / 2 : 1);
+
 	assert_locked(d);
 	d->tx_waiters++;
-	if (xa_vqdrv_enable_notify(&d->reg.txq)) {
+	if (xa_vqdrv_enable_notify_after(&d->reg.txq, batch)) {
 		/* Completions arrived meanwhile: reclaim them. */
 	} else if (!d->tx_poller) {
 		d->tx_poller = true;

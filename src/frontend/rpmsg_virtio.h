@@ -54,7 +54,9 @@
  *
  * Notification suppression: TX completions do not interrupt us unless a
  * sender waits for a buffer (avail->flags NO_INTERRUPT on the TX ring
- * otherwise). RX interrupts are off while the RX ring is drained and on
+ * otherwise; with event indices, negotiated at open (region.c), the
+ * waiting sender asks to be interrupted once half of the buffers in
+ * flight are back: one wake-up per batch). RX interrupts are off while the RX ring is drained and on
  * again before the dispatcher sleeps (the session re-checks the ring after
  * enabling). Kicks follow the return value of xa_vqdrv_publish(). */
 #ifndef XENAMP_FRONTEND_RPMSG_VIRTIO_H

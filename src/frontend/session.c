@@ -128,6 +128,9 @@ static void reconnect_loop_unlocking(struct xenamp_dev *d)
 					       d->lost_why, d->reconnect_ms);
 			return;
 		}
+		/* The next backend may be an older one that acknowledges
+		 * nothing: flags until one says otherwise. */
+		xa_fe_region_features_reset(&d->reg);
 		xa_fe_lock_release(&d->lk);
 		err[0] = '\0';
 		r = d->t->ops->reconnect(d->t, d->devno, &d->params,
@@ -135,6 +138,7 @@ static void reconnect_loop_unlocking(struct xenamp_dev *d)
 		xa_fe_lock_acquire(&d->lk);
 		if (r == 0) {
 			d->lost = false;
+			d->features = xa_fe_region_features_apply(&d->reg);
 			d->stats.reconnects++;
 			xa_fe_dbg(d, "reconnected to xenamp-backend (%llu so far)",
 				  (unsigned long long)d->stats.reconnects);
@@ -420,6 +424,10 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 		d->tx_seq = (uint32_t)ts.tv_nsec * 2654435761u ^
 			    (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
 	}
+	/* $XENAMP_EVENT_IDX=0: do not offer event indices (to test a
+	 * backend against partitions without them). */
+	dbgenv = getenv("XENAMP_EVENT_IDX");
+	d->event_idx = dbgenv == NULL || strcmp(dbgenv, "0") != 0;
 	dbgenv = getenv("XENAMP_DEBUG");
 	d->debug = dbgenv != NULL && dbgenv[0] != '\0' && strcmp(dbgenv, "0") != 0;
 }
@@ -457,7 +465,7 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 	}
 	if (d->t->ops->alloc_region(d->t, d->reg.size, &base, err, errlen) < 0)
 		return RPMSG_ERR_INIT;
-	if (xa_fe_region_init(&d->reg, base) < 0) {
+	if (xa_fe_region_init(&d->reg, base, d->event_idx) < 0) {
 		snprintf(err, errlen, "cannot lay out the rings (buf_count %u)",
 			 d->reg.buf_count);
 		return RPMSG_ERR_INIT;
@@ -465,6 +473,9 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 	if (d->t->ops->publish(d->t, ms_left_min1(deadline), err, errlen) < 0 ||
 	    xa_fe_wake_init(&d->wake, d->t->ops->event_fd(d->t), err, errlen) < 0)
 		return RPMSG_ERR_INIT;
+	/* Connected: the backend has acknowledged what it supports. Nobody
+	 * else knows the device yet, so no lock is needed. */
+	d->features = xa_fe_region_features_apply(&d->reg);
 	return 0;
 }
 
@@ -531,8 +542,9 @@ int xenamp_open(const char *partition, unsigned devno,
 		dev_free(d);
 		return ret;
 	}
-	xa_fe_dbg(d, "connected: %u buffers of %u bytes per direction, region %zu bytes",
-		  d->reg.buf_count, d->reg.buf_size, d->reg.size);
+	xa_fe_dbg(d, "connected: %u buffers of %u bytes per direction, region %zu bytes, features 0x%x (event indices %s)",
+		  d->reg.buf_count, d->reg.buf_size, d->reg.size, d->features,
+		  d->features & (1u << XA_VIRTIO_RING_F_EVENT_IDX) ? "on" : "off");
 	*out = d;
 	return 0;
 }
