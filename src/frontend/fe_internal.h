@@ -202,6 +202,7 @@ struct xenamp_dev {
 	pthread_t reconnect_thread;
 	bool dispatching;
 	const void *dispatcher;           /* xa_fe_self() of the dispatcher */
+	bool rx_signalled;                /* wake.rx_efd is (may be) readable */
 };
 
 /* The lock-owner check at the top of every _locked function (fe_lock.h). */

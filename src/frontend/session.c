@@ -35,6 +35,24 @@ static bool is_dispatcher_locked(struct xenamp_dev *d)
 	return d->dispatching && d->dispatcher == xa_fe_self();
 }
 
+/* rx_efd is written only here, under the lock, so whether it is set is
+ * known without a read() (one system call per wake-up saved). */
+static void rx_signal_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	d->rx_signalled = true;
+	xa_fe_wake_signal(d->wake.rx_efd);
+}
+
+static void rx_clear_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	if (d->rx_signalled) {
+		xa_fe_wake_clear(d->wake.rx_efd);
+		d->rx_signalled = false;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Surviving a backend restart                                         */
 /*
@@ -170,7 +188,7 @@ static void *reconnect_main(void *arg)
 		/* Everybody looks again: the rings may have moved. */
 		xa_fe_lock_broadcast(&d->lk);
 		xa_fe_wake_signal(d->wake.tx_efd);
-		xa_fe_wake_signal(d->wake.rx_efd);
+		rx_signal_locked(d);
 		xa_fe_kick_locked(d);
 		xa_fe_epts_reannounce_unlocking(d);
 	}
@@ -210,7 +228,7 @@ static void env_rx_work_locked(struct xenamp_dev *d)
 {
 	assert_locked(d);
 	if (!is_dispatcher_locked(d))
-		xa_fe_wake_signal(d->wake.rx_efd);
+		rx_signal_locked(d);
 }
 
 static void env_wake_tx_poller_locked(struct xenamp_dev *d)
@@ -224,7 +242,7 @@ static void env_wake_all_locked(struct xenamp_dev *d)
 	assert_locked(d);
 	/* Both stay readable: every sleeper must come and see. */
 	xa_fe_wake_signal(d->wake.tx_efd);
-	xa_fe_wake_signal(d->wake.rx_efd);
+	rx_signal_locked(d);
 }
 
 static void env_wait_unlocking(struct xenamp_dev *d, bool tx, int timeout_ms)
@@ -310,7 +328,7 @@ static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 		}
 		expired = !forever && xa_ms_until(deadline) == 0;
 		if (woke || expired)
-			xa_fe_wake_clear(d->wake.rx_efd);
+			rx_clear_locked(d);
 		if (expired)
 			return 0;
 		/* Interrupts on, then look once more before sleeping. */
@@ -351,7 +369,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 	}
 	n = dispatch_loop_unlocking(d, forever, &deadline, &ret);
 	if (!d->dead && xa_vqdrv_enable_notify(&d->reg.rxq))
-		xa_fe_wake_signal(d->wake.rx_efd);   /* more for the next call */
+		rx_signal_locked(d);   /* more for the next call */
 	d->dispatching = false;
 	xa_fe_lock_broadcast(&d->lk);
 	xa_fe_lock_release(&d->lk);
