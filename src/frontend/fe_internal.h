@@ -203,6 +203,11 @@ struct xenamp_dev {
 	bool dispatching;
 	const void *dispatcher;           /* xa_fe_self() of the dispatcher */
 	bool rx_signalled;                /* wake.rx_efd is (may be) readable */
+	/* Opt-in busy-poll (xenamp_opts.poll_us): active is set by every
+	 * message sent or delivered and cleared by each poll, so the
+	 * dispatcher polls once per burst of activity, never when idle. */
+	uint64_t poll_ns;                 /* 0: never poll */
+	bool active;
 };
 
 /* The lock-owner check at the top of every _locked function (fe_lock.h). */

@@ -103,6 +103,7 @@ struct bench {
 	pid_t backend_pid;
 	unsigned max_links;
 	long clk_tck;
+	int poll_us;                 /* xenamp_opts.poll_us of the partitions */
 };
 
 extern struct bench B;

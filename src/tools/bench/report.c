@@ -160,10 +160,14 @@ void compute_targets(struct results *res)
 				 ">= 0.5", NAN, false, false };
 	if (one != NULL)
 		target_at_least(&tg[0], ratio(msgs_per_s(&one->x), msgs_per_s(&one->r)), 0.5);
-	tg[1] = (struct target){ "rtt_32_ratio", "round trip 32 B, xenamp / raw median",
-				 "<= 1.2", ratio(l32->x.med_us, l32->r.med_us), false, false };
+	/* Issue 16: <= 1.5 without polling, <= 1.2 with the opt-in poll. */
+	tg[1] = (struct target){ "rtt_32_ratio",
+				 B.poll_us ? "round trip 32 B, xenamp / raw median (--poll-us)" :
+					     "round trip 32 B, xenamp / raw median",
+				 B.poll_us ? "<= 1.2" : "<= 1.5",
+				 ratio(l32->x.med_us, l32->r.med_us), false, false };
 	tg[1].known = l32->x.ok && l32->r.ok && isfinite(tg[1].value);
-	tg[1].met = tg[1].known && tg[1].value <= 1.2;
+	tg[1].met = tg[1].known && tg[1].value <= (B.poll_us ? 1.2 : 1.5);
 	/* One clock tick (10 ms) in the whole window is the resolution of
 	 * /proc/PID/stat: that is what "0 %" can mean here. */
 	tg[2] = (struct target){ "idle_cpu_percent", "idle: backend + 2 partitions, % of one CPU",

@@ -40,6 +40,7 @@ static int xa_open_retry(const char *name)
 	o.transport = "local";
 	o.socket_path = B.sock;
 	o.connect_timeout_ms = 10000;
+	o.poll_us = B.poll_us;
 	/* The previous measurement's partition of the same name may not be
 	 * gone from the backend yet ("already connected"): try again. */
 	for (;;) {
