@@ -41,6 +41,13 @@ struct xenamp_opts {
 	 * 0: $XENAMP_RECONNECT_MS, else 30000; < 0: never (the link is gone
 	 * at once, RPMSG_ERR_DEV_STATE). */
 	int reconnect_ms;
+	/* Opt-in busy-poll, for a partition with a CPU of its own: before
+	 * xenamp_dispatch() sleeps, it watches the RX ring for up to this
+	 * many microseconds (at most 1000), but only after a message was
+	 * sent or received since its last poll, so an idle partition still
+	 * sleeps at once (0 % CPU). Saves the wake-up of a round trip at the
+	 * price of that CPU time. 0 (default): never poll. */
+	int poll_us;
 };
 
 /* Open device `devno` of `partition`: connect to the backend, lay out and
@@ -74,6 +81,38 @@ int xenamp_dispatch(struct xenamp_dev *dev, int timeout_ms);
 void xenamp_close(struct xenamp_dev *dev);
 
 void *xenamp_priv(struct xenamp_dev *dev);
+
+/* One message of a batch. */
+struct xenamp_msg {
+	const void *data;
+	int len;                   /* truncated to the TX payload size */
+};
+
+/* Send msgs[0..n) from ept to its destination, in order, as rpmsg_send()
+ * would each, but with one publish and at most one notification of the
+ * backend for all of them (rpmsg_send: one per message). Waits (as
+ * rpmsg_send) for the first TX buffer only: returns how many were sent,
+ * 1..n (at most 64 per call), fewer when TX buffers ran out (send the
+ * rest again), or a negative RPMSG_ERR_* code when none was. */
+int xenamp_send_batch(struct rpmsg_endpoint *ept, const struct xenamp_msg *msgs,
+		      int n);
+
+/* Counters of one device since xenamp_open(), for monitoring and
+ * benchmarks (xenamp-bench prints notifications per message from them).
+ * Unlike times, they do not depend on the machine's load. */
+struct xenamp_stats {
+	uint64_t tx_msgs;      /* messages put in the TX ring (with name service) */
+	uint64_t rx_msgs;      /* messages handed to an endpoint callback */
+	uint64_t kicks;        /* notifications sent to the backend */
+	uint64_t calls;        /* wake-ups by the backend's notifications that
+				* were consumed (several calls that arrive
+				* together count once) */
+	uint64_t rx_dup;       /* duplicates dropped after a backend restart */
+	uint64_t reconnects;   /* backend restarts survived */
+};
+
+/* Copy the counters into *out. 0, or RPMSG_ERR_PARAM. */
+int xenamp_get_stats(struct xenamp_dev *dev, struct xenamp_stats *out);
 
 /* One line about the last failure in this thread (never NULL). */
 const char *xenamp_strerror_last(void);

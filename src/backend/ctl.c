@@ -16,7 +16,7 @@
  *                          ends: [{role, partition, devno, state, msgs_in,
  *                                  bytes_in, msgs_out, bytes_out,
  *                                  backpressure, faults, connects,
- *                                  ns_built}]}]}
+ *                                  ns_built, kicks, notifies}]}]}
  *   endpoints: {"links": [{name, ends: [{role, partition, devno, state,
  *                          services: [{name, addr}]}]}]}
  *   link-add:  in  {"cmd": "link-add", "name", "end-a", "end-b"
@@ -42,7 +42,10 @@
  * sent, waiting for the region) or "Connected". "messages"/"bytes" of a
  * link count messages relayed in both directions; bytes include the
  * 16-byte RPMsg header. msgs_out also counts the name-service messages the
- * backend builds itself (ns_built). */
+ * backend builds itself (ns_built). kicks counts the notifications the
+ * end sent that the backend took (the transport coalesces kicks that
+ * arrive together into one), notifies the notifications (calls) the
+ * backend sent it: both are what xenamp-bench reports per message. */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,6 +170,8 @@ static json_object *do_stats(const struct xa_relay *r)
 			add_u64(eo, "faults", s->faults);
 			add_u64(eo, "connects", s->connects);
 			add_u64(eo, "ns_built", s->ns_built);
+			add_u64(eo, "kicks", s->kicks);
+			add_u64(eo, "notifies", s->notifies);
 			json_object_array_add(ends, eo);
 			msgs += s->msgs_in;
 			bytes += s->bytes_in;

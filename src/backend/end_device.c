@@ -4,16 +4,24 @@
 #include <string.h>
 
 #include "backend/end_device.h"
+#include "core/byteorder.h"
 #include "core/rsc_parse.h"
 #include "core/xa_error.h"
 
 #define RSC_PAGE 4096u
 
+/* What the backend takes from the resource table's RPMsg vdev. */
+struct vdev_info {
+	struct xa_rsc_vring v[2];
+	uint32_t dfeatures;     /* offered by the partition */
+	uint32_t offset;        /* of the entry, checked inside the page */
+};
+
 /* The resource table's RPMsg vdev, parsed from a private copy of the
  * region's first page: the partition may change the shared page while
- * we look. Returns XA_OK with both vrings in v, or a fault with msg. */
-static int read_vrings(const void *region, size_t size,
-		       struct xa_rsc_vring v[2], char *msg, size_t msglen)
+ * we look. Returns XA_OK with it in vi, or a fault with msg. */
+static int read_vdev(const void *region, size_t size, struct vdev_info *vi,
+		     char *msg, size_t msglen)
 {
 	static uint8_t page[RSC_PAGE];
 	size_t tl = size < RSC_PAGE ? size : RSC_PAGE;
@@ -36,19 +44,39 @@ static int read_vrings(const void *region, size_t size,
 	if (rc != XA_OK)
 		snprintf(msg, msglen, "resource table: %s", rerr.msg[0] ? rerr.msg
 			 : xa_strerror(rc));
-	else
-		memcpy(v, tab->entry[idx].u.vdev.vring, 2 * sizeof(*v));
+	else {
+		memcpy(vi->v, tab->entry[idx].u.vdev.vring, sizeof(vi->v));
+		vi->dfeatures = tab->entry[idx].u.vdev.dfeatures;
+		vi->offset = tab->entry[idx].offset;
+	}
 	free(tab);
 	return rc;
 }
 
-int xa_dev_attach(struct xa_end_dev *d, void *region, size_t size,
-		  uint32_t buf_count, char *msg, size_t msglen)
+/* Acknowledge what the partition offered and we accept: gfeatures, in
+ * the shared table (the parser checked that the whole entry lies in the
+ * page, so the word does). Byte stores: the entry may be unaligned, and
+ * the partition reads the word only once it sees Connected, which the
+ * transport sends after this (a system call between: ordered). */
+static void ack_features(struct xa_end_dev *d, uint8_t *region,
+			 const struct vdev_info *vi, uint32_t accept)
 {
-	struct xa_rsc_vring v[2];
+	d->features = vi->dfeatures & accept & XA_DEV_FEATURES_KNOWN;
+	xa_put_le32(region + vi->offset + XA_RSC_VDEV_GFEATURES_OFF, d->features);
+	if (d->features & (1u << XA_VIRTIO_RING_F_EVENT_IDX)) {
+		xa_vqdev_set_event_idx(&d->rx.vq, true);
+		xa_vqdev_set_event_idx(&d->tx.vq, true);
+	}
+}
+
+int xa_dev_attach(struct xa_end_dev *d, void *region, size_t size,
+		  uint32_t buf_count, uint32_t accept, char *msg, size_t msglen)
+{
+	struct vdev_info vi;
+	const struct xa_rsc_vring *v = vi.v;
 	/* vring 0 is the driver's RX: we write its buffers. */
 	struct xa_vq_device *q[2] = { &d->rx.vq, &d->tx.vq };
-	int rc = read_vrings(region, size, v, msg, msglen);
+	int rc = read_vdev(region, size, &vi, msg, msglen);
 
 	if (rc != XA_OK)
 		return rc;
@@ -88,6 +116,7 @@ int xa_dev_attach(struct xa_end_dev *d, void *region, size_t size,
 				    v[i].align, i == 0, start);
 	}
 	d->region_size = size;
+	ack_features(d, region, &vi, accept);
 	return XA_OK;
 }
 

@@ -18,6 +18,15 @@
  *     ring only when the caller allows it, and looks again after arming,
  *     so no kick is lost between the check and the sleep (vring.h's
  *     enable_notify). The relay decides when to arm (relay.h).
+ *   - Features: the partition offers feature bits in the vdev's
+ *     dfeatures and writes in gfeatures what holds without a reply (the
+ *     RPMsg name service). xa_dev_attach() acknowledges the offered bits
+ *     it is allowed to (accept) by writing dfeatures & accept into
+ *     gfeatures before the end is Connected; a backend that predates
+ *     this writes nothing, so gfeatures keeps the partition's base bits
+ *     and both sides use flags. With VIRTIO_RING_F_EVENT_IDX
+ *     acknowledged, both rings suppress notifications with event indices
+ *     (core/vring.h).
  *   - Taken buffers are returned with xa_ring_put() and become visible to
  *     the driver only at xa_ring_publish(), whose result says whether the
  *     driver wants a notification. Sending it is the transport's job
@@ -32,6 +41,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/rpmsg_wire.h"
 #include "core/vring.h"
 
 struct xa_dev_ring {
@@ -41,15 +51,21 @@ struct xa_dev_ring {
 
 struct xa_end_dev {
 	size_t region_size;             /* 0: no region attached */
+	uint32_t features;              /* acknowledged feature bits */
 	struct xa_dev_ring rx;          /* vring 0: we fill the driver's RX buffers */
 	struct xa_dev_ring tx;          /* vring 1: we read the driver's TX buffers */
 };
 
-/* Validate the region (size bytes, shared by the partition) and attach
- * to its rings; each must have buf_count entries. Returns XA_OK, or an
- * XA_ERR_* with one line in msg. */
+/* Feature bits a backend may acknowledge (accept of xa_dev_attach). */
+#define XA_DEV_FEATURES_KNOWN \
+	((1u << XA_VIRTIO_RPMSG_F_NS) | (1u << XA_VIRTIO_RING_F_EVENT_IDX))
+
+/* Validate the region (size bytes, shared by the partition), attach to
+ * its rings (each must have buf_count entries) and acknowledge the
+ * offered features within accept (see above). Returns XA_OK, or an
+ * XA_ERR_* with one line in msg (then nothing is written). */
 int xa_dev_attach(struct xa_end_dev *d, void *region, size_t size,
-		  uint32_t buf_count, char *msg, size_t msglen);
+		  uint32_t buf_count, uint32_t accept, char *msg, size_t msglen);
 
 /* Connected: TX armed (the driver kicks when it sends), RX quiet (the
  * relay asks for RX kicks only while a delivery waits for a buffer). */

@@ -57,6 +57,9 @@ struct xa_end_stats {
 	uint64_t faults;                /* disconnects for hostile input */
 	uint64_t connects;
 	uint64_t ns_built;              /* backend-built NS messages delivered */
+	uint64_t kicks;                 /* notifications it sent us (coalesced
+					 * by the transport: wake-ups taken) */
+	uint64_t notifies;              /* notifications (calls) we sent it */
 };
 
 struct xa_link;

@@ -257,7 +257,7 @@ static void on_region(struct xa_relay *r, const struct xa_be_event *ev)
 	if (e == NULL || e->h != ev->end || e->state != XA_STATE_INITWAIT)
 		return;
 	rc = xa_dev_attach(&e->dev, ev->region, ev->region_size,
-			   e->link->cfg->buf_count, msg, sizeof(msg));
+			   e->link->cfg->buf_count, r->features, msg, sizeof(msg));
 	if (rc != XA_OK) {
 		fault_end(r, e, xa_refusal_of_core(rc), "%s", msg);
 		return;
@@ -335,6 +335,7 @@ void xa_relay_event(struct xa_relay *r, struct xa_be_transport *t,
 		break;
 	case XA_BE_EV_KICK:
 		if (e != NULL && e->h == ev->end && connected(e)) {
+			e->st.kicks++;
 			/* Its TX ring may hold messages for the peer, its
 			 * RX ring may have room for the peer's. */
 			enqueue(r, e);
@@ -690,6 +691,7 @@ static void flush_notify(struct xa_relay *r, struct xa_end *e)
 	e->need_notify = false;
 	if (!connected(e))
 		return;
+	e->st.notifies++;
 	rc = e->t->ops->notify(e->t, e->h);
 	if (rc == -EPERM)
 		fault_end(r, e, XA_REFUSE_PROTOCOL, "cleared O_NONBLOCK on its call eventfd");
@@ -840,6 +842,12 @@ int xa_relay_init(struct xa_relay *r, const struct xa_config *cfg,
 	r->reg.on_close = end_closed;
 	r->reg.hook_ctx = r;
 	r->poll_max_ns = poll_max_from_env();
+	/* $XENAMP_EVENT_IDX=0: never acknowledge event indices (to test
+	 * partitions against a backend without them). */
+	r->features = XA_DEV_FEATURES_KNOWN;
+	if (getenv("XENAMP_EVENT_IDX") != NULL &&
+	    strcmp(getenv("XENAMP_EVENT_IDX"), "0") == 0)
+		r->features &= ~(1u << XA_VIRTIO_RING_F_EVENT_IDX);
 	return 0;
 }
 

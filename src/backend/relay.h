@@ -73,10 +73,12 @@ struct xa_relay {
 	uint64_t last_work_ns;          /* end of the last round that moved */
 	uint64_t sleep_ns;              /* when the loop went to sleep; 0 awake */
 	uint64_t moved;                 /* messages relayed, all links */
+	uint32_t features;              /* what xa_dev_attach may acknowledge */
 };
 
 /* The registry of cfg (which must outlive r) and an idle relay over it;
- * $XENAMP_POLL_US read here. 0, or -ENOMEM with err. */
+ * $XENAMP_POLL_US and $XENAMP_EVENT_IDX (0: do not acknowledge
+ * VIRTIO_RING_F_EVENT_IDX) read here. 0, or -ENOMEM with err. */
 int xa_relay_init(struct xa_relay *r, const struct xa_config *cfg,
 		  char *err, size_t errlen);
 

@@ -23,6 +23,9 @@
 #define XA_RSC_VDEV_SIZE     28u   /* without vrings and config */
 #define XA_RSC_VRING_SIZE    20u
 #define XA_RSC_VENDOR_HDR_SIZE 8u
+/* Byte offsets of the feature words in a vdev entry (fw_rsc_vdev). */
+#define XA_RSC_VDEV_DFEATURES_OFF 12u
+#define XA_RSC_VDEV_GFEATURES_OFF 16u
 
 struct xa_rsc_vring {
 	uint32_t da;

@@ -11,7 +11,12 @@
  *     their own.
  *   - Relaxed ordering for fields, acquire for the peer's index, release
  *     for our own index: the index is the only publication point of a
- *     split ring, so it alone needs to order the fields behind it. */
+ *     split ring, so it alone needs to order the fields behind it.
+ *   - The suppression fields (flags, used_event, avail_event) carry no
+ *     data: they are relaxed, and a sequentially consistent fence sits
+ *     between "store my index / my wish" and "load the other side's
+ *     wish / index" -- the store-load order that acquire and release
+ *     cannot give (vring.h, top). */
 #include "vring.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -31,6 +36,17 @@ typedef uint32_t __attribute__((may_alias)) xa_sh32;
 #define USED_FLAGS  0u
 #define USED_IDX    2u
 #define USED_RING   4u
+
+/* The event indices sit after each ring's entries (vring.h's layout). */
+static inline size_t used_event_off(unsigned num)
+{
+	return AVAIL_RING + 2u * (size_t)num;
+}
+
+static inline size_t avail_event_off(unsigned num)
+{
+	return USED_RING + (size_t)XA_VRING_USED_ELEM_SIZE * num;
+}
 
 /* The ring start is required to be 16-aligned, and every field sits at an
  * offset that is a multiple of its size, so these accesses are naturally
@@ -155,7 +171,20 @@ int xa_vqdrv_init(struct xa_vq_driver *d, void *ring, unsigned num,
 	d->avail_idx = 0;
 	d->published_idx = 0;
 	d->last_used_idx = 0;
+	d->event_idx = false;
+	d->notify_on = true;   /* flags 0 in the zeroed ring */
 	return XA_OK;
+}
+
+void xa_vqdrv_set_event_idx(struct xa_vq_driver *d, bool on)
+{
+	d->event_idx = on;
+	/* used_event says what the flag says (the caller may already sleep
+	 * with interrupts on: an application polling xenamp_fd()). */
+	if (on && d->notify_on)
+		(void)xa_vqdrv_enable_notify(d);
+	else if (on)
+		xa_vqdrv_disable_notify(d);
 }
 
 int xa_vqdrv_add(struct xa_vq_driver *d, uint64_t addr, uint32_t len,
@@ -192,16 +221,25 @@ int xa_vqdrv_add(struct xa_vq_driver *d, uint64_t addr, uint32_t len,
 
 bool xa_vqdrv_publish(struct xa_vq_driver *d)
 {
-	if (d->avail_idx == d->published_idx)
+	uint16_t old = d->published_idx;
+
+	if (d->avail_idx == old)
 		return false;
 	/* Release: the descriptors and ring entries above become visible no
 	 * later than the index that announces them. */
 	st16(drv_avail(d) + AVAIL_IDX, d->avail_idx, __ATOMIC_RELEASE);
 	d->published_idx = d->avail_idx;
-	/* Store-load ordering: without it the device could set NO_NOTIFY,
-	 * check avail->idx before our store lands, go to sleep, and we would
-	 * read the stale flag and skip the kick -- a lost wakeup. */
+	/* Store-load ordering: without it the device could set NO_NOTIFY
+	 * (or avail_event), check avail->idx before our store lands, go to
+	 * sleep, and we would read the stale wish and skip the kick -- a
+	 * lost wakeup. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (d->event_idx) {
+		uint16_t ev = ld16(drv_used(d) + avail_event_off(d->num),
+				   __ATOMIC_RELAXED);
+
+		return xa_vring_need_event(ev, d->avail_idx, old);
+	}
 	uint16_t flags = ld16(drv_used(d) + USED_FLAGS, __ATOMIC_RELAXED);
 	return (flags & XA_VRING_USED_F_NO_NOTIFY) == 0;
 }
@@ -266,20 +304,44 @@ int xa_vqdrv_used_pending(const struct xa_vq_driver *d)
 
 void xa_vqdrv_disable_notify(struct xa_vq_driver *d)
 {
+	d->notify_on = false;
 	st16(drv_avail(d) + AVAIL_FLAGS, XA_VRING_AVAIL_F_NO_INTERRUPT,
 	     __ATOMIC_RELAXED);
+	/* The entry before the next one to consume: the device has already
+	 * published past it (used->idx >= last_used_idx), so no range it
+	 * publishes contains it until the index wraps (65536 entries on,
+	 * at worst one spurious interrupt). */
+	if (d->event_idx)
+		st16(drv_avail(d) + used_event_off(d->num),
+		     (uint16_t)(d->last_used_idx - 1u), __ATOMIC_RELAXED);
+}
+
+bool xa_vqdrv_enable_notify_after(struct xa_vq_driver *d, uint16_t count)
+{
+	if (count == 0)
+		count = 1;
+	if (count > d->num)
+		count = (uint16_t)d->num;   /* more can never be in flight */
+	d->notify_on = true;
+	st16(drv_avail(d) + AVAIL_FLAGS, 0, __ATOMIC_RELAXED);
+	if (d->event_idx)
+		st16(drv_avail(d) + used_event_off(d->num),
+		     (uint16_t)(d->last_used_idx + count - 1u), __ATOMIC_RELAXED);
+	else
+		count = 1;
+	/* Order the flag (event index) store before the index load: a
+	 * device that pushed while the old value stood did not interrupt
+	 * us, so we must see its work here. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t idx = ld16(drv_used(d) + USED_IDX, __ATOMIC_ACQUIRE);
+	uint16_t n = (uint16_t)(idx - d->last_used_idx);
+	/* A bogus index also counts as work: the next get_used reports it. */
+	return n >= count || n > d->num;
 }
 
 bool xa_vqdrv_enable_notify(struct xa_vq_driver *d)
 {
-	st16(drv_avail(d) + AVAIL_FLAGS, 0, __ATOMIC_RELAXED);
-	/* Order the flag store before the index load: a device that pushed
-	 * while the flag was still set did not interrupt us, so we must see
-	 * its work here. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint16_t idx = ld16(drv_used(d) + USED_IDX, __ATOMIC_ACQUIRE);
-	/* A bogus index also counts as work: the next get_used reports it. */
-	return idx != d->last_used_idx;
+	return xa_vqdrv_enable_notify_after(d, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,7 +390,13 @@ int xa_vqdev_init(struct xa_vq_device *d, void *region, size_t region_size,
 	d->last_avail_idx = start_idx;
 	d->used_idx = start_idx;
 	d->published_idx = start_idx;
+	d->event_idx = false;
 	return XA_OK;
+}
+
+void xa_vqdev_set_event_idx(struct xa_vq_device *d, bool on)
+{
+	d->event_idx = on;
 }
 
 uint16_t xa_vqdev_read_used_idx(const struct xa_vq_device *d)
@@ -454,13 +522,23 @@ void xa_vqdev_push(struct xa_vq_device *d, uint16_t head, uint32_t len)
 
 bool xa_vqdev_publish(struct xa_vq_device *d)
 {
-	if (d->used_idx == d->published_idx)
+	uint16_t old = d->published_idx;
+
+	if (d->used_idx == old)
 		return false;
 	st16(dev_used(d) + USED_IDX, d->used_idx, __ATOMIC_RELEASE);
 	d->published_idx = d->used_idx;
 	/* Same store-load ordering as the driver's publish: the driver's
-	 * enable_notify stores its flag and then reads used->idx. */
+	 * enable_notify stores its flag (used_event) and then reads
+	 * used->idx. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (d->event_idx) {
+		/* One load; any value is only the driver's wish. */
+		uint16_t ev = ld16(dev_avail(d) + used_event_off(d->num),
+				   __ATOMIC_RELAXED);
+
+		return xa_vring_need_event(ev, d->used_idx, old);
+	}
 	uint16_t flags = ld16(dev_avail(d) + AVAIL_FLAGS, __ATOMIC_RELAXED);
 	return (flags & XA_VRING_AVAIL_F_NO_INTERRUPT) == 0;
 }
@@ -469,11 +547,20 @@ void xa_vqdev_disable_notify(struct xa_vq_device *d)
 {
 	st16(dev_used(d) + USED_FLAGS, XA_VRING_USED_F_NO_NOTIFY,
 	     __ATOMIC_RELAXED);
+	/* As the driver's: the entry before the next one we take has been
+	 * published already, so no kick until the index wraps. */
+	if (d->event_idx)
+		st16(dev_used(d) + avail_event_off(d->num),
+		     (uint16_t)(d->last_avail_idx - 1u), __ATOMIC_RELAXED);
 }
 
 bool xa_vqdev_enable_notify(struct xa_vq_device *d)
 {
 	st16(dev_used(d) + USED_FLAGS, 0, __ATOMIC_RELAXED);
+	/* With event indices: kick when the entry we take next is there. */
+	if (d->event_idx)
+		st16(dev_used(d) + avail_event_off(d->num), d->last_avail_idx,
+		     __ATOMIC_RELAXED);
 	/* The driver's publish stores avail->idx and then reads our flag;
 	 * this fence is the other half, so one of us sees the other. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

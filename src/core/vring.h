@@ -19,6 +19,25 @@
  *   avail  6+2*num                        {u16 flags, u16 idx, u16 ring[num], u16 used_event}
  *   used   at ALIGN(16*num + 6+2*num, A)  {u16 flags, u16 idx, {u32 id,u32 len}[num], u16 avail_event}
  *
+ * Notification suppression comes in virtio's two forms, chosen per ring
+ * by the caller once both sides agreed (feature VIRTIO_RING_F_EVENT_IDX,
+ * bit 29, negotiated in the resource table: region.c, end_device.c):
+ *   - flags (always written, so a peer without the feature still sees
+ *     them): avail->flags NO_INTERRUPT from the driver, used->flags
+ *     NO_NOTIFY from the device, a plain on/off;
+ *   - event indices (with event_idx on): the driver writes used_event,
+ *     "interrupt me when used->idx passes this entry", the device writes
+ *     avail_event, "kick me when avail->idx passes this one"; whoever
+ *     publishes then notifies only when its index moved across the
+ *     other's event index (xa_vring_need_event). A receiver can ask to
+ *     be woken after a batch, not at every buffer, and the other side
+ *     needs no guess.
+ * Each side reads the other's event index once per publish, after a full
+ * fence that orders its index store before that load; the other side
+ * stores its event index and then, after the same fence, reads the index
+ * again (enable_notify): one of the two always sees the other, so no
+ * wake-up is lost. A hostile event index only costs its writer wake-ups.
+ *
  * No allocation, no system calls: the caller provides every piece of
  * storage. Requires a little-endian host (checked at compile time), as the
  * wire format is little-endian and shared fields are accessed in place
@@ -39,6 +58,7 @@
 #define XA_VRING_USED_F_NO_NOTIFY 1u
 
 #define XA_VRING_MAX_NUM 32768u   /* virtio's limit for split rings */
+#define XA_VIRTIO_RING_F_EVENT_IDX 29u   /* feature bit: used_event / avail_event */
 #define XA_VRING_DESC_SIZE 16u
 #define XA_VRING_USED_ELEM_SIZE 8u
 
@@ -57,6 +77,17 @@ int xa_vring_layout(unsigned num, unsigned align, struct xa_vring_layout *out);
 
 /* Total ring size in bytes, 0 when the parameters are invalid. */
 size_t xa_vring_size(unsigned num, unsigned align);
+
+/* virtio's event-index test: the side that moved its index from old to
+ * new_idx must notify when the other side's event index event lies in
+ * [old, new_idx) -- the other side asked to hear when the entry at event
+ * is published. All arithmetic is modulo 2^16 (indices wrap at 65535):
+ * new_idx - event - 1 < new_idx - old. With old == new_idx, never. */
+static inline bool xa_vring_need_event(uint16_t event, uint16_t new_idx,
+				       uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old);
+}
 
 /* ------------------------------------------------------------------ */
 /* Driver side (the partition's library owns and initialises the ring) */
@@ -80,6 +111,8 @@ struct xa_vq_driver {
 	uint16_t avail_idx;      /* private shadow of avail->idx */
 	uint16_t published_idx;  /* value last stored to avail->idx */
 	uint16_t last_used_idx;  /* next used entry to consume */
+	bool event_idx;          /* suppression by used_event / avail_event */
+	bool notify_on;          /* interrupts asked for (flags 0) */
 };
 
 /* Initialise a driver ring at `ring` (zeroes the whole ring; all
@@ -95,9 +128,15 @@ int xa_vqdrv_init(struct xa_vq_driver *d, void *ring, unsigned num,
 int xa_vqdrv_add(struct xa_vq_driver *d, uint64_t addr, uint32_t len,
 		 bool device_writes, void *token);
 
+/* Use event indices (true) or flags only (false, the initial mode) from
+ * now on; only once both sides agreed. Switching on writes used_event to
+ * match the current flag (interrupts on or off). */
+void xa_vqdrv_set_event_idx(struct xa_vq_driver *d, bool on);
+
 /* Make all added buffers visible (release store of avail->idx). Returns
- * true when the device asked to be notified (used->flags without
- * NO_NOTIFY) and something new was published. */
+ * true when something new was published and the device asked to be
+ * notified of it: used->flags without NO_NOTIFY, or with event indices,
+ * avail_event in the range just published. */
 bool xa_vqdrv_publish(struct xa_vq_driver *d);
 
 /* Take one returned buffer. On XA_OK, *token and *len are set (len: bytes
@@ -114,6 +153,13 @@ int xa_vqdrv_used_pending(const struct xa_vq_driver *d);
  * must poll again before sleeping (the usual lost-wakeup guard). */
 void xa_vqdrv_disable_notify(struct xa_vq_driver *d);
 bool xa_vqdrv_enable_notify(struct xa_vq_driver *d);
+
+/* Like enable_notify, but with event indices the device interrupts only
+ * once count (>= 1) more buffers were returned: a sender that waits for
+ * TX buffers is woken once per batch. Returns true when count buffers are
+ * already back (do not sleep). Without event indices, count is ignored:
+ * the device interrupts at the first, and any returned buffer counts. */
+bool xa_vqdrv_enable_notify_after(struct xa_vq_driver *d, uint16_t count);
 
 /* Free descriptors left. */
 static inline unsigned xa_vqdrv_num_free(const struct xa_vq_driver *d)
@@ -134,6 +180,7 @@ struct xa_vq_device {
 	uint16_t last_avail_idx; /* next avail entry to consume (private) */
 	uint16_t used_idx;       /* private shadow of used->idx; never read back */
 	uint16_t published_idx;  /* value last stored to used->idx */
+	bool event_idx;          /* suppression by used_event / avail_event */
 };
 
 /* One segment of a buffer, already checked to lie inside the region. */
@@ -184,9 +231,13 @@ void xa_vqdev_unpop(struct xa_vq_device *d);
  * driver until xa_vqdev_publish(). */
 void xa_vqdev_push(struct xa_vq_device *d, uint16_t head, uint32_t len);
 
-/* Release-store used->idx. Returns true when the driver wants to be
- * notified (avail->flags without NO_INTERRUPT) and something new was
- * published. */
+/* As xa_vqdrv_set_event_idx, device side (init starts with it off). */
+void xa_vqdev_set_event_idx(struct xa_vq_device *d, bool on);
+
+/* Release-store used->idx. Returns true when something new was published
+ * and the driver wants to be notified of it: avail->flags without
+ * NO_INTERRUPT, or with event indices, used_event in the range just
+ * published (read once; a hostile value only costs the driver). */
 bool xa_vqdev_publish(struct xa_vq_device *d);
 
 /* Notification suppression from the device side (used->flags). enable

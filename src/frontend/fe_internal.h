@@ -76,7 +76,11 @@ struct xa_fe_region {
 	uint8_t *tx_state;      /* XA_TXB_* */
 	uint16_t *tx_free;      /* stack of free TX buffer indices */
 	unsigned tx_nfree;
+	uint32_t offered;       /* feature bits offered in dfeatures */
 };
+
+/* Feature bits every backend honours without acknowledging them. */
+#define XA_FE_BASE_FEATURES (1u << XA_VIRTIO_RPMSG_F_NS)
 
 /* Compute the layout for the backend's parameters (checks them). */
 int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
@@ -84,9 +88,18 @@ int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
 /* Allocate the private bookkeeping (after layout). */
 int xa_fe_region_alloc(struct xa_fe_region *r);
 void xa_fe_region_free(struct xa_fe_region *r);
-/* Lay out the zeroed shared memory at base: resource table, both rings,
- * all RX buffers posted, TX interrupts suppressed, status DRIVER_OK. */
-int xa_fe_region_init(struct xa_fe_region *r, void *base);
+/* Lay out the zeroed shared memory at base: resource table (offering
+ * the base features, and event indices when event_idx), both rings, all
+ * RX buffers posted, TX interrupts suppressed, status DRIVER_OK. */
+int xa_fe_region_init(struct xa_fe_region *r, void *base, bool event_idx);
+/* Once the backend is Connected: use what it acknowledged in gfeatures
+ * (read once; only bits we offered count) on both rings. Returns the
+ * features in effect. */
+uint32_t xa_fe_region_features_apply(struct xa_fe_region *r);
+/* Before a (new) backend looks at the region: gfeatures back to the
+ * base bits and both rings back to flags, so that a backend which does
+ * not acknowledge anything (an older one) is driven with flags. */
+void xa_fe_region_features_reset(struct xa_fe_region *r);
 
 static inline uint8_t *xa_fe_rx_buf(const struct xa_fe_region *r, unsigned i)
 {
@@ -129,6 +142,7 @@ struct xa_fe_stats {
 	uint64_t rx_bad_ns;       /* name-service payload rejected */
 	uint64_t tx_msgs;
 	uint64_t kicks;
+	uint64_t calls;           /* consumes that found a backend notification */
 	uint64_t rx_dup;          /* duplicates dropped (sequence number) */
 	uint64_t reconnects;      /* backend restarts survived */
 };
@@ -173,6 +187,8 @@ struct xenamp_dev {
 	unsigned devno;
 	void *priv;
 	bool debug;
+	bool event_idx;                   /* offer VIRTIO_RING_F_EVENT_IDX */
+	uint32_t features;                /* in effect with this backend */
 	bool closing;                     /* xenamp_close runs */
 	/* Backend restarts: while `lost`, the transport is not touched by
 	 * anyone but the reconnect thread; the rings live on (the device
@@ -186,6 +202,12 @@ struct xenamp_dev {
 	pthread_t reconnect_thread;
 	bool dispatching;
 	const void *dispatcher;           /* xa_fe_self() of the dispatcher */
+	bool rx_signalled;                /* wake.rx_efd is (may be) readable */
+	/* Opt-in busy-poll (xenamp_opts.poll_us): active is set by every
+	 * message sent or delivered and cleared by each poll, so the
+	 * dispatcher polls once per burst of activity, never when idle. */
+	uint64_t poll_ns;                 /* 0: never poll */
+	bool active;
 };
 
 /* The lock-owner check at the top of every _locked function (fe_lock.h). */

@@ -10,7 +10,13 @@
  *             0   ver = 1, num = 1, reserved[2] = 0
  *             16  offset[0] = 20
  *             20  fw_rsc_vdev: type 3 (vdev), id 7 (RPMsg), notifyid 2,
- *                 dfeatures = gfeatures = 1 << VIRTIO_RPMSG_F_NS,
+ *                 dfeatures = 1 << VIRTIO_RPMSG_F_NS, plus
+ *                 1 << VIRTIO_RING_F_EVENT_IDX (29) unless disabled
+ *                 ($XENAMP_EVENT_IDX=0): what we offer;
+ *                 gfeatures = 1 << VIRTIO_RPMSG_F_NS: what holds until
+ *                 the backend acknowledges (it writes dfeatures & what it
+ *                 supports there before it reports Connected; an older
+ *                 backend writes nothing, and flags are used),
  *                 config_len 0, status (0, then 0x7 = ACKNOWLEDGE |
  *                 DRIVER | DRIVER_OK once the rings and RX buffers are
  *                 ready), num_of_vrings 2
@@ -137,7 +143,6 @@ static void write_rsc_table(struct xa_fe_region *r)
 {
 	uint8_t *t = r->base;
 	uint8_t *v = t + XA_FE_RSC_VDEV_OFF;
-	uint32_t features = 1u << XA_VIRTIO_RPMSG_F_NS;
 	unsigned i;
 
 	xa_put_le32(t + offsetof(struct resource_table, ver), 1);
@@ -149,8 +154,8 @@ static void write_rsc_table(struct xa_fe_region *r)
 	xa_put_le32(v + offsetof(struct fw_rsc_vdev, type), RSC_VDEV);
 	xa_put_le32(v + offsetof(struct fw_rsc_vdev, id), XA_VIRTIO_ID_RPMSG);
 	xa_put_le32(v + offsetof(struct fw_rsc_vdev, notifyid), 2);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, dfeatures), features);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, gfeatures), features);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, dfeatures), r->offered);
+	xa_put_le32(v + offsetof(struct fw_rsc_vdev, gfeatures), XA_FE_BASE_FEATURES);
 	xa_put_le32(v + offsetof(struct fw_rsc_vdev, config_len), 0);
 	v[offsetof(struct fw_rsc_vdev, status)] = 0;
 	v[offsetof(struct fw_rsc_vdev, num_of_vrings)] = 2;
@@ -179,7 +184,38 @@ void xa_fe_rx_repost(struct xa_fe_region *r, unsigned i)
 			   r->buf_size, true, xa_fe_token(i));
 }
 
-int xa_fe_region_init(struct xa_fe_region *r, void *base)
+/* The gfeatures word: 4-aligned (table at 0, vdev at 20, word at +16),
+ * accessed in place as the rings are (little-endian host: core/vring.c
+ * asserts it). */
+static uint32_t *gfeatures_word(const struct xa_fe_region *r)
+{
+	return (uint32_t *)(void *)(r->base + XA_FE_RSC_VDEV_OFF +
+				    offsetof(struct fw_rsc_vdev, gfeatures));
+}
+
+uint32_t xa_fe_region_features_apply(struct xa_fe_region *r)
+{
+	/* One load: the backend wrote it before Connected, which we have
+	 * seen through a system call; acquire for form's sake. Whatever it
+	 * claims beyond our offer is ignored. */
+	uint32_t acked = __atomic_load_n(gfeatures_word(r), __ATOMIC_ACQUIRE);
+	bool ev;
+
+	acked &= r->offered;
+	ev = (acked & (1u << XA_VIRTIO_RING_F_EVENT_IDX)) != 0;
+	xa_vqdrv_set_event_idx(&r->rxq, ev);
+	xa_vqdrv_set_event_idx(&r->txq, ev);
+	return acked | XA_FE_BASE_FEATURES;
+}
+
+void xa_fe_region_features_reset(struct xa_fe_region *r)
+{
+	xa_vqdrv_set_event_idx(&r->rxq, false);
+	xa_vqdrv_set_event_idx(&r->txq, false);
+	__atomic_store_n(gfeatures_word(r), XA_FE_BASE_FEATURES, __ATOMIC_RELEASE);
+}
+
+int xa_fe_region_init(struct xa_fe_region *r, void *base, bool event_idx)
 {
 	unsigned i, n = r->buf_count;
 	int e;
@@ -187,6 +223,8 @@ int xa_fe_region_init(struct xa_fe_region *r, void *base)
 	if (r->vring_off[1] > UINT32_MAX) /* da is 32 bits */
 		return -E2BIG;
 	r->base = base;
+	r->offered = XA_FE_BASE_FEATURES |
+		     (event_idx ? 1u << XA_VIRTIO_RING_F_EVENT_IDX : 0);
 	write_rsc_table(r);
 	e = xa_vqdrv_init(&r->rxq, r->base + r->vring_off[0], n,
 			  XA_FE_VRING_ALIGN, r->rx_slots);

@@ -143,9 +143,16 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx)
  * caller looks at the free stack, d->dead and d->lost again. */
 static void tx_sleep_unlocking(struct xenamp_dev *d, const struct timespec *deadline)
 {
+	/* With event indices the backend interrupts once half of what is
+	 * in flight came back, so a blocked sender wakes once per batch
+	 * (and then has half a ring to fill), not at every returned buffer.
+	 * Without them (an older backend), at the first. */
+	unsigned inflight = d->reg.buf_count - xa_vqdrv_num_free(&d->reg.txq);
+	uint16_t batch = (uint16_t)(inflight > 1 ? inflight / 2 : 1);
+
 	assert_locked(d);
 	d->tx_waiters++;
-	if (xa_vqdrv_enable_notify(&d->reg.txq)) {
+	if (xa_vqdrv_enable_notify_after(&d->reg.txq, batch)) {
 		/* Completions arrived meanwhile: reclaim them. */
 	} else if (!d->tx_poller) {
 		d->tx_poller = true;
@@ -251,8 +258,8 @@ static uint32_t tx_seq_next_locked(struct xenamp_dev *d)
 	return d->tx_seq;
 }
 
-int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
-			   uint32_t dst, uint32_t len)
+int xa_fe_tx_queue_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
+			  uint32_t dst, uint32_t len)
 {
 	struct xa_fe_region *r = &d->reg;
 	struct xa_rpmsg_hdr h;
@@ -272,9 +279,25 @@ int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
 	r->tx_state[i] = dst == RPMSG_NS_EPT_ADDR ? XA_TXB_INFLIGHT_NS :
 			 XA_TXB_INFLIGHT;
 	d->stats.tx_msgs++;
-	if (xa_vqdrv_publish(&r->txq))
-		xa_fe_kick_locked(d);
+	d->active = true;
 	return 0;
+}
+
+void xa_fe_tx_publish_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	if (!d->dead && xa_vqdrv_publish(&d->reg.txq))
+		xa_fe_kick_locked(d);
+}
+
+int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
+			   uint32_t dst, uint32_t len)
+{
+	int r = xa_fe_tx_queue_locked(d, i, src, dst, len);
+
+	if (r == 0)
+		xa_fe_tx_publish_locked(d);
+	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -386,6 +409,7 @@ int xa_fe_rx_deliver_unlocking(struct xenamp_dev *d, int budget)
 		if (rx_take_locked(d, &i, &len) <= 0)
 			break;
 		e = rx_accept_locked(d, i, len, &h);
+		d->active = true;
 		if (e != NULL) {
 			/* Buffers reposted so far go back before we lose control. */
 			rx_flush_locked(d);

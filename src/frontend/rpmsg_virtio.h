@@ -54,7 +54,9 @@
  *
  * Notification suppression: TX completions do not interrupt us unless a
  * sender waits for a buffer (avail->flags NO_INTERRUPT on the TX ring
- * otherwise). RX interrupts are off while the RX ring is drained and on
+ * otherwise; with event indices, negotiated at open (region.c), the
+ * waiting sender asks to be interrupted once half of the buffers in
+ * flight are back: one wake-up per batch). RX interrupts are off while the RX ring is drained and on
  * again before the dispatcher sleeps (the session re-checks the ring after
  * enabling). Kicks follow the return value of xa_vqdrv_publish(). */
 #ifndef XENAMP_FRONTEND_RPMSG_VIRTIO_H
@@ -139,6 +141,11 @@ int xa_fe_tx_reserved_index_locked(struct xenamp_dev *d, const void *payload);
  * RESERVED buffer. 0, or an error and the buffer stays reserved. */
 int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
 			   uint32_t dst, uint32_t len);
+/* The same in two steps, for a batch: queue (not visible to the backend
+ * yet), then one publish (and kick, if the backend asked) for all. */
+int xa_fe_tx_queue_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
+			  uint32_t dst, uint32_t len);
+void xa_fe_tx_publish_locked(struct xenamp_dev *d);
 /* Wait, as long as the backend keeps taking messages, until it took every
  * data message in flight, not name-service ones (bounded; see
  * XA_FE_FLUSH_IDLE_MS). Sleeps without

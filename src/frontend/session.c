@@ -35,6 +35,24 @@ static bool is_dispatcher_locked(struct xenamp_dev *d)
 	return d->dispatching && d->dispatcher == xa_fe_self();
 }
 
+/* rx_efd is written only here, under the lock, so whether it is set is
+ * known without a read() (one system call per wake-up saved). */
+static void rx_signal_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	d->rx_signalled = true;
+	xa_fe_wake_signal(d->wake.rx_efd);
+}
+
+static void rx_clear_locked(struct xenamp_dev *d)
+{
+	assert_locked(d);
+	if (d->rx_signalled) {
+		xa_fe_wake_clear(d->wake.rx_efd);
+		d->rx_signalled = false;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Surviving a backend restart                                         */
 /*
@@ -128,6 +146,9 @@ static void reconnect_loop_unlocking(struct xenamp_dev *d)
 					       d->lost_why, d->reconnect_ms);
 			return;
 		}
+		/* The next backend may be an older one that acknowledges
+		 * nothing: flags until one says otherwise. */
+		xa_fe_region_features_reset(&d->reg);
 		xa_fe_lock_release(&d->lk);
 		err[0] = '\0';
 		r = d->t->ops->reconnect(d->t, d->devno, &d->params,
@@ -135,6 +156,7 @@ static void reconnect_loop_unlocking(struct xenamp_dev *d)
 		xa_fe_lock_acquire(&d->lk);
 		if (r == 0) {
 			d->lost = false;
+			d->features = xa_fe_region_features_apply(&d->reg);
 			d->stats.reconnects++;
 			xa_fe_dbg(d, "reconnected to xenamp-backend (%llu so far)",
 				  (unsigned long long)d->stats.reconnects);
@@ -166,7 +188,7 @@ static void *reconnect_main(void *arg)
 		/* Everybody looks again: the rings may have moved. */
 		xa_fe_lock_broadcast(&d->lk);
 		xa_fe_wake_signal(d->wake.tx_efd);
-		xa_fe_wake_signal(d->wake.rx_efd);
+		rx_signal_locked(d);
 		xa_fe_kick_locked(d);
 		xa_fe_epts_reannounce_unlocking(d);
 	}
@@ -192,6 +214,8 @@ static void env_consume_locked(struct xenamp_dev *d)
 
 	assert_locked(d);
 	r = d->t->ops->consume(d->t, &ev);
+	if (ev & XA_FE_EV_NOTIFY)
+		d->stats.calls++;
 	if (r < 0)
 		lost_locked(d, "transport failure: %s", strerror(-r));
 	st = d->t->ops->state(d->t);
@@ -204,7 +228,7 @@ static void env_rx_work_locked(struct xenamp_dev *d)
 {
 	assert_locked(d);
 	if (!is_dispatcher_locked(d))
-		xa_fe_wake_signal(d->wake.rx_efd);
+		rx_signal_locked(d);
 }
 
 static void env_wake_tx_poller_locked(struct xenamp_dev *d)
@@ -218,7 +242,7 @@ static void env_wake_all_locked(struct xenamp_dev *d)
 	assert_locked(d);
 	/* Both stay readable: every sleeper must come and see. */
 	xa_fe_wake_signal(d->wake.tx_efd);
-	xa_fe_wake_signal(d->wake.rx_efd);
+	rx_signal_locked(d);
 }
 
 static void env_wait_unlocking(struct xenamp_dev *d, bool tx, int timeout_ms)
@@ -269,6 +293,39 @@ static int dispatch_begin_unlocking(struct xenamp_dev *d, bool forever,
 	return 0;
 }
 
+/* The opt-in busy-poll (xenamp_opts.poll_us): after activity, watch the
+ * RX ring for up to poll_ns (and not past the deadline) without the lock
+ * and without system calls. True when something arrived. The ring
+ * pointer and size never change after open; the used index is read with
+ * the vring's own acquire load. Bounded and only once per activity: an
+ * idle device never polls. */
+static bool poll_rx_unlocking(struct xenamp_dev *d, bool forever,
+			      const struct timespec *deadline)
+{
+	struct xa_vq_driver *q = &d->reg.rxq;
+	uint64_t until;
+	bool got = false;
+
+	assert_locked(d);
+	if (d->poll_ns == 0 || !d->active || d->dead)
+		return false;
+	d->active = false;
+	until = xa_now_ns() + d->poll_ns;
+	if (!forever && xa_ms_until(deadline) == 0)
+		return false;
+	xa_fe_lock_release(&d->lk);
+	do {
+		/* Any pending entry, or a bogus index (the deliver after
+		 * reports it). */
+		if (xa_vqdrv_used_pending(q) != 0) {
+			got = true;
+			break;
+		}
+	} while (xa_now_ns() < until);
+	xa_fe_lock_acquire(&d->lk);
+	return got;
+}
+
 /* The dispatch loop proper: deliver what is in the RX ring, else sleep on
  * xenamp_fd() until something arrives or the deadline passes. Returns the
  * number of messages handled, or 0 with *ret set. Drops the lock while
@@ -296,6 +353,8 @@ static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 		n = xa_fe_rx_deliver_unlocking(d, (int)d->reg.buf_count);
 		if (n > 0)
 			return n;
+		if (poll_rx_unlocking(d, forever, deadline))
+			continue;
 		xa_fe_pump_locked(d);
 		if (d->dead) {
 			xa_fe_set_error("%s", d->dead_why);
@@ -304,7 +363,7 @@ static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 		}
 		expired = !forever && xa_ms_until(deadline) == 0;
 		if (woke || expired)
-			xa_fe_wake_clear(d->wake.rx_efd);
+			rx_clear_locked(d);
 		if (expired)
 			return 0;
 		/* Interrupts on, then look once more before sleeping. */
@@ -345,7 +404,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 	}
 	n = dispatch_loop_unlocking(d, forever, &deadline, &ret);
 	if (!d->dead && xa_vqdrv_enable_notify(&d->reg.rxq))
-		xa_fe_wake_signal(d->wake.rx_efd);   /* more for the next call */
+		rx_signal_locked(d);   /* more for the next call */
 	d->dispatching = false;
 	xa_fe_lock_broadcast(&d->lk);
 	xa_fe_lock_release(&d->lk);
@@ -367,6 +426,82 @@ void *xenamp_priv(struct xenamp_dev *d)
 	return d != NULL ? d->priv : NULL;
 }
 
+/* Reserve up to n TX buffers, the first one waiting as rpmsg_send does.
+ * Returns how many (>= 1) in idx[], or a negative RPMSG_ERR_*. */
+static int batch_reserve(struct xenamp_dev *d, unsigned *idx, int n)
+{
+	int got = 0, r;
+
+	xa_fe_lock_acquire(&d->lk);
+	r = xa_fe_tx_get_unlocking(d, &idx[0]);
+	if (r == 0)
+		for (got = 1; got < n && xa_fe_tx_get_locked(d, &idx[got]) == 0; got++)
+			;
+	xa_fe_lock_release(&d->lk);
+	return r != 0 ? r : got;
+}
+
+int xenamp_send_batch(struct rpmsg_endpoint *ept, const struct xenamp_msg *msgs,
+		      int n)
+{
+	unsigned idx[64];
+	struct xenamp_dev *d;
+	int got, sent = 0, r = 0;
+
+	if (ept == NULL || msgs == NULL || n <= 0 || ept->dest_addr == RPMSG_ADDR_ANY)
+		return RPMSG_ERR_PARAM;
+	d = xa_fe_dev(ept->rdev);
+	if (d == NULL)
+		return RPMSG_ERR_PARAM;
+	for (int k = 0; k < n; k++)
+		if (msgs[k].data == NULL || msgs[k].len < 0)
+			return RPMSG_ERR_PARAM;
+	got = batch_reserve(d, idx, n < 64 ? n : 64);
+	if (got < 0)
+		return got;
+	/* The buffers are ours (reserved): fill them without the lock. */
+	for (int k = 0; k < got; k++) {
+		uint32_t len = (uint32_t)msgs[k].len;
+
+		if (len > xa_fe_payload_max(d))
+			len = xa_fe_payload_max(d);   /* as rpmsg_send */
+		memcpy(xa_fe_tx_payload(d, idx[k]), msgs[k].data, len);
+	}
+	xa_fe_lock_acquire(&d->lk);
+	for (int k = 0; k < got; k++) {
+		uint32_t len = (uint32_t)msgs[k].len;
+
+		if (len > xa_fe_payload_max(d))
+			len = xa_fe_payload_max(d);
+		if (r == 0)
+			r = xa_fe_tx_queue_locked(d, idx[k], ept->addr, ept->dest_addr, len);
+		if (r != 0)
+			xa_fe_tx_put_locked(d, idx[k]);
+		else
+			sent++;
+	}
+	xa_fe_tx_publish_locked(d);
+	xa_fe_lock_release(&d->lk);
+	return sent > 0 ? sent : r;
+}
+
+int xenamp_get_stats(struct xenamp_dev *d, struct xenamp_stats *out)
+{
+	if (d == NULL || out == NULL)
+		return RPMSG_ERR_PARAM;
+	xa_fe_lock_acquire(&d->lk);
+	*out = (struct xenamp_stats){
+		.tx_msgs = d->stats.tx_msgs,
+		.rx_msgs = d->stats.rx_msgs,
+		.kicks = d->stats.kicks,
+		.calls = d->stats.calls,
+		.rx_dup = d->stats.rx_dup,
+		.reconnects = d->stats.reconnects,
+	};
+	xa_fe_lock_release(&d->lk);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Open and close                                                      */
 
@@ -384,6 +519,8 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 		d->rdev.ns_bind_cb = opts->ns_bind_cb;
 	}
 	d->reconnect_ms = opts != NULL ? opts->reconnect_ms : 0;
+	if (opts != NULL && opts->poll_us > 0)
+		d->poll_ns = (uint64_t)(opts->poll_us < 1000 ? opts->poll_us : 1000) * 1000u;
 	if (d->reconnect_ms == 0) {
 		const char *rc = getenv("XENAMP_RECONNECT_MS");
 
@@ -401,6 +538,10 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 		d->tx_seq = (uint32_t)ts.tv_nsec * 2654435761u ^
 			    (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
 	}
+	/* $XENAMP_EVENT_IDX=0: do not offer event indices (to test a
+	 * backend against partitions without them). */
+	dbgenv = getenv("XENAMP_EVENT_IDX");
+	d->event_idx = dbgenv == NULL || strcmp(dbgenv, "0") != 0;
 	dbgenv = getenv("XENAMP_DEBUG");
 	d->debug = dbgenv != NULL && dbgenv[0] != '\0' && strcmp(dbgenv, "0") != 0;
 }
@@ -438,7 +579,7 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 	}
 	if (d->t->ops->alloc_region(d->t, d->reg.size, &base, err, errlen) < 0)
 		return RPMSG_ERR_INIT;
-	if (xa_fe_region_init(&d->reg, base) < 0) {
+	if (xa_fe_region_init(&d->reg, base, d->event_idx) < 0) {
 		snprintf(err, errlen, "cannot lay out the rings (buf_count %u)",
 			 d->reg.buf_count);
 		return RPMSG_ERR_INIT;
@@ -446,6 +587,9 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 	if (d->t->ops->publish(d->t, ms_left_min1(deadline), err, errlen) < 0 ||
 	    xa_fe_wake_init(&d->wake, d->t->ops->event_fd(d->t), err, errlen) < 0)
 		return RPMSG_ERR_INIT;
+	/* Connected: the backend has acknowledged what it supports. Nobody
+	 * else knows the device yet, so no lock is needed. */
+	d->features = xa_fe_region_features_apply(&d->reg);
 	return 0;
 }
 
@@ -512,8 +656,9 @@ int xenamp_open(const char *partition, unsigned devno,
 		dev_free(d);
 		return ret;
 	}
-	xa_fe_dbg(d, "connected: %u buffers of %u bytes per direction, region %zu bytes",
-		  d->reg.buf_count, d->reg.buf_size, d->reg.size);
+	xa_fe_dbg(d, "connected: %u buffers of %u bytes per direction, region %zu bytes, features 0x%x (event indices %s)",
+		  d->reg.buf_count, d->reg.buf_size, d->reg.size, d->features,
+		  d->features & (1u << XA_VIRTIO_RING_F_EVENT_IDX) ? "on" : "off");
 	*out = d;
 	return 0;
 }

@@ -39,13 +39,41 @@ def num(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 top = ["tool", "version", "mode", "backend", "cpus", "quick", "messages",
-       "ratio", "complete", "latency", "throughput", "idle", "targets"]
+       "ratio", "complete", "syscall_source", "notification_source",
+       "latency", "throughput", "idle", "targets"]
 out(all(k in j for k in top), "top-level fields: " + ", ".join(top))
 out(j.get("complete") is True, "complete is true")
 out(j.get("quick") is True and j.get("mode") == "local", "quick run, local mode")
 out(j.get("backend") == sys.argv[2], "it ran the backend next to it (%s)" % j.get("backend"))
 out("higher is better" in j.get("ratio", "") and "lower is better" in j.get("ratio", ""),
     "the ratio's direction is stated")
+
+# The counted figures (counts, never speeds): present, non-negative, and
+# consistent: notifications = kicks + calls; every kick is a system call
+# of a partition and every call one of the backend, so where system calls
+# are counted they are at least that many.
+sc_known = str(j.get("syscall_source", "")).startswith("perf")
+def counted(c, what, sysname, r0, r1, at_least):
+    c = c or {}
+    sc = c.get("syscalls_per_msg", {}) or {}
+    n, k, ca = (c.get(x) for x in ("notifications_per_msg", "kicks_per_msg", "calls_per_msg"))
+    out(num(c.get("messages")) and c.get("messages") >= at_least,
+        "%s %s: counted.messages %s >= %s" % (what, sysname, c.get("messages"), at_least))
+    out(all(num(x) and x >= 0 for x in (n, k, ca)) and abs(n - k - ca) < 1e-3 * max(1, n),
+        "%s %s: notifications_per_msg %s = kicks_per_msg %s + calls_per_msg %s" % (what, sysname, n, k, ca))
+    if sysname == "raw":
+        out(ca == 0 and sc.get("backend") is None, "%s raw: no backend, no calls" % what)
+    if not sc_known:
+        out(all(sc.get(x) is None for x in (r0, r1, "backend")),
+            "%s %s: system calls unknown, reported as null" % (what, sysname))
+        return
+    s0, s1 = sc.get(r0), sc.get(r1)
+    out(num(s0) and num(s1) and s0 + s1 >= k - 1e-9,
+        "%s %s: syscalls_per_msg %s %s + %s %s >= kicks_per_msg %s" % (what, sysname, r0, s0, r1, s1, k))
+    if sysname == "xenamp":
+        b = sc.get("backend")
+        out(num(b) and b >= ca - 1e-9,
+            "%s xenamp: syscalls_per_msg backend %s >= calls_per_msg %s" % (what, b, ca))
 
 # Round trips: 32 and 496 bytes, every one completed, both systems.
 lat = j.get("latency", [])
@@ -61,6 +89,7 @@ for x in lat:
         out(all(num(r.get(k)) and r.get(k) > 0 for k in
                 ("median_us", "p99_us", "mean_us", "cpu_us_per_round_trip")),
             "latency %s B %s: median_us, p99_us, mean_us, cpu_us_per_round_trip" % (p, s))
+        counted(r.get("counted"), "latency %s B" % p, s, "client", "server", n)
     out(num(x.get("ratio_median")) and num(x.get("ratio_p99")),
         "latency %s B: ratio_median, ratio_p99" % p)
 
@@ -82,6 +111,9 @@ for x in tp:
                                          "cpu_us_per_msg", "cpu_backend_s",
                                          "cpu_partitions_s")),
             "throughput %s B x %s %s: seconds, msgs_per_s, mb_per_s, cpu_us_per_msg, cpu_backend_s, cpu_partitions_s" % (p, l, s))
+        counted(r.get("counted"), "throughput %s B x %s" % (p, l), s, "sender", "receiver", m)
+        out((r.get("counted") or {}).get("messages") == m,
+            "throughput %s B x %s %s: the counts cover the %s messages" % (p, l, s, m))
     out(num(x.get("ratio_msgs_per_s")) and num(x.get("ratio_cpu_per_msg")),
         "throughput %s B x %s: ratio_msgs_per_s, ratio_cpu_per_msg" % (p, l))
 
@@ -94,7 +126,8 @@ for s in ("xenamp", "raw"):
         "idle %s: backend_cpu_ms, partitions_cpu_ms, cpu_percent" % s)
 
 tg = {t.get("name"): t for t in j.get("targets", [])}
-names = ["oneway_496_ratio", "rtt_32_ratio", "idle_cpu_percent", "cpu_per_msg_flat"]
+names = ["oneway_496_ratio", "rtt_32_ratio", "idle_cpu_percent", "cpu_per_msg_flat",
+         "oneway_496_notify_per_msg"]
 out(sorted(tg) == sorted(names), "targets: " + ", ".join(names))
 for n in names:
     t = tg.get(n, {})

@@ -1273,6 +1273,173 @@ START_TEST(test_notify_device_to_driver)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Event indices (VIRTIO_RING_F_EVENT_IDX)                              */
+
+static uint16_t get_used_event(void)
+{
+	return xa_get_le16(region + q_avail() + 4 + 2u * NUM);
+}
+
+static uint16_t get_avail_event(void)
+{
+	return xa_get_le16(region + q_used() + 4 + 8u * NUM);
+}
+
+/* need_event against its meaning: notify when event is one of the
+ * entries old, old+1, ..., new-1 (mod 2^16), for every event value and
+ * olds on both sides of the wrap at 65535. */
+START_TEST(test_need_event_arith)
+{
+	static const uint16_t olds[] = { 0, 1, 100, 32767, 32768, 65533, 65534, 65535 };
+	static const uint16_t deltas[] = { 0, 1, 2, 3, 8, 255, 32768 };
+
+	for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++)
+		for (size_t k = 0; k < sizeof deltas / sizeof deltas[0]; k++) {
+			uint16_t old = olds[i], nw = (uint16_t)(old + deltas[k]);
+
+			for (uint32_t e = 0; e < 65536u; e++) {
+				bool want = (uint16_t)(e - old) < deltas[k];
+
+				REQ_MSG(xa_vring_need_event((uint16_t)e, nw, old) == want,
+					"need_event(%u, %u, %u) != %d", e, nw, old, want);
+			}
+		}
+	/* The cases virtio's text spells out, around the wrap. */
+	ck_assert(xa_vring_need_event(65535, 0, 65535));    /* published 65535 */
+	ck_assert(xa_vring_need_event(65535, 1, 65534));
+	ck_assert(xa_vring_need_event(0, 1, 65535));
+	ck_assert(!xa_vring_need_event(1, 1, 65535));      /* not yet there */
+	ck_assert(!xa_vring_need_event(65533, 1, 65534));  /* already passed */
+	ck_assert(!xa_vring_need_event(7, 7, 7));          /* nothing moved */
+}
+END_TEST
+
+/* Device side: avail_event decides the driver's kicks. Started just
+ * before the wrap so that the indices cross 65535 -> 0. */
+START_TEST(test_event_idx_avail_event)
+{
+	setup_queue(false);
+	ck_assert_int_eq(xa_vqdev_init(&dev, region, REGION_SIZE, RING_OFF, NUM, ALIGN,
+				       false, 65534), XA_OK);
+	drv.avail_idx = drv.published_idx = drv.last_used_idx = 65534;
+	set_avail_idx(65534);
+	set_used_idx(65534);
+	xa_vqdrv_set_event_idx(&drv, true);
+	xa_vqdev_set_event_idx(&dev, true);
+
+	ck_assert(!xa_vqdev_enable_notify(&dev));           /* empty: sleep */
+	ck_assert_uint_eq(get_avail_event(), 65534);
+	ck_assert_uint_eq(get_used_flags(), 0);
+	post(1, 10, false);                                 /* 65534 -> 65535 */
+	ck_assert_uint_eq(drv.published_idx, 65535);
+	/* The device has not looked yet: two more, across the wrap, do not
+	 * kick again (avail_event 65534 is behind [65535, 1)). */
+	ck_assert_int_eq(xa_vqdrv_add(&drv, BUF_OFF + BUF_SZ, 10, false, &tokens[1]), XA_OK);
+	ck_assert_int_eq(xa_vqdrv_add(&drv, BUF_OFF + 2 * BUF_SZ, 10, false, &tokens[2]), XA_OK);
+	ck_assert(!xa_vqdrv_publish(&drv));
+	ck_assert_uint_eq(drv.published_idx, 1);
+	/* Draining: quiet means "no kick", in both forms. */
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_disable_notify(&dev);
+	ck_assert_uint_eq(get_used_flags(), XA_VRING_USED_F_NO_NOTIFY);
+	ck_assert_uint_eq(get_avail_event(), 65534);        /* last_avail - 1 */
+	EXPECT_POP_OK(1, 1);
+	EXPECT_POP_OK(1, 1);
+	ck_assert_uint_eq(dev.last_avail_idx, 1);
+	ck_assert_int_eq(xa_vqdrv_add(&drv, BUF_OFF + 3 * BUF_SZ, 10, false, &tokens[3]), XA_OK);
+	ck_assert(!xa_vqdrv_publish(&drv));                 /* quiet */
+	/* Armed again with that one waiting: enable reports it (no sleep). */
+	ck_assert(xa_vqdev_enable_notify(&dev));
+	EXPECT_POP_OK(1, 1);
+	ck_assert(!xa_vqdev_enable_notify(&dev));
+	ck_assert_uint_eq(get_avail_event(), 2);
+	ck_assert_int_eq(xa_vqdrv_add(&drv, BUF_OFF + 4 * BUF_SZ, 10, false, &tokens[4]), XA_OK);
+	ck_assert(xa_vqdrv_publish(&drv));                  /* crosses 2 */
+}
+END_TEST
+
+/* Driver side: used_event decides the device's calls, and a driver that
+ * waits for a batch (enable_notify_after) is called once for it. The
+ * flags are still written, for a device without event indices. */
+START_TEST(test_event_idx_used_event)
+{
+	void *tok;
+	uint32_t len;
+
+	setup_queue(true);
+	xa_vqdrv_set_event_idx(&drv, true);
+	xa_vqdev_set_event_idx(&dev, true);
+	post(NUM, 100, true);
+	ck_assert(!xa_vqdrv_enable_notify(&drv));
+	ck_assert_uint_eq(get_used_event(), 0);
+	ck_assert_uint_eq(get_avail_flags(), 0);
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(xa_vqdev_publish(&dev));                  /* entry 0: wanted */
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(!xa_vqdev_publish(&dev));                 /* already told */
+
+	/* Wait for 3 more than the 2 returned: used_event = 2 + 3 - 1. */
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(xa_vqdrv_get_used(&drv, &tok, &len), XA_OK);
+	ck_assert(!xa_vqdrv_enable_notify_after(&drv, 3));
+	ck_assert_uint_eq(get_used_event(), 4);
+	for (int i = 0; i < 2; i++) {
+		EXPECT_POP_OK(1, 1);
+		xa_vqdev_push(&dev, buf.head, 1);
+		ck_assert(!xa_vqdev_publish(&dev));         /* 2 and 3: not yet */
+	}
+	/* The batch is not complete: enable_after says sleep, even though
+	 * two are back; the third one calls. */
+	ck_assert(!xa_vqdrv_enable_notify_after(&drv, 3));
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(xa_vqdev_publish(&dev));
+	ck_assert(xa_vqdrv_enable_notify_after(&drv, 3));   /* all 3 there */
+
+	/* Disabled: both the flag and a stale used_event. */
+	xa_vqdrv_disable_notify(&drv);
+	ck_assert_uint_eq(get_avail_flags(), XA_VRING_AVAIL_F_NO_INTERRUPT);
+	ck_assert_uint_eq(get_used_event(), (uint16_t)(drv.last_used_idx - 1));
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(!xa_vqdev_publish(&dev));
+
+	/* Without event indices, count is ignored: one returned buffer is
+	 * work, and the device goes by the flag. */
+	xa_vqdrv_set_event_idx(&drv, false);
+	xa_vqdev_set_event_idx(&dev, false);
+	ck_assert(xa_vqdrv_enable_notify_after(&drv, 3));
+	ck_assert_uint_eq(get_avail_flags(), 0);
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(xa_vqdev_publish(&dev));
+}
+END_TEST
+
+/* Switching event indices on keeps the interrupt state the flags had. */
+START_TEST(test_event_idx_switch_keeps_state)
+{
+	setup_queue(true);
+	post(2, 100, true);
+	xa_vqdrv_set_event_idx(&drv, true);                 /* flags 0: on */
+	ck_assert_uint_eq(get_used_event(), drv.last_used_idx);
+	xa_vqdev_set_event_idx(&dev, true);
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(xa_vqdev_publish(&dev));
+	xa_vqdrv_disable_notify(&drv);
+	xa_vqdrv_set_event_idx(&drv, false);
+	xa_vqdrv_set_event_idx(&drv, true);                 /* off stays off */
+	ck_assert_uint_eq(get_used_event(), (uint16_t)(drv.last_used_idx - 1));
+	EXPECT_POP_OK(1, 1);
+	xa_vqdev_push(&dev, buf.head, 1);
+	ck_assert(!xa_vqdev_publish(&dev));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* unpop and resume                                                     */
 
 START_TEST(test_unpop)
@@ -1556,6 +1723,7 @@ static void *mt_driver(void *arg)
 	return NULL;
 }
 
+/* _i = 1: the same with event indices on both sides. */
 START_TEST(test_threads)
 {
 	memset(&mt, 0, sizeof mt);
@@ -1567,6 +1735,8 @@ START_TEST(test_threads)
 			 XA_OK);
 	ck_assert_int_eq(xa_vqdev_init(&mt.dev, region, REGION_SIZE, MT_RING_OFF, MT_NUM, ALIGN,
 				       false, 0), XA_OK);
+	xa_vqdrv_set_event_idx(&mt.drv, _i == 1);
+	xa_vqdev_set_event_idx(&mt.dev, _i == 1);
 	pthread_t td, tv;
 	ck_assert_int_eq(pthread_create(&tv, NULL, mt_device, NULL), 0);
 	ck_assert_int_eq(pthread_create(&td, NULL, mt_driver, NULL), 0);
@@ -1642,6 +1812,13 @@ static Suite *vring_suite(void)
 	tcase_add_test(tc, test_notify_device_to_driver);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("event_idx");
+	tcase_add_test(tc, test_need_event_arith);
+	tcase_add_test(tc, test_event_idx_avail_event);
+	tcase_add_test(tc, test_event_idx_used_event);
+	tcase_add_test(tc, test_event_idx_switch_keeps_state);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("unpop_resume");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_unpop);
@@ -1650,7 +1827,7 @@ static Suite *vring_suite(void)
 
 	tc = tcase_create("threads");
 	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_threads);
+	tcase_add_loop_test(tc, test_threads, 0, 2);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -39,6 +39,7 @@ struct local_fe {
 	int sock;
 	int memfd;
 	int ntf;        /* notification socket: kicks out, calls in */
+	unsigned ctl_skips;   /* consumes since the control socket was read */
 	int epfd;
 	bool sock_in_epoll;
 	void *region;
@@ -545,12 +546,15 @@ static int local_consume(struct xa_fe_transport *t, unsigned *events)
 
 	*events = 0;
 	/* Calls are coalesced: drain what is there (a bounded number of
-	 * reads; level triggering brings the caller back for more). EOF:
+	 * reads; level triggering brings the caller back for more). A short
+	 * read emptied the stream: no second recv() to hear EAGAIN. EOF:
 	 * the backend is gone; the control socket says so next. */
 	for (int i = 0; l->ntf >= 0 && i < 16; i++) {
 		n = recv(l->ntf, calls, sizeof(calls), MSG_DONTWAIT);
 		if (n > 0) {
 			*events |= XA_FE_EV_NOTIFY;
+			if ((size_t)n < sizeof(calls))
+				break;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -559,6 +563,16 @@ static int local_consume(struct xa_fe_transport *t, unsigned *events)
 			(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->ntf, NULL);
 		break;
 	}
+	/* The control socket carries only state changes and refusals, rare
+	 * next to calls: a recv() on it at every consume was one system
+	 * call per message direction for nothing (docs/performance.md). It
+	 * is read when no call explained the wake-up (a backend that goes
+	 * away also closes the notification stream: EOF, no call) and at
+	 * least every 16th consume, so a state change waits behind a stream
+	 * of calls for a bounded number of consumes. */
+	if ((*events & XA_FE_EV_NOTIFY) && ++l->ctl_skips < 16)
+		return 0;
+	l->ctl_skips = 0;
 	while (l->sock_in_epoll) {
 		n = recv(l->sock, &m, sizeof(m), MSG_DONTWAIT);
 		if (n < 0) {

@@ -27,7 +27,12 @@
  *     getrusage(RUSAGE_SELF, all threads) over the measured phase plus the
  *     backend's utime+stime from /proc/PID/stat over the same phase;
  *   - idle cost: CPU used over --seconds by the backend and two connected
- *     partitions sitting in their event loop (/proc/PID/stat utime+stime).
+ *     partitions sitting in their event loop (/proc/PID/stat utime+stime);
+ *   - with every timed measurement, the costs that do not depend on the
+ *     machine's load (counters.c): notifications per message (xenamp:
+ *     the partitions' kicks and the backend's calls; raw: eventfd
+ *     writes) and system calls per message of the sender, the receiver
+ *     and the backend.
  *
  * Synchronisation with the children is through pipes: each child writes
  * one byte when it is set up, the parent closes the "go" pipe (everybody
@@ -45,7 +50,9 @@
  *   roles.c    the xenamp children (sender, receiver, echo, idle) through
  *              libxenamp's public API
  *   raw.c      the raw memfd-ring + eventfd baseline and its children
- *   report.c   derived figures, targets, the table and --json */
+ *   report.c   derived figures, targets, the table and --json
+ *   counters.c system-call counters (perf tracepoint) and the backend's
+ *              notification counters (its control socket) */
 #ifndef XENAMP_TOOLS_BENCH_H
 #define XENAMP_TOOLS_BENCH_H
 
@@ -96,6 +103,7 @@ struct bench {
 	pid_t backend_pid;
 	unsigned max_links;
 	long clk_tck;
+	int poll_us;                 /* xenamp_opts.poll_us of the partitions */
 };
 
 extern struct bench B;
@@ -127,6 +135,14 @@ struct child_res {
 	uint64_t t_start, t_end;    /* CLOCK_MONOTONIC ns */
 	uint64_t cpu_ns;            /* own CPU over the measured phase */
 	uint64_t lat_med, lat_p99, lat_mean;   /* ns (ping-pong client) */
+	/* Over the measured phase: messages (or round trips) it covered,
+	 * notifications this process sent (xenamp: kicks; raw: eventfd
+	 * writes), wake-ups by the backend's calls it consumed (xenamp),
+	 * its own system calls (valid only when sc_ok). */
+	uint64_t phase_msgs;
+	uint64_t kicks, calls, syscalls;
+	int32_t sc_ok;
+	uint32_t pad2;
 	char err[200];
 };
 
@@ -179,6 +195,22 @@ void raw_child(const struct role *r);
 size_t raw_shm_size(uint32_t buf_size, uint32_t buf_count);
 
 /* ------------------------------------------------------------------ */
+/* Counters (counters.c)                                               */
+
+/* Can this process count system calls with perf? Probed once, in main. */
+bool sc_probe(void);
+/* How system calls are counted, for the report. */
+const char *sc_source(void);
+/* Start counting the system calls of thread tid (0: the caller): an fd,
+ * or -1 when counting is unavailable. */
+int sc_start(pid_t tid);
+/* Stop, close, and set *count; false when it could not be read. */
+bool sc_stop(int fd, uint64_t *count);
+/* The backend's notification counters summed over all ends: kicks taken
+ * and calls sent. false when the control request failed. */
+bool backend_notify_counts(uint64_t *kicks, uint64_t *calls);
+
+/* ------------------------------------------------------------------ */
 /* One measurement (run.c)                                             */
 
 struct run {
@@ -200,6 +232,14 @@ struct outcome {
 	uint64_t cpu_part_ns, cpu_be_ns;
 	double med_us, p99_us, mean_us;
 	double idle_be_ms, idle_part_ms;
+	/* Counted (counters.c): messages the counts cover, notifications
+	 * sent by the partitions and by the backend, system calls by role
+	 * (0 sender or client, 1 receiver or server, 2 backend). */
+	uint64_t phase_msgs;
+	uint64_t kicks_part, calls_be;
+	bool calls_ok;              /* the backend's counters were read */
+	uint64_t sc[3];
+	bool sc_ok[3];
 };
 
 void fail(struct outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -231,6 +271,8 @@ struct tp_row {
 	struct outcome x, r;
 };
 
+#define NTARGETS 5
+
 struct target {
 	const char *name, *what, *goal;
 	double value;
@@ -244,7 +286,7 @@ struct results {
 	struct tp_row *tp;          /* 496 B rows, then 65520 B rows */
 	unsigned ntp;
 	struct outcome idle_x, idle_r;
-	struct target tg[4];
+	struct target tg[NTARGETS];
 	bool all_ok;
 };
 

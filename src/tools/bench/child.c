@@ -19,6 +19,7 @@
 
 struct sync S;
 struct child_res R_out;
+static int sc_fd = -1;   /* this process's system-call counter */
 
 uint64_t now_ns(void)
 {
@@ -129,6 +130,10 @@ void child_report(void)
 void child_go(void)
 {
 	wait_eof(S.go[0]);
+	/* The children are single-threaded while they measure (libxenamp
+	 * starts a thread only to reconnect), so the calling thread's
+	 * counter is the process's. */
+	sc_fd = sc_start(0);
 	R_out.cpu_ns = self_cpu_ns();
 	R_out.t_start = now_ns();
 }
@@ -138,6 +143,8 @@ void child_go(void)
 void child_finish(void)
 {
 	R_out.cpu_ns = self_cpu_ns() - R_out.cpu_ns;
+	R_out.sc_ok = sc_stop(sc_fd, &R_out.syscalls);
+	sc_fd = -1;
 	child_report();
 	wait_eof(S.quit[0]);
 }

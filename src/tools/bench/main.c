@@ -53,6 +53,8 @@ static void usage(FILE *f)
 "  -o, --only LIST      run only some measurements: latency, oneway (496 B),\n"
 "                       big (65520 B), idle; comma-separated\n"
 "  -k, --keep           keep the private directory (configuration, backend log)\n"
+"  -P, --poll-us N      the partitions busy-poll up to N us before sleeping\n"
+"                       (xenamp_opts.poll_us; default 0: never)\n"
 "  -v, --verbose        progress on stderr\n"
 "  -h, --help           this help\n"
 "\n"
@@ -166,6 +168,17 @@ static int option(int ch, const char *arg, struct given *g)
 		fprintf(stderr, "xenamp-bench: --only: expected a comma-separated list of latency, oneway, big, idle; not '%s'\n",
 			arg);
 		return EX_USAGE;
+	case 'P': {
+		char *end;
+		long v = strtol(arg, &end, 10);
+
+		if (*end != '\0' || v < 0 || v > 1000) {
+			fprintf(stderr, "xenamp-bench: --poll-us: expected 0..1000, not '%s'\n", arg);
+			return EX_USAGE;
+		}
+		B.poll_us = (int)v;
+		return -1;
+	}
 	case 'h':
 		usage(stdout);
 		return EX_OK;
@@ -187,6 +200,7 @@ static int parse_args(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "poll-us", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -198,7 +212,7 @@ static int parse_args(int argc, char **argv)
 	B.nlinks = 4;
 	B.messages = DEFAULT_MESSAGES;
 	B.idle_s = 5;
-	while ((ch = getopt_long(argc, argv, "qn:l:s:jb:o:kvh", lo, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "qn:l:s:jb:o:kvP:h", lo, NULL)) != -1)
 		if ((rc = option(ch, optarg, &g)) >= 0)
 			return rc;
 	if (optind != argc) {
@@ -253,6 +267,9 @@ int main(int argc, char **argv)
 			B.max_links = B.links[i];
 	if (!find_backend())
 		return EX_USAGE;
+	/* Before any fork: the children inherit the answer. */
+	if (!sc_probe())
+		say("system calls will not be counted: %s", sc_source());
 	signal(SIGPIPE, SIG_IGN);
 	if (setup() < 0 || plan_run(&res) < 0)
 		return EX_FAIL;

@@ -56,6 +56,7 @@ static void raw_signal(struct raw *c, unsigned who)
 
 		while (write(c->efd[who], &one, sizeof(one)) < 0 && errno == EINTR)
 			;
+		R_out.kicks++;   /* this baseline's notification */
 	}
 }
 
@@ -221,6 +222,7 @@ static void raw_ping_all(struct raw *c, const struct role *r, uint8_t *buf,
 static void raw_measure(struct raw *c, const struct role *r, uint8_t *buf,
 			uint64_t *samples)
 {
+	R_out.phase_msgs = r->kind == K_PINGPONG ? r->warmup + r->count : r->count;
 	if (r->kind == K_ONEWAY && r->role == 0)
 		raw_send_all(c, r, buf);
 	else if (r->kind == K_ONEWAY)

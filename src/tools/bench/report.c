@@ -42,6 +42,35 @@ static double idle_percent(const struct outcome *o)
 	return (o->idle_be_ms + o->idle_part_ms) / (B.idle_s * 1000.0) * 100.0;
 }
 
+/* Counted figures per message (per round trip for a ping-pong): NAN when
+ * not measured. */
+static double per_msg(const struct outcome *o, uint64_t v, bool known)
+{
+	return o->ok && known && o->phase_msgs ? (double)v / (double)o->phase_msgs : NAN;
+}
+
+static double kicks_per_msg(const struct outcome *o)
+{
+	return per_msg(o, o->kicks_part, true);
+}
+
+/* The backend's calls; raw has no third party: 0. */
+static double calls_per_msg(const struct outcome *o, bool xenamp)
+{
+	return xenamp ? per_msg(o, o->calls_be, o->calls_ok) : per_msg(o, 0, true);
+}
+
+static double notify_per_msg(const struct outcome *o, bool xenamp)
+{
+	return kicks_per_msg(o) + calls_per_msg(o, xenamp);
+}
+
+/* role: 0 sender / client, 1 receiver / server, 2 backend. */
+static double sc_per_msg(const struct outcome *o, int role)
+{
+	return per_msg(o, o->sc[role], o->sc_ok[role]);
+}
+
 /* ------------------------------------------------------------------ */
 /* Failures                                                            */
 
@@ -131,10 +160,14 @@ void compute_targets(struct results *res)
 				 ">= 0.5", NAN, false, false };
 	if (one != NULL)
 		target_at_least(&tg[0], ratio(msgs_per_s(&one->x), msgs_per_s(&one->r)), 0.5);
-	tg[1] = (struct target){ "rtt_32_ratio", "round trip 32 B, xenamp / raw median",
-				 "<= 1.2", ratio(l32->x.med_us, l32->r.med_us), false, false };
+	/* Issue 16: <= 1.5 without polling, <= 1.2 with the opt-in poll. */
+	tg[1] = (struct target){ "rtt_32_ratio",
+				 B.poll_us ? "round trip 32 B, xenamp / raw median (--poll-us)" :
+					     "round trip 32 B, xenamp / raw median",
+				 B.poll_us ? "<= 1.2" : "<= 1.5",
+				 ratio(l32->x.med_us, l32->r.med_us), false, false };
 	tg[1].known = l32->x.ok && l32->r.ok && isfinite(tg[1].value);
-	tg[1].met = tg[1].known && tg[1].value <= 1.2;
+	tg[1].met = tg[1].known && tg[1].value <= (B.poll_us ? 1.2 : 1.5);
 	/* One clock tick (10 ms) in the whole window is the resolution of
 	 * /proc/PID/stat: that is what "0 %" can mean here. */
 	tg[2] = (struct target){ "idle_cpu_percent", "idle: backend + 2 partitions, % of one CPU",
@@ -143,6 +176,11 @@ void compute_targets(struct results *res)
 	tg[2].known = isfinite(tg[2].value);
 	tg[2].met = tg[2].known &&
 		    ix->idle_be_ms + ix->idle_part_ms <= 1000.0 / (double)B.clk_tck + 1e-9;
+	tg[4] = (struct target){ "oneway_496_notify_per_msg",
+				 "one-way 496 B, 1 link, xenamp notifications / message",
+				 "<= 0.05", NAN, false, false };
+	if (one != NULL)
+		target_at_most(&tg[4], notify_per_msg(&one->x, true), 0.05);
 	tg[3] = (struct target){ "cpu_per_msg_flat", "CPU per message 496 B, most links / fewest links",
 				 "<= 1.25 (flat)", NAN, false, false };
 	if (lo != NULL && hi != NULL && lo != hi)
@@ -184,6 +222,23 @@ static void json_head(const struct results *res)
 	       sysconf(_SC_NPROCESSORS_ONLN), B.quick ? "true" : "false", B.messages);
 	printf("  \"ratio\": \"xenamp / raw; throughput: higher is better; latency and CPU per message: lower is better\",\n");
 	printf("  \"complete\": %s,\n", res->all_ok ? "true" : "false");
+	printf("  \"syscall_source\": ");
+	jstr(sc_source());
+	printf(",\n  \"notification_source\": \"xenamp: libxenamp kicks (xenamp_get_stats) + backend notifies (control socket stats); raw: eventfd writes\",\n");
+}
+
+/* The counted figures of one side; role names for its two processes. */
+static void json_counted(const struct outcome *o, bool xenamp,
+			 const char *r0, const char *r1)
+{
+	printf("\"counted\": {\"messages\": %llu, ", (unsigned long long)o->phase_msgs);
+	jnum("notifications_per_msg", notify_per_msg(o, xenamp), ", ");
+	jnum("kicks_per_msg", kicks_per_msg(o), ", ");
+	jnum("calls_per_msg", calls_per_msg(o, xenamp), ", ");
+	printf("\"syscalls_per_msg\": {");
+	jnum(r0, sc_per_msg(o, 0), ", ");
+	jnum(r1, sc_per_msg(o, 1), ", ");
+	jnum("backend", xenamp ? sc_per_msg(o, 2) : NAN, "}}");
 }
 
 static void json_latency(const struct results *res)
@@ -202,7 +257,9 @@ static void json_latency(const struct results *res)
 			jnum("median_us", o[k]->ok ? o[k]->med_us : NAN, ", ");
 			jnum("p99_us", o[k]->ok ? o[k]->p99_us : NAN, ", ");
 			jnum("mean_us", o[k]->ok ? o[k]->mean_us : NAN, ", ");
-			jnum("cpu_us_per_round_trip", cpu_us_per_msg(o[k]), "}, ");
+			jnum("cpu_us_per_round_trip", cpu_us_per_msg(o[k]), ", ");
+			json_counted(o[k], k == 0, "client", "server");
+			printf("}, ");
 		}
 		jnum("ratio_median", ratio(l->x.med_us, l->r.med_us), ", ");
 		jnum("ratio_p99", ratio(l->x.p99_us, l->r.p99_us), "}");
@@ -211,7 +268,8 @@ static void json_latency(const struct results *res)
 	printf("  ],\n");
 }
 
-static void json_tp_side(const struct outcome *o, const char *name, uint32_t payload)
+static void json_tp_side(const struct outcome *o, const char *name, uint32_t payload,
+			 bool xenamp)
 {
 	printf("\"%s\": {\"ok\": %s, \"sent\": %llu, \"received\": %llu, ",
 	       name, o->ok ? "true" : "false",
@@ -221,7 +279,9 @@ static void json_tp_side(const struct outcome *o, const char *name, uint32_t pay
 	jnum("mb_per_s", mb_per_s(o, payload), ", ");
 	jnum("cpu_us_per_msg", cpu_us_per_msg(o), ", ");
 	jnum("cpu_backend_s", (double)o->cpu_be_ns / 1e9, ", ");
-	jnum("cpu_partitions_s", (double)o->cpu_part_ns / 1e9, "}, ");
+	jnum("cpu_partitions_s", (double)o->cpu_part_ns / 1e9, ", ");
+	json_counted(o, xenamp, "sender", "receiver");
+	printf("}, ");
 }
 
 static void json_throughput(const struct results *res)
@@ -233,8 +293,8 @@ static void json_throughput(const struct results *res)
 		printf("    {\"payload\": %u, \"buf_size\": %u, \"buf_count\": %u, \"links\": %u, \"messages\": %llu, ",
 		       t->payload, t->buf_size, t->buf_count, t->links,
 		       (unsigned long long)t->total);
-		json_tp_side(&t->x, "xenamp", t->payload);
-		json_tp_side(&t->r, "raw", t->payload);
+		json_tp_side(&t->x, "xenamp", t->payload, true);
+		json_tp_side(&t->r, "raw", t->payload, false);
 		jnum("ratio_msgs_per_s", ratio(msgs_per_s(&t->x), msgs_per_s(&t->r)), ", ");
 		jnum("ratio_cpu_per_msg", ratio(cpu_us_per_msg(&t->x), cpu_us_per_msg(&t->r)), "}");
 		printf("%s\n", i + 1 < res->ntp ? "," : "");
@@ -260,7 +320,7 @@ static void json_idle(const struct results *res)
 static void json_targets(const struct results *res)
 {
 	printf("  \"targets\": [\n");
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NTARGETS; i++) {
 		const struct target *t = &res->tg[i];
 
 		printf("    {\"name\": \"%s\", \"what\": ", t->name);
@@ -270,7 +330,7 @@ static void json_targets(const struct results *res)
 		printf(", ");
 		jnum("value", t->value, ", ");
 		printf("\"met\": %s}%s\n", !t->known ? "null" : t->met ? "true" : "false",
-		       i < 3 ? "," : "");
+		       i < NTARGETS - 1 ? "," : "");
 	}
 	printf("  ]\n}\n");
 }
@@ -349,6 +409,46 @@ static void text_throughput(const struct results *res)
 	}
 }
 
+static void text_counted_row(const char *what, unsigned links,
+			     const struct outcome *x, const struct outcome *r)
+{
+	char a[9][32];
+
+	fmt_num(a[0], 32, notify_per_msg(x, true), 3, "");
+	fmt_num(a[1], 32, kicks_per_msg(x), 3, "");
+	fmt_num(a[2], 32, calls_per_msg(x, true), 3, "");
+	fmt_num(a[3], 32, sc_per_msg(x, 0), 2, "");
+	fmt_num(a[4], 32, sc_per_msg(x, 1), 2, "");
+	fmt_num(a[5], 32, sc_per_msg(x, 2), 2, "");
+	fmt_num(a[6], 32, notify_per_msg(r, false), 3, "");
+	fmt_num(a[7], 32, sc_per_msg(r, 0), 2, "");
+	fmt_num(a[8], 32, sc_per_msg(r, 1), 2, "");
+	printf("  %-20s %5u %8s %7s %7s %7s %7s %7s | %8s %7s %7s\n", what, links,
+	       a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+}
+
+/* The figures that do not move with the machine's load. */
+static void text_counted(const struct results *res)
+{
+	char what[32];
+
+	printf("\nCounted per message (per round trip for round trips); system calls: %s\n",
+	       sc_source());
+	printf("  %-20s %5s %8s %7s %7s %7s %7s %7s | %8s %7s %7s\n", "", "",
+	       "xenamp", "", "", "syscalls", "", "", "raw", "syscalls", "");
+	printf("  %-20s %5s %8s %7s %7s %7s %7s %7s | %8s %7s %7s\n", "measurement",
+	       "links", "notify", "kicks", "calls", "send", "recv", "backend",
+	       "notify", "send", "recv");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(what, sizeof(what), "round trip %u B", res->lat[i].payload);
+		text_counted_row(what, 1, &res->lat[i].x, &res->lat[i].r);
+	}
+	for (unsigned i = 0; i < res->ntp; i++) {
+		snprintf(what, sizeof(what), "one-way %u B", res->tp[i].payload);
+		text_counted_row(what, res->tp[i].links, &res->tp[i].x, &res->tp[i].r);
+	}
+}
+
 static void text_idle(const struct results *res)
 {
 	const struct outcome *ix = &res->idle_x, *ir = &res->idle_r;
@@ -367,7 +467,7 @@ static void text_targets(const struct results *res)
 	char v[32];
 
 	printf("\nTargets\n");
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NTARGETS; i++) {
 		const struct target *t = &res->tg[i];
 
 		fmt_num(v, sizeof(v), t->value, 3, "");
@@ -384,6 +484,7 @@ void print_text(const struct results *res)
 	printf("Ratios are xenamp / raw: throughput higher is better; latency and CPU per message lower is better.\n\n");
 	text_latency(res);
 	text_throughput(res);
+	text_counted(res);
 	text_idle(res);
 	text_targets(res);
 	if (!res->all_ok)

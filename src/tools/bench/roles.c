@@ -40,6 +40,7 @@ static int xa_open_retry(const char *name)
 	o.transport = "local";
 	o.socket_path = B.sock;
 	o.connect_timeout_ms = 10000;
+	o.poll_us = B.poll_us;
 	/* The previous measurement's partition of the same name may not be
 	 * gone from the backend yet ("already connected"): try again. */
 	for (;;) {
@@ -252,8 +253,20 @@ static void xa_ping_all(const struct role *r, uint8_t *buf, uint64_t *samples)
 		latency_stats(samples, r->count);
 }
 
+/* The device's notification counters over the measured phase. */
+static void xa_count(const struct xenamp_stats *before)
+{
+	struct xenamp_stats after;
+
+	if (xenamp_get_stats(X.dev, &after) != 0)
+		return;
+	R_out.kicks = after.kicks - before->kicks;
+	R_out.calls = after.calls - before->calls;
+}
+
 static void xa_measure(const struct role *r, uint8_t *buf, uint64_t *samples)
 {
+	R_out.phase_msgs = r->kind == K_PINGPONG ? r->warmup + r->count : r->count;
 	if (r->kind == K_ONEWAY && r->role == 0)
 		xa_send_all(r, buf);
 	else if (r->kind == K_ONEWAY)
@@ -283,9 +296,14 @@ void xa_child(const struct role *r)
 		xa_idle_loop();
 		child_report();
 	} else {
+		struct xenamp_stats st0;
+
+		memset(&st0, 0, sizeof(st0));
 		child_ready();
+		(void)xenamp_get_stats(X.dev, &st0);
 		child_go();
 		xa_measure(r, buf, samples);
+		xa_count(&st0);
 		child_finish();
 	}
 	free(buf);

@@ -280,21 +280,31 @@ static void measure_idle(struct meas *m)
 	free(p1);
 }
 
-/* "go", then every result, with the backend's CPU over that span;
- * "quit" only after, so that tear-down never counts. */
+/* "go", then every result, with the backend's CPU, system calls and
+ * notification counters over that span (its control requests, which
+ * cost it system calls, are made outside the span); "quit" only after,
+ * so that tear-down never counts. */
 static void measure_timed(struct meas *m)
 {
+	bool xa = m->rn->sys == SYS_XENAMP;
+	uint64_t k0 = 0, c0 = 0, k1 = 0, c1 = 0;
 	long long be0, be1;
 	char what[96];
+	bool ctl_ok = xa && backend_notify_counts(&k0, &c0);
+	int sc = xa ? sc_start(B.backend_pid) : -1;
 
 	snprintf(what, sizeof(what),
 		 "a partition process neither finished nor reported within %d s",
 		 STALL_S + 60);
-	be0 = m->rn->sys == SYS_XENAMP ? proc_ticks(B.backend_pid) : 0;
+	be0 = xa ? proc_ticks(B.backend_pid) : 0;
 	close_one(&S.go[1]);
 	collect(m, (STALL_S + 60) * 1000, what);
-	be1 = m->rn->sys == SYS_XENAMP ? proc_ticks(B.backend_pid) : 0;
+	be1 = xa ? proc_ticks(B.backend_pid) : 0;
+	m->o->sc_ok[2] = sc_stop(sc, &m->o->sc[2]);
 	m->o->cpu_be_ns = ticks_ns(be1 - be0);
+	m->o->calls_ok = ctl_ok && backend_notify_counts(&k1, &c1);
+	if (m->o->calls_ok)
+		m->o->calls_be = c1 - c0;
 	close_one(&S.quit[1]);
 }
 
@@ -305,6 +315,14 @@ static void combine_one(struct outcome *o, enum kind kind,
 {
 	o->cpu_part_ns += x->cpu_ns;
 	o->bad += x->bad;
+	o->kicks_part += x->kicks;
+	/* Every child of a measurement covers the same messages; the
+	 * sender's (client's) count is the one kept. */
+	if (x->role == 0)
+		o->phase_msgs += x->phase_msgs;
+	o->sc[x->role ? 1 : 0] += x->syscalls;
+	if (!x->sc_ok)
+		o->sc_ok[x->role ? 1 : 0] = false;
 	if (x->role == 0 && x->t_start < o->t0)
 		o->t0 = x->t_start;
 	if (kind == K_ONEWAY) {
@@ -331,6 +349,8 @@ static void combine(struct meas *m)
 	struct outcome *o = m->o;
 
 	o->t0 = UINT64_MAX;
+	/* System calls of a role are known when every child of it counted. */
+	o->sc_ok[0] = o->sc_ok[1] = m->started > 0;
 	for (unsigned i = 0; i < m->started; i++) {
 		const struct child_res *x = &m->res[i];
 
