@@ -176,9 +176,11 @@ vmrss() { awk '/^VmRSS:/ {print $2}' "/proc/$BACKEND_PID/status"; }
 rss0=$(vmrss)
 peak=$rss0
 echo_bg 1000 slowctl
-$HOLDER "$SOCK" 40 4 ctl >"$T/slowctl.out" 2>&1 &
+# The flood lasts until the backend drops a reader (50 s at most): the
+# time it takes to fill the bound depends on the CPU the backend gets.
+$HOLDER "$SOCK" 40 50 ctl >"$T/slowctl.out" 2>&1 &
 H=$!
-for ((i = 0; i < 40; i++)); do
+while kill -0 "$H" 2>/dev/null; do
 	sleep 0.1
 	r=$(vmrss); [ "$r" -gt "$peak" ] && peak=$r
 done
@@ -186,17 +188,16 @@ wait "$H"
 sleep 0.5
 rss1=$(vmrss)
 echo "# slow control readers: $(tr '\n' ' ' <"$T/slowctl.out"); VmRSS $rss0 -> peak $peak -> $rss1 KiB after"
+check "slow control readers: slow readers were dropped" \
+	grep -Eq 'closed-by-backend [1-9]' "$T/slowctl.out"
 if nm -D "$BACKEND" 2>/dev/null | grep -q ' __asan_init'; then
 	# Under AddressSanitizer every freed block waits in its quarantine (up
-	# to 256 MiB), so VmRSS says nothing about the queues, and the slowed
-	# backend may not fill 16 MiB of replies in the window. The same code
+	# to 256 MiB), so VmRSS says nothing about the queues. The same code
 	# is measured by the plain build's make check.
-	echo "# slow control readers: memory and drop checks skipped under AddressSanitizer (VmRSS counts its quarantine)"
+	echo "# slow control readers: memory checks skipped under AddressSanitizer (VmRSS counts its quarantine)"
 else
 	check "slow control readers: peak memory bounded ($((peak - rss0)) KiB <= 16 MiB total + 8 MiB)" \
 		test $((peak - rss0)) -le $((24 * 1024))
-	check "slow control readers: slow readers were dropped" \
-		grep -Eq 'closed-by-backend [1-9]' "$T/slowctl.out"
 	check "slow control readers: memory back after they left ($((rss1 - rss0)) KiB <= 8 MiB)" \
 		test $((rss1 - rss0)) -le $((8 * 1024))
 fi
