@@ -1,11 +1,11 @@
 /* The firmware image as Xen's PV domain builder will see it
- * (src/firmware/examples/hello/hello.elf, built by make): a static
+ * (the examples under src/firmware/examples, built by make): a static
  * x86-64 executable with exactly the Xen ELF notes the runtime declares
  * (start.S), coherent with its program headers, and no undefined symbol
  * (it runs with nothing to resolve them).
  *
- * Usage: test-fw-image [IMAGE]; default
- * $top_builddir/src/firmware/examples/hello/hello.elf. */
+ * Usage: test-fw-image [IMAGE...]; default: the examples under
+ * $top_builddir/src/firmware/examples. */
 #include <config.h>
 
 #include <fcntl.h>
@@ -156,33 +156,47 @@ static void check_image(Elf *e)
 	       (unsigned long long)hp, nt.str[XEN_ELFNOTE_GUEST_OS]);
 }
 
-int main(int argc, char **argv)
+static void check_file(const char *path)
 {
-	char path[4096];
-	const char *top = getenv("top_builddir");
-	int fd;
+	int fd = open(path, O_RDONLY);
 	Elf *e;
 
-	if (argc > 1)
-		snprintf(path, sizeof(path), "%s", argv[1]);
-	else
-		snprintf(path, sizeof(path), "%s/src/firmware/examples/hello/hello.elf",
-			 top ? top : ".");
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 99;
-	fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		perror(path);
-		return 1;
+		failures++;
+		return;
 	}
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (e == NULL || elf_kind(e) != ELF_K_ELF) {
 		fprintf(stderr, "%s: not an ELF file\n", path);
-		return 1;
+		failures++;
+	} else {
+		printf("%s:\n", path);
+		check_image(e);
 	}
-	check_image(e);
-	elf_end(e);
+	if (e != NULL)
+		elf_end(e);
 	close(fd);
-	printf("%s: %d checks, %d failed\n", path, checks, failures);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const examples[] = { "hello/hello.elf", "echo/echo.elf" };
+	const char *top = getenv("top_builddir");
+	char path[4096];
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 99;
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			check_file(argv[i]);
+	} else {
+		for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+			snprintf(path, sizeof(path), "%s/src/firmware/examples/%s",
+				 top ? top : ".", examples[i]);
+			check_file(path);
+		}
+	}
+	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>   /* freestanding: runtime/include/string.h (string.c) */
 
 /* Errors: Xen's errno numbers (public/errno.h), negated. */
 #define FW_EPERM     1
@@ -122,17 +123,6 @@ int fw_gnt_end(uint32_t ref);
 /* --- memory ---------------------------------------------------------- */
 /* Machine frame of the page at va (inside the image). */
 uint64_t fw_virt_to_mfn(const void *va);
-
-/* --- string.c ---------------------------------------------------------- */
-void *memcpy(void *restrict d, const void *restrict s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-void *memset(void *d, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strchr(const char *s, int c);
 
 /* Decimal parse of a whole string (no sign, no spaces, no overflow);
  * 0 or -FW_EINVAL. Pure. */

@@ -2,7 +2,7 @@
  * from xenstore, shows that time runs, and returns 0, which powers the
  * domain off. With "crash" on its command line (xl's extra=) it returns
  * 1 instead, which crashes it (tests/xen checks both). */
-#include "fw.h"
+#include "firmware/runtime/fw.h"
 
 static int show(const char *key)
 {
