@@ -26,6 +26,19 @@ static uint64_t deadline_ms(uint32_t ms)
 	return fw_now_ns() + (uint64_t)ms * 1000000u;
 }
 
+/* Sleep for xenstore news until deadline, but at most 1 s: a watch event
+ * can be missed (xenstored drops them under pressure), so the callers look
+ * again now and then, as xen_fe.c does. 0 once the deadline has passed. */
+static int xs_nap(uint64_t deadline)
+{
+	uint64_t step = fw_now_ns() + 1000000000ull;
+
+	if (fw_now_ns() >= deadline)
+		return 0;
+	(void)fw_xs_wait(step < deadline ? step : deadline, 0);
+	return 1;
+}
+
 static uint32_t align_up(uint32_t v, uint32_t a)
 {
 	return (v + a - 1) & ~(a - 1);
@@ -94,7 +107,7 @@ static int wait_offer(struct fw_rpmsg_dev *d, uint64_t deadline, unsigned long *
 		(void)fw_xs_take_events();   /* before looking: no lost wake-up */
 		if (offered(d, bs, bc, mp))
 			return 0;
-		if (fw_xs_wait(deadline, 0) == 0)
+		if (xs_nap(deadline) == 0)
 			return -FW_ETIMEDOUT;
 	}
 }
@@ -263,7 +276,7 @@ static int wait_connected(struct fw_rpmsg_dev *d, uint64_t deadline)
 				  d->devno, st);
 			return -FW_EIO;
 		}
-		if (fw_xs_wait(deadline, 0) == 0)
+		if (xs_nap(deadline) == 0)
 			return -FW_ETIMEDOUT;
 	}
 	fw_snprintf(p, sizeof(p), "%s/state", d->fe_dir);
@@ -461,7 +474,16 @@ int fw_rpmsg_poll(struct fw_rpmsg_dev *d, uint32_t timeout_ms, fw_rpmsg_cb cb, v
 			return n;
 		if (xa_vqdrv_enable_notify(&d->rxq))
 			continue;
-		if (fw_xs_wait(deadline, d->port) == 0)
+		if (fw_xs_wait(deadline, d->port) == 0) {
+			/* idle: look at the backend's state without a watch
+			 * event too, in case one was missed */
+			if (read_be_state(d) != ST_CONNECTED) {
+				fw_printf("xenamp-fw: rpmsg: device %u: the backend left Connected (state %d)\n",
+					  d->devno, d->be_state);
+				d->connected = false;
+				return -FW_EIO;
+			}
 			return 0;
+		}
 	}
 }
