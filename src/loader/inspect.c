@@ -7,6 +7,9 @@
  *     type_id, entry, flags},
  *     "segments": [{index, type, type_id, offset, vaddr, paddr, filesz,
  *                   memsz, align, flags ("RWX" letters), flags_raw}],
+ *     "xen_notes": [{type ("GUEST_OS"...), type_id, value (string, or
+ *                    integer for numeric notes)}],
+ *     "xen_guest": "pv" | "pvh" | null (no Xen notes),
  *     "resource_table": {section, section_index, offset, size, addr, ver,
  *                        num, entries: [{index, type, type_id, offset,
  *                        file_offset, size, ...type fields}]},
@@ -17,9 +20,11 @@
 
 #include <gelf.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/byteorder.h"
 #include "core/rpmsg_wire.h"
 #include "loader.h"
 #include "xenamp/rsc_table.h"
@@ -137,6 +142,8 @@ static void text_entry(const struct fw_image *img, uint32_t i)
 	}
 }
 
+static void text_xen_notes(const struct fw_image *img);
+
 int fw_inspect_text(const struct fw_image *img)
 {
 	char b1[16], b2[16];
@@ -166,6 +173,7 @@ int fw_inspect_text(const struct fw_image *img)
 		       (unsigned long long)s->memsz, fl);
 	}
 
+	text_xen_notes(img);
 	printf("Resource table: section %zu .resource_table, file offset 0x%llx, size 0x%llx, addr 0x%llx\n",
 	       img->rsc_index, (unsigned long long)img->rsc_offset,
 	       (unsigned long long)img->rsc_size, (unsigned long long)img->rsc_addr);
@@ -209,6 +217,154 @@ static void jhex(json_object *o, const char *k, const uint8_t *p, uint64_t len)
 
 	hex_bytes(p, len, hex, sizeof(hex));
 	jstr(o, k, hex);
+}
+
+/* ------------------------------------------------------------------ */
+/* Xen ELF notes                                                       */
+
+/* One note named "Xen" (Xen's public elfnote.h) found in a PT_NOTE
+ * segment. The segment bytes are hostile: every note header, and its
+ * 4-byte padded name and descriptor, is checked against the segment
+ * before use; a note that does not fit ends the walk of that segment. */
+struct xen_note {
+	uint32_t type;
+	const uint8_t *desc;
+	uint32_t len;
+};
+
+#define XEN_NOTES_MAX 32u
+#define XEN_NOTE_PHYS32_ENTRY 18u
+
+static size_t xen_notes(const struct fw_image *img, struct xen_note *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < img->phnum; i++) {
+		const struct fw_segment *s = &img->seg[i];
+		const uint8_t *p;
+		uint64_t off = 0;
+
+		if (s->type != PT_NOTE ||
+		    (p = fw_image_bytes(img, s->offset, s->filesz)) == NULL)
+			continue;
+		while (off + 12 <= s->filesz && n < max) {
+			uint64_t namesz = xa_get_le32(p + off), descsz = xa_get_le32(p + off + 4);
+			uint32_t type = xa_get_le32(p + off + 8);
+			uint64_t name_off = off + 12;
+			uint64_t desc_off = name_off + ((namesz + 3) & ~3ull);
+
+			if (desc_off > s->filesz || descsz > s->filesz - desc_off)
+				break;
+			if (namesz == 4 && memcmp(p + name_off, "Xen", 4) == 0)
+				out[n++] = (struct xen_note){ type, p + desc_off, (uint32_t)descsz };
+			off = desc_off + ((descsz + 3) & ~3ull);
+		}
+	}
+	return n;
+}
+
+static const char *xen_note_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"INFO", "ENTRY", "HYPERCALL_PAGE", "VIRT_BASE", "PADDR_OFFSET",
+		"XEN_VERSION", "GUEST_OS", "GUEST_VERSION", "LOADER", "PAE_MODE",
+		"FEATURES", "BSD_SYMTAB", "HV_START_LOW", "L1_MFN_VALID",
+		"SUSPEND_CANCEL", "INIT_P2M", "MOD_START_PFN", "SUPPORTED_FEATURES",
+		"PHYS32_ENTRY",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+/* The notes whose descriptor is a string (elfnote.h). */
+static bool xen_note_is_string(uint32_t type)
+{
+	return type == 5 || type == 6 || type == 7 || type == 8 || type == 9 ||
+	       type == 10 || type == 11;
+}
+
+/* The value as text: a quoted printable string, a number (descriptors of
+ * 1, 2, 4 or 8 bytes) or hex bytes. */
+static void xen_note_value(const struct xen_note *x, char *out, size_t outlen, bool *is_num,
+			   uint64_t *num)
+{
+	*is_num = false;
+	if (xen_note_is_string(x->type)) {
+		size_t w = 0;
+
+		for (uint32_t i = 0; i < x->len && x->desc[i] != '\0' && w + 2 < outlen && i < 64; i++)
+			out[w++] = (x->desc[i] >= 0x20 && x->desc[i] < 0x7f) ? (char)x->desc[i] : '?';
+		out[w] = '\0';
+		return;
+	}
+	if (x->len == 1 || x->len == 2 || x->len == 4 || x->len == 8) {
+		uint64_t v = 0;
+
+		for (uint32_t i = 0; i < x->len; i++)
+			v |= (uint64_t)x->desc[i] << (8 * i);
+		*is_num = true;
+		*num = v;
+		snprintf(out, outlen, "0x%llx", (unsigned long long)v);
+		return;
+	}
+	hex_bytes(x->desc, x->len, out, outlen);
+}
+
+/* "pvh" (PHYS32_ENTRY), "pv" (other Xen notes), or NULL: not a Xen image. */
+static const char *xen_guest_type(const struct xen_note *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i].type == XEN_NOTE_PHYS32_ENTRY)
+			return "pvh";
+	return n ? "pv" : NULL;
+}
+
+static void text_xen_notes(const struct fw_image *img)
+{
+	struct xen_note x[XEN_NOTES_MAX];
+	size_t n = xen_notes(img, x, XEN_NOTES_MAX);
+	const char *guest = xen_guest_type(x, n);
+	char v[HEX_MAX * 3 + 8];
+	bool is_num;
+	uint64_t num;
+
+	if (guest == NULL) {
+		printf("Xen ELF notes: none (Xen boots it only as a PVH guest with XEN_ELFNOTE_PHYS32_ENTRY, or as a Linux bzImage)\n");
+		return;
+	}
+	printf("Xen ELF notes: %zu (boots as a %s guest)\n", n,
+	       strcmp(guest, "pvh") == 0 ? "PVH" : "PV");
+	for (size_t i = 0; i < n; i++) {
+		xen_note_value(&x[i], v, sizeof(v), &is_num, &num);
+		printf(xen_note_is_string(x[i].type) ? "  %-18s \"%s\"\n" : "  %-18s %s\n",
+		       xen_note_name(x[i].type), v);
+	}
+}
+
+static json_object *json_xen_notes(const struct fw_image *img, json_object *root)
+{
+	struct xen_note x[XEN_NOTES_MAX];
+	size_t n = xen_notes(img, x, XEN_NOTES_MAX);
+	const char *guest = xen_guest_type(x, n);
+	json_object *arr = json_object_new_array();
+	char v[HEX_MAX * 3 + 8];
+	bool is_num;
+	uint64_t num;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		xen_note_value(&x[i], v, sizeof(v), &is_num, &num);
+		jstr(o, "type", xen_note_name(x[i].type));
+		ju64(o, "type_id", x[i].type);
+		if (is_num)
+			ju64(o, "value", num);
+		else
+			jstr(o, "value", v);
+		json_object_array_add(arr, o);
+	}
+	jset(root, "xen_guest", guest ? json_object_new_string(guest) : NULL);
+	return arr;
 }
 
 static json_object *json_entry(const struct fw_image *img, uint32_t i)
@@ -330,6 +486,7 @@ int fw_inspect_json(const struct fw_image *img)
 		json_object_array_add(segs, o);
 	}
 	jset(root, "segments", segs);
+	jset(root, "xen_notes", json_xen_notes(img, root));
 
 	jstr(rsc, "section", ".resource_table");
 	ju64(rsc, "section_index", img->rsc_index);

@@ -44,6 +44,8 @@ log "building in $BUILD"
 make -s -j2 >/dev/null 2>make.err || { tail -n 30 make.err >&2; die "make failed (see $BUILD/make.err)"; }
 grep -q '^HAVE_XENVCHAN_TRUE = #' Makefile \
   && die "libxenvchan was not found: the relay's baseline cannot be built (apt-get install libxen-dev)"
+grep -q '^HAVE_FIRMWARE_TRUE = #' Makefile \
+  && die "the bare-metal firmware was not built (configure: HAVE_FIRMWARE needs an x86-64 gcc that links freestanding images)"
 rm -rf "$STAGE"
 mkdir -p "$STAGE/inst" "$STAGE/dom0" "$STAGE/domu/opt/xenamp/bin" "$STAGE/domu/opt/xenamp/lib"
 make -s install DESTDIR="$STAGE/inst" >/dev/null 2>make-install.err \
@@ -56,6 +58,13 @@ for d in bin sbin lib share/xenamp; do
   cp -a "$I/$d" "$STAGE/dom0/opt/xenamp/$(dirname "$d")/"
 done
 rm -rf "$STAGE/dom0/opt/xenamp/lib/pkgconfig" "$STAGE/dom0/opt/xenamp/lib/"*.la
+# The example firmware (make install: lib/xenamp/firmware/{hello,echo}.elf)
+# boots from dom0 as domains of its own; debug sections are not needed there.
+for f in hello echo; do
+  [ -f "$STAGE/dom0/opt/xenamp/lib/xenamp/firmware/$f.elf" ] \
+    || die "make install did not install lib/xenamp/firmware/$f.elf"
+done
+strip --strip-debug "$STAGE/dom0/opt/xenamp/lib/xenamp/firmware/"*.elf
 cp -a "$I/bin/xenamp-echo-client" "$I/bin/xenamp-echo-server" "$STAGE/domu/opt/xenamp/bin/"
 cp -a "$BUILD/tests/xen/xenamp-vchan-bench" "$STAGE/domu/opt/xenamp/bin/"
 cp -a "$I/lib/"libxenamp.so* "$STAGE/domu/opt/xenamp/lib/"

@@ -424,4 +424,112 @@ fi
 kill "$LVPID" 2>/dev/null
 xl destroy fw 2>/dev/null
 xl destroy host 2>/dev/null
+
+# --- 11. bare-metal firmware: the hello example as its own PV domain -----------
+# No Linux inside: the runtime of src/firmware boots from its Xen ELF notes,
+# prints on the PV console (xenconsoled's guest log), reads xenstore and
+# shuts itself down. on_poweroff/on_crash "preserve" keep the domain so
+# that xl shows why it shut down ("---s--" poweroff, "---sc-" crash).
+FW_ELF=$X/lib/xenamp/firmware/hello.elf
+echo "  Xen's capabilities (PV chosen for firmware, docs/firmware.md):"
+xl info | grep -E '^(xen_caps|virt_caps|xen_version)' | sed 's/^/    /'
+echo "  firmware image: $(wc -c < "$FW_ELF") bytes ($FW_ELF)"
+# shutdown_flags NAME: xl list's shutdown and reason letters, e.g. "s-"
+shutdown_flags() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print substr($5, 4, 2) }'; }
+# wait_shutdown NAME FLAGS [TIMEOUT_S]
+wait_shutdown() {
+	local _lim _f
+	_lim=$(( $(now_s) + ${3:-30} ))
+	while :; do
+		_f=$(shutdown_flags "$1")
+		[ "$_f" = "$2" ] && { xl list "$1" | tail -n 1; return 0; }
+		if [ "$(now_s)" -ge "$_lim" ]; then
+			echo "$1: shutdown flags '$_f', not '$2', after ${3:-30} s"
+			xl list "$1"
+			guest_log "$1" | tail -n 20
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+T11=$(uptime_s)
+check "xl create hello-fw (xen-configs/hello-fw.cfg: type pv, kernel = the firmware ELF)" \
+	xl create "$XENAMP_XL_CONFIG_DIR/hello-fw.cfg" "kernel=\"$FW_ELF\"" 'on_poweroff="preserve"'
+HF=$(domid_of hello-fw)
+check "hello-fw booted: the runtime's banner on its PV console" \
+	wait_guest_log hello-fw "^xenamp-fw: booted xen-3\.0-x86_64, [0-9]+ pages" 30
+check "hello-fw read its domid from xenstore ($HF)" wait_guest_log hello-fw "^hello: xenstore domid = $HF\$" 20
+check "hello-fw read its name from xenstore" wait_guest_log hello-fw "^hello: xenstore name = hello-fw\$" 20
+check "hello-fw slept 100 ms by Xen's clock (SCHEDOP_poll timeout)" \
+	wait_guest_log hello-fw "^hello: slept [1-9][0-9]{2,} ms by Xen's clock\$" 20
+check "hello-fw returned from fw_main: power off" wait_guest_log hello-fw "^xenamp-fw: fw_main returned 0: power off\$" 20
+check "hello-fw shut down with reason poweroff (xl list: s, no c)" wait_shutdown hello-fw "s-" 30
+echo "  (hello-fw: created, ran and powered off in $(awk -v a="$T11" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s of dom0 uptime)"
+guest_log hello-fw | sed 's/^/  [hello-fw] /'
+check "xl destroy hello-fw" xl destroy hello-fw
+# The crash path: fw_main returns non-zero -> SCHEDOP_shutdown(crash).
+check "xl create hello-crash (the same firmware, extra=\"crash\")" \
+	xl create "$XENAMP_XL_CONFIG_DIR/hello-fw.cfg" "kernel=\"$FW_ELF\"" 'name="hello-crash"' \
+	'extra="crash"' 'on_crash="preserve"'
+check "hello-crash says why on its console" wait_guest_log hello-crash "^xenamp-fw: fw_main returned 1: crash\$" 30
+check "hello-crash shut down with reason crash (xl list: sc), so on_crash applies" \
+	wait_shutdown hello-crash "sc" 30
+guest_log hello-crash | sed 's/^/  [hello-crash] /'
+check "xl destroy hello-crash" xl destroy hello-crash
+
+# --- 12. RPMsg: a Linux domU and the bare-metal echo firmware ------------------
+# echo-fw speaks the same xenbus handshake as libxenamp (ring-refs,
+# num-pages, event-channel, state 3 in one transaction) and serves
+# "rpmsg-echo" with the runtime's RPMsg device; the backend cannot tell it
+# from a Linux partition.
+cat > /tmp/xenamp-fw.conf <<EOF
+[backend]
+socket = $XENAMP_SOCKET
+max-pages = 256
+log-level = info
+
+[link host-efw]
+end-a = host:0
+end-b = echo-fw:0
+buf-size = 512
+buf-count = 256
+EOF
+$BACKEND -f -c /tmp/xenamp-fw.conf >> /tmp/backend.log 2>&1 &
+BPID=$!
+check "backend started again with link host-efw (host:0 <-> echo-fw:0)" backend_up
+T12=$(uptime_s)
+check "xl create echo-fw (xen-configs/echo-fw.cfg)" \
+	xl create "$XENAMP_XL_CONFIG_DIR/echo-fw.cfg" "kernel=\"$X/lib/xenamp/firmware/echo.elf\""
+EF=$(domid_of echo-fw)
+check "echo-fw:0 connected over xen (domid $EF)" wait_end echo-fw 0 "Connected xen xen domid $EF" 60
+echo "  (echo-fw connected $(awk -v a="$T12" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s after xl create)"
+check "echo-fw's console: device 0 connected (its own line)" \
+	wait_guest_log echo-fw "^xenamp-fw: rpmsg: device 0 connected to domain 0 \\(71 pages, 256 buffers of 512 bytes each way" 10
+check "echo-fw's console: rpmsg-echo announced" \
+	wait_guest_log echo-fw "^echo: rpmsg-echo announced at address 1024" 20
+check "xenstore: echo-fw's frontend dir lists 71 grant refs and its event channel" \
+	sh -c "[ \"\$(xenstore-read /local/domain/$EF/device/rpmsg/0/num-pages)\" = 71 ] && xenstore-read /local/domain/$EF/device/rpmsg/0/ring-ref70 && xenstore-read /local/domain/$EF/device/rpmsg/0/event-channel"
+check "xl create host (again)" xenamp_create host
+check "host ready" wait_ready host 90
+HOST=$(domid_of host)
+cmd host f1 echo "$MSGS"
+R=$(result host f1 180)
+echo "  host echo client <-> echo-fw: $R"
+case $R in
+"rc=0 "*"received $MSGS, mismatches 0"*) pass "host <-> echo-fw (bare-metal firmware): $MSGS messages of mixed sizes echoed intact" ;;
+*) fail "host <-> echo-fw: $R"; tail -n 30 /tmp/backend.log; guest_log echo-fw | tail -n 20 ;;
+esac
+check "name service: echo-fw:0's rpmsg-echo create seen by the backend" \
+	sh -c 'xenampctl endpoints | grep -q "echo-fw:0 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
+check "echo-fw counted them on its console" wait_guest_log echo-fw "^echo: $MSGS messages echoed\$" 20
+echo "  (step 12 took $(awk -v a="$T12" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s)"
+check "xl destroy echo-fw" xl destroy echo-fw
+check "backend released echo-fw:0" wait_end echo-fw 0 Absent 30
+check "echo-fw's rpmsg nodes removed from xenstore" \
+	sh -c "! xenstore-exists /local/domain/0/backend/rpmsg/$EF"
+check "gntdev mappings of the backend match its connected xen ends" maps_match
+guest_log echo-fw | sed 's/^/  [echo-fw] /'
+kill "$BPID"
+wait "$BPID" 2>/dev/null
+xl destroy host 2>/dev/null
 summary
