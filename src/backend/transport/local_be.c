@@ -944,6 +944,197 @@ static const char *type_name(uint32_t t)
 
 /* Read and handle one datagram from c. Returns 1 with *ev filled, 0 when
  * there was nothing to report. */
+/* One datagram as conn_read received it: its length and type, the fds
+ * that came with it (owned until handed on or closed) and its flags. */
+struct lb_dgram {
+	ssize_t n;
+	uint32_t type;
+	int fds[LB_MAX_FDS];
+	unsigned nfds;
+	int flags;              /* msghdr.msg_flags */
+};
+
+/* Keep the SCM_RIGHTS fds of mh in d (at most LB_MAX_FDS; the rest are
+ * closed at once). */
+static void take_fds(struct msghdr *mh, struct lb_dgram *d)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (d->nfds < LB_MAX_FDS)
+				d->fds[d->nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/* HELLO from a new client: check version, name and who may claim it. */
+static int read_hello(struct lb *lb, struct xa_be_end *c,
+		      const struct lb_dgram *d, struct xa_be_event *ev)
+{
+	struct xa_local_hello h;
+	char msg[256];
+
+	if ((size_t)d->n != sizeof(h))
+		return conn_gone(lb, c, -EPROTO, "HELLO has the wrong size", ev);
+	memcpy(&h, lb->rbuf, sizeof(h));
+	if (h.version != XA_LOCAL_PROTO_VERSION) {
+		snprintf(msg, sizeof(msg),
+			 "protocol version %u is not supported (this backend speaks %u); use matching xenamp versions",
+			 h.version, XA_LOCAL_PROTO_VERSION);
+		return conn_gone(lb, c, -EPROTONOSUPPORT, msg, ev);
+	}
+	if (xa_partition_name_check_field(h.name, sizeof(h.name), msg, sizeof(msg)) < 0)
+		return conn_gone(lb, c, -EINVAL, msg, ev);
+	if (!claim_allowed(lb, c, h.name)) {
+		refuse_claim(lb, c, h.name);
+		return 0;
+	}
+	memcpy(c->name, h.name, sizeof(c->name));
+	c->devno = h.devno;
+	c->phase = P_APPEARED;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = XA_BE_EV_END_APPEARED;
+	ev->end = c;
+	ev->partition = c->name;
+	ev->devno = c->devno;
+	ev->peer = c->peer;
+	return 1;
+}
+
+/* REGION in InitWait: take the memfd (the fds are closed either way). */
+static int read_region(struct lb *lb, struct xa_be_end *c, struct lb_dgram *d,
+		       struct xa_be_event *ev)
+{
+	struct xa_local_region r;
+	char msg[256];
+	int rc;
+
+	if ((size_t)d->n != sizeof(r)) {
+		close_fds(d->fds, d->nfds);
+		return conn_gone(lb, c, -EPROTO, "REGION has the wrong size", ev);
+	}
+	memcpy(&r, lb->rbuf, sizeof(r));
+	if (d->flags & MSG_CTRUNC) {
+		rc = -EINVAL;
+		snprintf(msg, sizeof(msg),
+			 "REGION must carry exactly 1 fd; it carried more than %u",
+			 LB_MAX_FDS);
+	} else {
+		rc = take_region(lb, c, &r, d->fds, d->nfds, msg, sizeof(msg));
+	}
+	close_fds(d->fds, d->nfds);
+	if (rc < 0)   /* whatever the errno, the region is at fault */
+		return conn_gone_as(lb, c, rc, XA_REFUSE_REGION, msg, ev);
+	c->phase = P_REGION;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = XA_BE_EV_REGION_READY;
+	ev->end = c;
+	ev->cookie = c->cookie;
+	ev->region = c->region;
+	ev->region_size = c->region_size;
+	return 1;
+}
+
+/* STATE from a partition: only Closing or Closed may come unasked. */
+static int read_state(struct lb *lb, struct xa_be_end *c,
+		      const struct lb_dgram *d, struct xa_be_event *ev)
+{
+	struct xa_local_state s;
+	char msg[256];
+
+	if ((size_t)d->n != sizeof(s))
+		return conn_gone(lb, c, -EPROTO, "STATE has the wrong size", ev);
+	memcpy(&s, lb->rbuf, sizeof(s));
+	if (s.state == XA_STATE_CLOSING || s.state == XA_STATE_CLOSED) {
+		snprintf(msg, sizeof(msg), "moved to %s", xa_state_name((int)s.state));
+		return conn_gone(lb, c, 0, msg, ev);
+	}
+	snprintf(msg, sizeof(msg), "announced state %u (%s) out of turn",
+		 s.state, xa_state_name((int)s.state));
+	return conn_gone(lb, c, -EPROTO, msg, ev);
+}
+
+/* CTL_REQ from a control client: the request, and who asks. */
+static int read_ctl(struct lb *lb, struct xa_be_end *c,
+		    const struct lb_dgram *d, struct xa_be_event *ev)
+{
+	if (d->type != XA_LOCAL_CTL_REQ || (size_t)d->n < sizeof(struct xa_local_ctl))
+		return conn_gone(lb, c, -EPROTO,
+				 "a control client may only send CTL_REQ", ev);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = XA_BE_EV_CTL_REQUEST;
+	ev->ctl = &c->ctl;
+	ev->req = (const char *)lb->rbuf + sizeof(struct xa_local_ctl);
+	ev->req_len = (size_t)d->n - sizeof(struct xa_local_ctl);
+	ev->ctl_pid = c->uid != (uid_t)-1 ? (long)c->pid : 0;
+	ev->ctl_uid = c->uid != (uid_t)-1 ? (long)c->uid : -1;
+	ev->ctl_privileged = c->privileged || c->ctl_admin;
+	return 1;
+}
+
+/* The first message decides what the client is: a control client
+ * (CTL_REQ) or a partition (HELLO). */
+static int read_first(struct lb *lb, struct xa_be_end *c,
+		      const struct lb_dgram *d, struct xa_be_event *ev)
+{
+	if (d->type == XA_LOCAL_CTL_REQ) {
+		c->phase = P_CTL;
+		snprintf(c->name, sizeof(c->name), "xenampctl");
+		c->ctl_admin = lb->has_admin_gid && peer_in_group(c, lb->admin_gid);
+		return read_ctl(lb, c, d, ev);
+	}
+	if (d->type != XA_LOCAL_HELLO)
+		return conn_gone(lb, c, -EPROTO,
+				 "the first message must be HELLO or CTL_REQ", ev);
+	return read_hello(lb, c, d, ev);
+}
+
+/* Dispatch a datagram by the client's phase. */
+static int read_in_phase(struct lb *lb, struct xa_be_end *c, struct lb_dgram *d,
+			 struct xa_be_event *ev)
+{
+	char msg[256];
+
+	switch (c->phase) {
+	case P_NEW:
+		return read_first(lb, c, d, ev);
+	case P_INITWAIT:
+		if (d->type == XA_LOCAL_STATE)
+			return read_state(lb, c, d, ev);
+		if (d->type == XA_LOCAL_REGION)
+			return read_region(lb, c, d, ev);
+		close_fds(d->fds, d->nfds);
+		snprintf(msg, sizeof(msg), "sent %s while the backend waits for REGION",
+			 type_name(d->type));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+	case P_CONNECTED:
+		if (d->type == XA_LOCAL_STATE)
+			return read_state(lb, c, d, ev);
+		snprintf(msg, sizeof(msg), "sent %s while Connected", type_name(d->type));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+	case P_CTL:
+		return read_ctl(lb, c, d, ev);
+	case P_APPEARED:
+	case P_REGION:
+	case P_GONE:
+	default:
+		/* The backend answers these synchronously; nothing can
+		 * arrive in between. Treat as a violation all the same. */
+		snprintf(msg, sizeof(msg), "sent %s out of turn", type_name(d->type));
+		return conn_gone(lb, c, -EPROTO, msg, ev);
+	}
+}
+
+/* Read one datagram of c and act on it: 1 when *ev was filled, else 0. */
 static int conn_read(struct lb *lb, struct xa_be_end *c,
 		     struct xa_be_event *ev)
 {
@@ -956,188 +1147,38 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
 	};
-	int fds[LB_MAX_FDS];
-	unsigned nfds = 0;
+	struct lb_dgram d = { .nfds = 0 };
 	char msg[256];
-	ssize_t n;
-	int rc = 0;
 
-	n = recvmsg(c->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0) {
+	d.n = recvmsg(c->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (d.n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
 		snprintf(msg, sizeof(msg), "socket error: %s", strerror(errno));
 		return conn_gone(lb, c, 0, msg, ev);
 	}
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-	     cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (nfds < LB_MAX_FDS)
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
-	if (n == 0 && nfds == 0)
+	take_fds(&mh, &d);
+	d.flags = mh.msg_flags;
+	if (d.n == 0 && d.nfds == 0)
 		return conn_gone(lb, c, 0, "closed the connection", ev);
-	if (mh.msg_flags & MSG_TRUNC) {
-		close_fds(fds, nfds);
+	if (d.flags & MSG_TRUNC) {
+		close_fds(d.fds, d.nfds);
 		return conn_gone(lb, c, -EMSGSIZE,
 				 "sent a datagram larger than 65536 bytes", ev);
 	}
-	if ((size_t)n < sizeof(uint32_t)) {
-		close_fds(fds, nfds);
+	if ((size_t)d.n < sizeof(uint32_t)) {
+		close_fds(d.fds, d.nfds);
 		return conn_gone(lb, c, -EPROTO, "sent a datagram without a type", ev);
 	}
-
-	uint32_t type;
-
-	memcpy(&type, lb->rbuf, sizeof(type));
-
+	memcpy(&d.type, lb->rbuf, sizeof(d.type));
 	/* Fds are only ever welcome with REGION in InitWait. */
-	if (nfds && !(type == XA_LOCAL_REGION && c->phase == P_INITWAIT)) {
-		close_fds(fds, nfds);
+	if (d.nfds && !(d.type == XA_LOCAL_REGION && c->phase == P_INITWAIT)) {
+		close_fds(d.fds, d.nfds);
 		snprintf(msg, sizeof(msg), "sent file descriptors with %s",
-			 type_name(type));
+			 type_name(d.type));
 		return conn_gone(lb, c, -EPROTO, msg, ev);
 	}
-
-	switch (c->phase) {
-	case P_NEW:
-		if (type == XA_LOCAL_CTL_REQ) {
-			c->phase = P_CTL;
-			snprintf(c->name, sizeof(c->name), "xenampctl");
-			c->ctl_admin = lb->has_admin_gid &&
-				peer_in_group(c, lb->admin_gid);
-			break;   /* handled below with the other requests */
-		}
-		if (type != XA_LOCAL_HELLO)
-			return conn_gone(lb, c, -EPROTO,
-					 "the first message must be HELLO or CTL_REQ", ev);
-		if ((size_t)n != sizeof(struct xa_local_hello))
-			return conn_gone(lb, c, -EPROTO,
-					 "HELLO has the wrong size", ev);
-		{
-			struct xa_local_hello h;
-
-			memcpy(&h, lb->rbuf, sizeof(h));
-			if (h.version != XA_LOCAL_PROTO_VERSION) {
-				snprintf(msg, sizeof(msg),
-					 "protocol version %u is not supported (this backend speaks %u); use matching xenamp versions",
-					 h.version, XA_LOCAL_PROTO_VERSION);
-				return conn_gone(lb, c, -EPROTONOSUPPORT, msg, ev);
-			}
-			if (xa_partition_name_check_field(h.name, sizeof(h.name), msg, sizeof(msg)) < 0)
-				return conn_gone(lb, c, -EINVAL, msg, ev);
-			if (!claim_allowed(lb, c, h.name)) {
-				refuse_claim(lb, c, h.name);
-				return 0;
-			}
-			memcpy(c->name, h.name, sizeof(c->name));
-			c->devno = h.devno;
-		}
-		c->phase = P_APPEARED;
-		memset(ev, 0, sizeof(*ev));
-		ev->type = XA_BE_EV_END_APPEARED;
-		ev->end = c;
-		ev->partition = c->name;
-		ev->devno = c->devno;
-		ev->peer = c->peer;
-		return 1;
-
-	case P_INITWAIT:
-		if (type == XA_LOCAL_STATE)
-			goto state_msg;
-		if (type != XA_LOCAL_REGION) {
-			close_fds(fds, nfds);
-			snprintf(msg, sizeof(msg), "sent %s while the backend waits for REGION",
-				 type_name(type));
-			return conn_gone(lb, c, -EPROTO, msg, ev);
-		}
-		if ((size_t)n != sizeof(struct xa_local_region)) {
-			close_fds(fds, nfds);
-			return conn_gone(lb, c, -EPROTO, "REGION has the wrong size", ev);
-		}
-		{
-			struct xa_local_region r;
-
-			memcpy(&r, lb->rbuf, sizeof(r));
-			if (mh.msg_flags & MSG_CTRUNC) {
-				rc = -EINVAL;
-				snprintf(msg, sizeof(msg),
-					 "REGION must carry exactly 1 fd; it carried more than %u",
-					 LB_MAX_FDS);
-			} else {
-				rc = take_region(lb, c, &r, fds, nfds, msg, sizeof(msg));
-			}
-			close_fds(fds, nfds);
-			if (rc < 0)   /* whatever the errno, the region is at fault */
-				return conn_gone_as(lb, c, rc, XA_REFUSE_REGION, msg, ev);
-		}
-		c->phase = P_REGION;
-		memset(ev, 0, sizeof(*ev));
-		ev->type = XA_BE_EV_REGION_READY;
-		ev->end = c;
-		ev->cookie = c->cookie;
-		ev->region = c->region;
-		ev->region_size = c->region_size;
-		return 1;
-
-	case P_CONNECTED:
-		if (type == XA_LOCAL_STATE)
-			goto state_msg;
-		snprintf(msg, sizeof(msg), "sent %s while Connected", type_name(type));
-		return conn_gone(lb, c, -EPROTO, msg, ev);
-
-	case P_APPEARED:
-	case P_REGION:
-	case P_GONE:
-		/* The backend answers these synchronously; nothing can
-		 * arrive in between. Treat as a violation all the same. */
-		snprintf(msg, sizeof(msg), "sent %s out of turn", type_name(type));
-		return conn_gone(lb, c, -EPROTO, msg, ev);
-
-	case P_CTL:
-		break;
-	}
-
-	/* P_CTL */
-	if (type != XA_LOCAL_CTL_REQ || (size_t)n < sizeof(struct xa_local_ctl))
-		return conn_gone(lb, c, -EPROTO,
-				 "a control client may only send CTL_REQ", ev);
-	memset(ev, 0, sizeof(*ev));
-	ev->type = XA_BE_EV_CTL_REQUEST;
-	ev->ctl = &c->ctl;
-	ev->req = (const char *)lb->rbuf + sizeof(struct xa_local_ctl);
-	ev->req_len = (size_t)n - sizeof(struct xa_local_ctl);
-	ev->ctl_pid = c->uid != (uid_t)-1 ? (long)c->pid : 0;
-	ev->ctl_uid = c->uid != (uid_t)-1 ? (long)c->uid : -1;
-	ev->ctl_privileged = c->privileged || c->ctl_admin;
-	return 1;
-
-state_msg:
-	if ((size_t)n != sizeof(struct xa_local_state))
-		return conn_gone(lb, c, -EPROTO, "STATE has the wrong size", ev);
-	{
-		struct xa_local_state s;
-
-		memcpy(&s, lb->rbuf, sizeof(s));
-		if (s.state == XA_STATE_CLOSING || s.state == XA_STATE_CLOSED) {
-			snprintf(msg, sizeof(msg), "moved to %s",
-				 xa_state_name((int)s.state));
-			return conn_gone(lb, c, 0, msg, ev);
-		}
-		snprintf(msg, sizeof(msg), "announced state %u (%s) out of turn",
-			 s.state, xa_state_name((int)s.state));
-		return conn_gone(lb, c, -EPROTO, msg, ev);
-	}
+	return read_in_phase(lb, c, &d, ev);
 }
 
 /* The notification socket is readable: each byte is a kick. One
