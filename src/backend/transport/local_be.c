@@ -1617,6 +1617,121 @@ static int setup_guards(struct lb *lb, char *err, size_t errlen)
 	return 0;
 }
 
+/* bind() under a umask no wider than mode, creating one missing parent
+ * directory level (such as /run/xenamp, 0755), not a whole tree a typo
+ * could invent. 0 or -errno. */
+static int bind_socket(struct lb *lb, const struct sockaddr_un *sa,
+		       unsigned mode)
+{
+	mode_t old = umask((mode_t)(~mode & 0777));
+	int rc = bind(lb->lfd, (const struct sockaddr *)sa, sizeof(*sa));
+	int e = errno;
+
+	if (rc < 0 && e == ENOENT) {
+		char dir[sizeof(sa->sun_path)];
+		char *slash;
+
+		memcpy(dir, sa->sun_path, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			umask(old);
+			if (mkdir(dir, 0755) == 0) {
+				lb_log(lb, XA_BE_LOG_INFO, "created %s", dir);
+				umask((mode_t)(~mode & 0777));
+				rc = bind(lb->lfd, (const struct sockaddr *)sa, sizeof(*sa));
+				e = errno;
+			}
+		}
+	}
+	umask(old);
+	return rc < 0 ? -e : 0;
+}
+
+/* Create, bind and mode the listening socket at path; remember its
+ * identity (so that only our own file is ever unlinked). On failure the
+ * socket file is gone again. */
+static int open_listener(struct lb *lb, const struct sockaddr_un *sa,
+			 const char *path, unsigned mode, char *err,
+			 size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	lb->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lb->lfd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "socket(AF_UNIX, SOCK_SEQPACKET): %s", strerror(-rc));
+		return rc;
+	}
+	/* The socket file is created with the umask; make it no wider than
+	 * the requested mode from the start, then set the mode exactly. */
+	rc = bind_socket(lb, sa, mode);
+	if (rc < 0) {
+		seterr(err, errlen, "cannot bind %s: %s (check the directory exists and is writable)",
+		       path, strerror(-rc));
+		return rc;
+	}
+	if (chmod(path, mode) < 0 || stat(path, &st) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "cannot set the mode of %s: %s", path,
+		       strerror(-rc));
+		unlink(path);
+		return rc;
+	}
+	lb->path = strdup(path);
+	if (lb->path == NULL) {
+		unlink(path);
+		return -ENOMEM;
+	}
+	lb->sock_dev = st.st_dev;
+	lb->sock_ino = st.st_ino;
+	if (listen(lb->lfd, 64) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "listen on %s: %s", path, strerror(-rc));
+		unlink(path);
+		return rc;
+	}
+	return 0;
+}
+
+/* The epoll set the event loop waits on, with the listener in it. */
+static int open_epoll(struct lb *lb, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wlisten };
+	int rc;
+
+	lb->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (lb->epfd < 0) {
+		rc = -errno;
+		seterr(err, errlen, "epoll_create1: %s", strerror(-rc));
+		return rc;
+	}
+	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->lfd, &ev) < 0) {
+		rc = -errno;
+		seterr(err, errlen, "epoll_ctl: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static struct lb *lb_alloc(const struct xa_be_opts *opts)
+{
+	struct lb *lb = calloc(1, sizeof(*lb));
+
+	if (lb == NULL)
+		return NULL;
+	lb->pub.ops = &lb_ops;
+	lb->pub.priv = lb;
+	lb->lfd = lb->epfd = lb->tfd = lb->spare_fd = -1;
+	lb->log = opts->log;
+	lb->log_ctx = opts->log_ctx;
+	lb->wlisten.kind = W_LISTEN;
+	lb->wtimer.kind = W_TIMER;
+	set_limits(lb, opts);
+	return lb;
+}
+
 int xa_be_local_new(const struct xa_be_opts *opts,
 		    struct xa_be_transport **out, char *err, size_t errlen)
 {
@@ -1625,7 +1740,6 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 		: xa_local_default_socket(defpath, sizeof(defpath));
 	unsigned mode = opts->socket_mode ? opts->socket_mode : 0660;
 	struct sockaddr_un sa;
-	struct stat st;
 	struct lb *lb;
 	int rc;
 
@@ -1638,109 +1752,25 @@ int xa_be_local_new(const struct xa_be_opts *opts,
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-
-	lb = calloc(1, sizeof(*lb));
+	lb = lb_alloc(opts);
 	if (lb == NULL)
 		return -ENOMEM;
-	lb->pub.ops = &lb_ops;
-	lb->pub.priv = lb;
-	lb->lfd = lb->epfd = lb->tfd = lb->spare_fd = -1;
-	lb->log = opts->log;
-	lb->log_ctx = opts->log_ctx;
-	lb->wlisten.kind = W_LISTEN;
-	lb->wtimer.kind = W_TIMER;
-	set_limits(lb, opts);
-
 	rc = clear_stale(lb, &sa, err, errlen);
-	if (rc < 0) {
-		if (err && err[0] == '\0')
-			seterr(err, errlen, "cannot use %s: %s", path, strerror(-rc));
-		goto fail;
+	if (rc < 0 && err && err[0] == '\0')
+		seterr(err, errlen, "cannot use %s: %s", path, strerror(-rc));
+	if (rc == 0)
+		rc = open_listener(lb, &sa, path, mode, err, errlen);
+	if (rc == 0) {
+		rc = open_epoll(lb, err, errlen);
+		if (rc == 0)
+			rc = setup_guards(lb, err, errlen);
+		if (rc < 0)
+			unlink(path);
 	}
-
-	lb->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (lb->lfd < 0) {
-		rc = -errno;
-		seterr(err, errlen, "socket(AF_UNIX, SOCK_SEQPACKET): %s", strerror(-rc));
-		goto fail;
+	if (rc == 0) {
+		*out = &lb->pub;
+		return 0;
 	}
-	/* The socket file is created with the umask; make it no wider than
-	 * the requested mode from the start, then set the mode exactly. */
-	mode_t old = umask((mode_t)(~mode & 0777));
-
-	rc = bind(lb->lfd, (struct sockaddr *)&sa, sizeof(sa));
-	int e = errno;
-
-	if (rc < 0 && e == ENOENT) {
-		/* A missing parent such as /run/xenamp: create that one
-		 * level (0755), not a whole tree a typo could invent. */
-		char dir[sizeof(sa.sun_path)];
-		char *slash;
-
-		memcpy(dir, sa.sun_path, sizeof(dir));
-		slash = strrchr(dir, '/');
-		if (slash != NULL && slash != dir) {
-			*slash = '\0';
-			umask(old);
-			if (mkdir(dir, 0755) == 0) {
-				lb_log(lb, XA_BE_LOG_INFO, "created %s", dir);
-				umask((mode_t)(~mode & 0777));
-				rc = bind(lb->lfd, (struct sockaddr *)&sa, sizeof(sa));
-				e = errno;
-			}
-		}
-	}
-
-	umask(old);
-	if (rc < 0) {
-		rc = -e;
-		seterr(err, errlen, "cannot bind %s: %s (check the directory exists and is writable)",
-		       path, strerror(e));
-		goto fail;
-	}
-	if (chmod(path, mode) < 0 || stat(path, &st) < 0) {
-		rc = -errno;
-		seterr(err, errlen, "cannot set the mode of %s: %s", path,
-		       strerror(-rc));
-		unlink(path);
-		goto fail;
-	}
-	lb->path = strdup(path);
-	if (lb->path == NULL) {
-		rc = -ENOMEM;
-		unlink(path);
-		goto fail;
-	}
-	lb->sock_dev = st.st_dev;
-	lb->sock_ino = st.st_ino;
-	if (listen(lb->lfd, 64) < 0) {
-		rc = -errno;
-		seterr(err, errlen, "listen on %s: %s", path, strerror(-rc));
-		goto fail_unlink;
-	}
-	lb->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (lb->epfd < 0) {
-		rc = -errno;
-		seterr(err, errlen, "epoll_create1: %s", strerror(-rc));
-		goto fail_unlink;
-	}
-
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lb->wlisten };
-
-	if (epoll_ctl(lb->epfd, EPOLL_CTL_ADD, lb->lfd, &ev) < 0) {
-		rc = -errno;
-		seterr(err, errlen, "epoll_ctl: %s", strerror(-rc));
-		goto fail_unlink;
-	}
-	rc = setup_guards(lb, err, errlen);
-	if (rc < 0)
-		goto fail_unlink;
-	*out = &lb->pub;
-	return 0;
-
-fail_unlink:
-	unlink(path);
-fail:
 	close_fd(&lb->lfd);
 	close_fd(&lb->epfd);
 	close_fd(&lb->tfd);
