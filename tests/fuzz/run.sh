@@ -76,7 +76,7 @@ target_srcs() {
 		"$top/src/backend/registry.c" "$top/src/backend/end_device.c" \
 		"$top/src/backend/conf.c" "$top/src/backend/log.c" \
 		"$top/src/common/partition_name.c" "$top/src/common/state.c" \
-		"$top/src/common/xa_time.c" ;;
+		"$top/src/common/xa_time.c" "$top/src/common/refusal.c" ;;
 	conf) core_srcs; echo "$top/src/backend/conf.c" "$top/src/backend/log.c" \
 		"$top/src/common/partition_name.c" ;;
 	esac
