@@ -347,6 +347,33 @@ static void report_gone(struct xb *x, struct xa_be_end *e, int code,
 	q_push(x, XA_BE_EV_END_GONE, e, code, detail);
 }
 
+/* After a failed map of the whole region: map each ref alone to say
+ * which ones Xen refuses (gntdev turns any failed grant operation into
+ * EINVAL for the whole mapping). Diagnostics only: the end is refused
+ * either way. */
+static void probe_refs(struct xb *x, uint32_t domid, const uint32_t *refs,
+		       uint32_t n, char *out, size_t outlen)
+{
+	uint32_t bad = 0, first = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		void *p = xengnttab_map_grant_ref(x->xgt, domid, refs[i],
+						  PROT_READ | PROT_WRITE);
+
+		if (p == NULL) {
+			if (bad++ == 0)
+				first = i;
+			continue;
+		}
+		(void)xengnttab_unmap(x->xgt, p, 1);
+	}
+	if (bad == 0)
+		snprintf(out, outlen, "each page maps on its own");
+	else
+		snprintf(out, outlen, "%u of them fail alone, first ring-ref%u = %u",
+			 bad, first, refs[first]);
+}
+
 /* The frontend moved to Initialised: map its region, bind its port. */
 static void take_region(struct xb *x, struct xa_be_end *e)
 {
@@ -387,8 +414,12 @@ static void take_region(struct xb *x, struct xa_be_end *e)
 	e->region = xengnttab_map_domain_grant_refs(x->xgt, (uint32_t)n, e->domid,
 						    refs, PROT_READ | PROT_WRITE);
 	if (e->region == NULL) {
-		snprintf(msg, sizeof(msg), "cannot map its %lu granted pages: %s",
-			 n, strerror(errno));
+		int err = errno;
+		char which[96];
+
+		probe_refs(x, e->domid, refs, (uint32_t)n, which, sizeof(which));
+		snprintf(msg, sizeof(msg), "cannot map its %lu granted pages: %s (%s)",
+			 n, strerror(err), which);
 		rc = -EPROTO;
 		goto fail;
 	}
