@@ -37,8 +37,9 @@ if [ -z "${XENAMP_DOM0_EXTRA:-}${XENAMP_DOMU_EXTRA:-}" ]; then
   : "${XENAMP_SCENARIO:=$HERE/scenario-xenamp.sh}"
   export XENAMP_SCENARIO
 fi
-# libxenvchan's client side maps grants in a domU (the baseline).
-export XENAMP_DOMU_MODULES="${XENAMP_DOMU_MODULES:-xen-gntdev}"
+# libxenvchan's client side maps grants in a domU (the baseline);
+# xenamp-rpmsgd serves its devices through CUSE (cuse, with fuse).
+export XENAMP_DOMU_MODULES="${XENAMP_DOMU_MODULES:-xen-gntdev cuse}"
 t1=$SECONDS
 "$HERE/build-images.sh"
 t2=$SECONDS

@@ -411,6 +411,9 @@ check "dom0fw <-> fw:1 after the kills: 100 messages" \
 kill "$BPID"
 check "backend stopped" sh -c "n=0; while kill -0 $BPID 2>/dev/null; do sleep 0.2; n=\$((n+1)); [ \$n -lt 50 ] || exit 1; done"
 check "no rpmsg backend nodes left in xenstore" sh -c '! xenstore-exists /local/domain/0/backend/rpmsg || [ -z "$(xenstore-list /local/domain/0/backend/rpmsg)" ]'
+# --- 11. Linux's rpmsg interfaces in a domU (xenamp-rpmsgd) -----------------------
+. /opt/xenamp/scenario-rpmsgd.sh
+
 echo "  --- backend log ---"
 sed 's/^/  | /' /tmp/backend.log | tail -n 40
 if [ "$XENAMP_FAILED" != 0 ]; then
