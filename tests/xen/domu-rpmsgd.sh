@@ -18,14 +18,15 @@
 verb=$1
 shift
 
-# wait_for SECONDS CMD...: until CMD succeeds (10 tries a second)
+# wait_for SECONDS CMD...: until CMD succeeds, looking twice a second
+# (processes are expensive under TCG) for SECONDS of uptime
 wait_for() {
-	local _n=$(($1 * 10))
+	local _lim
+	_lim=$(( $(cut -d. -f1 /proc/uptime) + $1 ))
 	shift
 	while ! "$@" 2>/dev/null; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || return 1
-		sleep 0.1
+		[ "$(cut -d. -f1 /proc/uptime)" -lt "$_lim" ] || return 1
+		sleep 0.5
 	done
 }
 

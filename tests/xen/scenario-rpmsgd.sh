@@ -20,6 +20,7 @@
 rcmd() {
 	local _d=$1 _id=$2 _t=$3
 	shift 3
+	RC_DOM=$_d
 	cmd "$_d" "$_id" "$@"
 	result "$_d" "$_id" "$_t"
 }
@@ -28,7 +29,9 @@ rcheck() {
 	# shellcheck disable=SC2254
 	case $3 in
 	$2) pass "$1" ;;
-	*) fail "$1: $3" ;;
+	*) fail "$1: $3"
+	   echo "  console of $RC_DOM (last 25 lines):"
+	   guest_log "$RC_DOM" | tr -d '\r' | tail -n 25 | sed 's/^/    /' ;;
 	esac
 }
 # guest_lines DOMAIN ID: what guest command ID printed on the console
@@ -45,7 +48,7 @@ check "11: fw:0 (echo server) connected to it" wait_end fw 0 "Connected xen" 90
 R=$(rcmd fw y1 60 rpmsgd-ttydemo 2 5)
 echo "  fw: $R"
 rcheck "11: xenamp-tty-demo started in fw on device 2" "rc=0 *" "$R"
-R=$(rcmd host y2 90 rpmsgd-start 0 -n)
+R=$(rcmd host y2 120 rpmsgd-start 0 -n)
 echo "  host: $R"
 rcheck "11: xenamp-rpmsgd in host serves /dev/rpmsg_ctrl0 through CUSE" "rc=0 *rpmsg_ctrl0 is up*" "$R"
 R=$(rcmd host y3 60 rpmsgd-services 0 rpmsg-echo)
@@ -64,7 +67,7 @@ check "11: EBUSY, EMSGSIZE, EAGAIN, poll timeout, short read, destroy (EPIPE, PO
 	sh -c "! grep -q '^\[y4\] FAIL' /tmp/y4.log && [ \$(grep -c '^\[y4\] ok:' /tmp/y4.log) -ge 20 ]"
 
 check "11: fw:2 (tty demo) connected" wait_end fw 2 "Connected xen" 60
-R=$(rcmd host y5 90 rpmsgd-start 2)
+R=$(rcmd host y5 120 rpmsgd-start 2)
 echo "  host: $R"
 rcheck "11: a second xenamp-rpmsgd in host serves device 2 (/dev/rpmsg_ctrl2)" "rc=0 *rpmsg_ctrl2 is up*" "$R"
 R=$(rcmd host y6 120 rpmsgd-tty /dev/ttyRPMSG0 5)
