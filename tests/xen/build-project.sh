@@ -75,6 +75,17 @@ gcc_s=$(gcc -print-file-name=libgcc_s.so.1 2>/dev/null || true)
 [ -f "$gcc_s" ] || die "libgcc_s.so.1 not found on the host"
 cp -L "$gcc_s" "$STAGE/domu/opt/xenamp/lib/libgcc_s.so.1"
 cp "$HERE/domu-xenamp.sh" "$STAGE/domu/opt/xenamp/domu-init.sh"
+# The Linux rpmsg interfaces (scenario-rpmsgd.sh): xenamp-rpmsgd and the
+# tty demo in the domUs (libfuse3 comes with them, found by the image
+# build), the <linux/rpmsg.h> test program in both images, the guest
+# helper, and the scenario part dom0 sources.
+[ -x "$I/sbin/xenamp-rpmsgd" ] \
+  || die "xenamp-rpmsgd was not built: libfuse3 is missing (apt-get install libfuse3-dev)"
+cp -a "$I/sbin/xenamp-rpmsgd" "$I/bin/xenamp-tty-demo" "$BUILD/tests/xen/rpmsg-chardev-test" \
+  "$STAGE/domu/opt/xenamp/bin/"
+cp -a "$BUILD/tests/xen/rpmsg-chardev-test" "$STAGE/dom0/opt/xenamp/bin/"
+cp "$HERE/domu-rpmsgd.sh" "$STAGE/domu/opt/xenamp/domu-rpmsgd.sh"
+cp "$HERE/domu-rpmsgd.sh" "$HERE/scenario-rpmsgd.sh" "$STAGE/dom0/opt/xenamp/"
 for f in "$STAGE"/domu/opt/xenamp/bin/* "$STAGE"/domu/opt/xenamp/lib/libxenamp.so*; do
   if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   if readelf -d "$f" 2>/dev/null | grep -q 'NEEDED.*libvirt'; then

@@ -10,6 +10,7 @@
 #   echo ID COUNT [client options]   xenamp-echo-client -n COUNT ...
 #   vchan-server ID PEER PATH        xenamp-vchan-bench server PEER PATH
 #   vchan ID PEER PATH COUNT         xenamp-vchan-bench client PEER PATH COUNT
+#   rpmsgd-* ID ARGS...              domu-rpmsgd.sh (scenario-rpmsgd.sh)
 # Everything a command prints goes to the console (dom0 prints the
 # console logs at the end of the run), prefixed with the ID.
 name=$1
@@ -43,6 +44,7 @@ run() {
 	echo) out=$(xenamp-echo-client -q -n "$@" 2>&1) ;;
 	vchan-server) out=$(xenamp-vchan-bench server "$@" 2>&1) ;;
 	vchan) out=$(xenamp-vchan-bench client "$@" 2>&1) ;;
+	rpmsgd-*) out=$(sh /opt/xenamp/domu-rpmsgd.sh "$verb" "$@" 2>&1) ;;
 	*) out="unknown verb $verb" ; false ;;
 	esac
 	rc=$?

@@ -37,8 +37,12 @@ if [ -z "${XENAMP_DOM0_EXTRA:-}${XENAMP_DOMU_EXTRA:-}" ]; then
   : "${XENAMP_SCENARIO:=$HERE/scenario-xenamp.sh}"
   export XENAMP_SCENARIO
 fi
-# libxenvchan's client side maps grants in a domU (the baseline).
-export XENAMP_DOMU_MODULES="${XENAMP_DOMU_MODULES:-xen-gntdev}"
+# libxenvchan's client side maps grants in a domU (the baseline);
+# xenamp-rpmsgd serves its devices through CUSE (cuse, with fuse).
+export XENAMP_DOMU_MODULES="${XENAMP_DOMU_MODULES:-xen-gntdev cuse}"
+# Step 11 (scenario-rpmsgd.sh) adds one to two minutes under TCG to a
+# scenario that took up to 380 s on a busy machine.
+export XENAMP_XEN_TIMEOUT="${XENAMP_XEN_TIMEOUT:-900}"
 t1=$SECONDS
 "$HERE/build-images.sh"
 t2=$SECONDS

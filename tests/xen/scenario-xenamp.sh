@@ -415,6 +415,9 @@ check "dom0fw <-> fw:1 after the kills: 100 messages" \
 kill "$BPID"
 check "backend stopped" sh -c "n=0; while kill -0 $BPID 2>/dev/null; do sleep 0.2; n=\$((n+1)); [ \$n -lt 50 ] || exit 1; done"
 check "no rpmsg backend nodes left in xenstore" sh -c '! xenstore-exists /local/domain/0/backend/rpmsg || [ -z "$(xenstore-list /local/domain/0/backend/rpmsg)" ]'
+# --- 11. Linux's rpmsg interfaces in a domU (xenamp-rpmsgd) -----------------------
+. /opt/xenamp/scenario-rpmsgd.sh
+
 echo "  --- backend log ---"
 sed 's/^/  | /' /tmp/backend.log | tail -n 40
 if [ "$XENAMP_FAILED" != 0 ]; then
@@ -425,7 +428,7 @@ kill "$LVPID" 2>/dev/null
 xl destroy fw 2>/dev/null
 xl destroy host 2>/dev/null
 
-# --- 11. bare-metal firmware: the hello example as its own PV domain -----------
+# --- 12. bare-metal firmware: the hello example as its own PV domain -----------
 # No Linux inside: the runtime of src/firmware boots from its Xen ELF notes,
 # prints on the PV console (xenconsoled's guest log), reads xenstore and
 # shuts itself down. on_poweroff/on_crash "preserve" keep the domain so
@@ -477,7 +480,7 @@ check "hello-crash shut down with reason crash (xl list: sc), so on_crash applie
 guest_log hello-crash | sed 's/^/  [hello-crash] /'
 check "xl destroy hello-crash" xl destroy hello-crash
 
-# --- 12. RPMsg: a Linux domU and the bare-metal echo firmware ------------------
+# --- 13. RPMsg: a Linux domU and the bare-metal echo firmware ------------------
 # echo-fw speaks the same xenbus handshake as libxenamp (ring-refs,
 # num-pages, event-channel, state 3 in one transaction) and serves
 # "rpmsg-echo" with the runtime's RPMsg device; the backend cannot tell it
@@ -497,12 +500,12 @@ EOF
 $BACKEND -f -c /tmp/xenamp-fw.conf >> /tmp/backend.log 2>&1 &
 BPID=$!
 check "backend started again with link host-efw (host:0 <-> echo-fw:0)" backend_up
-T12=$(uptime_s)
+T13=$(uptime_s)
 check "xl create echo-fw (xen-configs/echo-fw.cfg)" \
 	xl create "$XENAMP_XL_CONFIG_DIR/echo-fw.cfg" "kernel=\"$X/lib/xenamp/firmware/echo.elf\""
 EF=$(domid_of echo-fw)
 check "echo-fw:0 connected over xen (domid $EF)" wait_end echo-fw 0 "Connected xen xen domid $EF" 60
-echo "  (echo-fw connected $(awk -v a="$T12" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s after xl create)"
+echo "  (echo-fw connected $(awk -v a="$T13" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s after xl create)"
 check "echo-fw's console: device 0 connected (its own line)" \
 	wait_guest_log echo-fw "^xenamp-fw: rpmsg: device 0 connected to domain 0 \\(71 pages, 256 buffers of 512 bytes each way" 10
 check "echo-fw's console: rpmsg-echo announced" \
@@ -522,7 +525,7 @@ esac
 check "name service: echo-fw:0's rpmsg-echo create seen by the backend" \
 	sh -c 'xenampctl endpoints | grep -q "echo-fw:0 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
 check "echo-fw counted them on its console" wait_guest_log echo-fw "^echo: $MSGS messages echoed\$" 20
-echo "  (step 12 took $(awk -v a="$T12" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s)"
+echo "  (step 13 took $(awk -v a="$T13" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s)"
 check "xl destroy echo-fw" xl destroy echo-fw
 check "backend released echo-fw:0" wait_end echo-fw 0 Absent 30
 check "echo-fw's rpmsg nodes removed from xenstore" \
