@@ -115,6 +115,31 @@ struct xa_local_ctl {
 /* Client-side helpers (libxenamp, xenampctl, tests); header-only so that
  * every client gets them without another library. */
 
+/* The SCM_RIGHTS fds of a received message: appended to fds[n..max),
+ * every one beyond max closed at once (a peer may send more than the
+ * message allows; none may leak). Returns the new count. */
+static inline unsigned xa_local_take_fds(struct msghdr *mh, int *fds,
+					 unsigned max, unsigned n)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (n < max)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
 /* The default socket path for this process (see XA_LOCAL_DEFAULT_SOCKET_DOC):
  * root, or no usable $XDG_RUNTIME_DIR, gives the root path. buf holds
  * XA_LOCAL_PATH_MAX bytes; the result is buf or a constant. */

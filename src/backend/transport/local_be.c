@@ -954,28 +954,6 @@ struct lb_dgram {
 	int flags;              /* msghdr.msg_flags */
 };
 
-/* Keep the SCM_RIGHTS fds of mh in d (at most LB_MAX_FDS; the rest are
- * closed at once). */
-static void take_fds(struct msghdr *mh, struct lb_dgram *d)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
-	     cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (d->nfds < LB_MAX_FDS)
-				d->fds[d->nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
-}
-
 /* HELLO from a new client: check version, name and who may claim it. */
 static int read_hello(struct lb *lb, struct xa_be_end *c,
 		      const struct lb_dgram *d, struct xa_be_event *ev)
@@ -1157,7 +1135,7 @@ static int conn_read(struct lb *lb, struct xa_be_end *c,
 		snprintf(msg, sizeof(msg), "socket error: %s", strerror(errno));
 		return conn_gone(lb, c, 0, msg, ev);
 	}
-	take_fds(&mh, &d);
+	d.nfds = xa_local_take_fds(&mh, d.fds, LB_MAX_FDS, 0);
 	d.flags = mh.msg_flags;
 	if (d.n == 0 && d.nfds == 0)
 		return conn_gone(lb, c, 0, "closed the connection", ev);

@@ -60,28 +60,6 @@ static struct local_fe *lfe(struct xa_fe_transport *t)
 	return (struct local_fe *)t->priv;
 }
 
-/* Take the fds that came with a datagram: the first into *fd when fd is
- * not NULL (and *fd is still -1), every other one closed. */
-static void take_fds(struct msghdr *mh, int *fd)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
-	     cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < k; i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
-			if (fd != NULL && *fd < 0)
-				*fd = f;
-			else
-				close(f);
-		}
-	}
-}
-
 /* Receive one datagram, waiting until deadline. Returns its length,
  * -ETIMEDOUT, -ECONNRESET on EOF, or -errno. An fd that came with it is
  * left in *fd (-1 if none; fd may be NULL: then it is closed). */
@@ -118,7 +96,16 @@ static ssize_t recv_until(int sock, void *buf, size_t len, int64_t deadline,
 				continue;
 			return -errno;
 		}
-		take_fds(&mh, fd);
+		{
+			/* the first into *fd (when wanted and still free), the
+			 * rest closed */
+			int one = fd != NULL ? *fd : -1;
+			unsigned max = fd != NULL ? 1 : 0;
+
+			(void)xa_local_take_fds(&mh, &one, max, one >= 0 ? 1 : 0);
+			if (fd != NULL)
+				*fd = one;
+		}
 		if (n == 0) {
 			if (fd != NULL && *fd >= 0) {
 				close(*fd);
