@@ -47,6 +47,9 @@ for f in "$L/libxenamp.so.0" "$L/libxenamp.so" "$L/libxenamp-openamp.so.0" \
 	"$D$includedir/xenamp/compat/openamp/rpmsg.h" \
 	"$D$includedir/xenamp/compat/openamp/rpmsg_virtio.h" \
 	"$D$includedir/xenamp/compat/openamp/remoteproc.h" \
+	"$D$includedir/xenamp/compat/openamp/rpmsg_retarget.h" \
+	"$D$includedir/xenamp/compat/openamp/rpmsg_rpc_client_server.h" \
+	"$D$includedir/xenamp/compat/metal/spinlock.h" \
 	"$D$includedir/xenamp/compat/metal/alloc.h" \
 	"$D$includedir/xenamp/compat/metal/sys.h" \
 	"$D$includedir/xenamp/compat/metal/io.h" \
@@ -103,15 +106,18 @@ check "libxenamp holds no dom0-side symbol ($(wc -l <"$T/syms-be") found)" \
 [ -s "$T/syms-be" ] && sed 's/^/#   dom0 symbol: /' "$T/syms-be"
 check "libxenamp does not need libxenctrl" \
 	sh -c "! readelf -d '$L/libxenamp.so' | grep -q 'NEEDED.*libxenctrl'"
-check "libxenamp-openamp exports only platform_*, rpmsg_virtio_*, metal_*" \
-	sh -c "! grep -Ev '^(platform_|rpmsg_virtio_|metal_)' '$T/syms-oa'"
+check "libxenamp-openamp exports only platform_*, rpmsg_virtio_*, rpmsg_rpc_*, rpmsg_set_default_rpc, metal_*, _open/_read/_write/_close" \
+	sh -c "! grep -Ev '^(platform_|rpmsg_virtio_|rpmsg_rpc_|rpmsg_set_default_rpc\$|metal_|_open\$|_read\$|_write\$|_close\$)' '$T/syms-oa'"
 for s in platform_init platform_create_rpmsg_vdev platform_poll \
 	platform_release_rpmsg_vdev platform_cleanup \
 	rpmsg_virtio_get_buffer_size rpmsg_virtio_get_tx_buffer_size \
 	rpmsg_virtio_get_rx_buffer_size metal_init metal_finish \
 	metal_set_log_handler metal_get_log_handler metal_set_log_level \
 	metal_get_log_level metal_default_log_handler metal_get_timestamp \
-	metal_io_init metal_io_block_read metal_io_block_write; do
+	metal_io_init metal_io_block_read metal_io_block_write \
+	rpmsg_rpc_init rpmsg_rpc_release rpmsg_rpc_send rpmsg_set_default_rpc \
+	_open _read _write _close rpmsg_rpc_client_init rpmsg_rpc_client_send \
+	rpmsg_rpc_client_release rpmsg_rpc_server_init rpmsg_rpc_server_send; do
 	check "libxenamp-openamp exports $s" grep -qx "$s" "$T/syms-oa"
 done
 
