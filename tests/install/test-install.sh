@@ -57,6 +57,7 @@ for f in "$L/libxenamp.so.0" "$L/libxenamp.so" "$L/libxenamp-openamp.so.0" \
 	"$L/pkgconfig/xenamp.pc" "$L/pkgconfig/xenamp-openamp.pc" \
 	"$D$sbindir/xenamp-backend" "$D$bindir/xenampctl" "$D$bindir/xenamp-load" \
 	"$D$bindir/xenamp-echo-server" "$D$bindir/xenamp-echo-client" \
+	"$D$bindir/xenamp-rpc-proxy" "$D$mandir/man1/xenamp-rpc-proxy.1" \
 	"$D$mandir/man8/xenamp-backend.8" "$D$mandir/man8/xenampctl.8" \
 	"$D$mandir/man8/xenamp-load.8" "$D$mandir/man1/xenamp-bench.1" \
 	"$D$mandir/man3/libxenamp.3" \
