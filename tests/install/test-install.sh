@@ -200,6 +200,13 @@ $CC -std=gnu11 -Wall -Werror -I"$top_srcdir/tests/openamp" -o "$T/echo-openamp" 
 check "an OpenAMP application builds against the installed xenamp-openamp" test $? -eq 0
 out=$(env -u XENAMP_PARTITION LD_LIBRARY_PATH="$L" "$T/echo-openamp" 2>&1)
 check "it runs and asks for a partition name" sh -c "echo '$out' | grep -q XENAMP_PARTITION"
+# The RPC programs (proxy demo, client, server) build from the install too.
+for prog in oa-rpc-demo oa-rpc-client oa-rpc-server; do
+	# shellcheck disable=SC2086
+	$CC -std=gnu11 -Wall -Werror -I"$top_srcdir/tests/openamp" -o "$T/$prog" \
+		"$top_srcdir/tests/openamp/$prog.c" $oaflags >>"$T/cc.log" 2>&1
+	check "$prog builds against the installed xenamp-openamp" test $? -eq 0
+done
 [ -s "$T/cc.log" ] && sed 's/^/# cc: /' "$T/cc.log"
 
 finish
