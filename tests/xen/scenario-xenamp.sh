@@ -253,16 +253,17 @@ esac
 # --- 7. libvirt: xenamp-load boots fw2; the link comes from its metadata --------
 T7=$(uptime_s)
 # fw is down, so its memory is free for fw2. The default template of
-# xenamp-load (firmware.xml.in, a PVH firmware domain) must be one that
-# the real libxl driver accepts: define it (dry-run XML), then undefine.
+# xenamp-load (firmware.xml.in, the guest type from the ELF notes: PV for
+# the domU vmlinux) must be one that the real libxl driver accepts:
+# define it (dry-run XML), then undefine.
 pvh_define() {
 	xenamp-load --libvirt "$LV_URI" --name pvh-check --dry-run --no-register \
 		--memory 32 --out /tmp/pvh-check.xml "$XENAMP_DOMU_KERNEL" || return 1
 	lv define /tmp/pvh-check.xml || { cat /tmp/pvh-check.xml; return 1; }
-	lv dumpxml --inactive pvh-check | grep "<type.*xenpvh" || { lv dumpxml --inactive pvh-check; lv undefine pvh-check; return 1; }
+	lv dumpxml --inactive pvh-check | grep "<type.*machine='xenpv'" || { lv dumpxml --inactive pvh-check; lv undefine pvh-check; return 1; }
 	lv undefine pvh-check
 }
-check "xenamp-load's default template (PVH firmware) is accepted by the libxl driver" pvh_define
+check "xenamp-load's default template (PV, from the kernel's Xen ELF notes) is accepted by the libxl driver" pvh_define
 # fw2 is the domU kernel (it carries a .resource_table, build-images.sh) with
 # the test's PV template. --no-register: the backend is not told about the
 # link; it must take host-fw2 from the domain's metadata on libvirt's
