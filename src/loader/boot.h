@@ -44,6 +44,15 @@ int fw_boot_local(const struct fw_image *img, const struct fw_boot_opts *o);
 int fw_boot_libvirt(const struct fw_image *img, const struct fw_boot_opts *o);
 #endif
 
+/* guest_type.c. fw_host_caps_xl(): the guest types the host runs,
+ * from `$XENAMP_XL info` (default xl), as xld_host_caps_xl(); -1 when xl
+ * cannot say (not installed, no Xen). fw_guest_type(): the type to boot
+ * img as on a host running host (mask, -1: unknown), source naming where
+ * host came from ("xl info: virt_caps"); 0 after one line on stderr
+ * (the caller exits XLD_EXIT_NOT_XEN). */
+int fw_host_caps_xl(void);
+unsigned fw_guest_type(const struct fw_image *img, int host, const char *source);
+
 /* Shared by the targets (boot_xl.c): templates with @PLACEHOLDER@s. */
 struct subst {
 	const char *key;
@@ -52,7 +61,10 @@ struct subst {
 char *fw_read_template(const char *path, const char *who, int *rc);
 char *fw_expand(const char *tpl, const char *tpl_path,
 		const struct subst *sv, size_t nsv, const char *who);
-void fw_warn_machine(const struct fw_image *img, const char *who);
+/* One line on stderr: the guest type chosen, what the image and the host
+ * allow, and where the host's answer came from. */
+void fw_say_guest(const char *who, unsigned guest, const struct fw_image *img,
+		  int host, const char *source);
 
 /* link_register.c: hand the link of img (buf-count = vring num, buf-size)
  * between o->peer (end-a) and o->name:o->devno (end-b) to xenamp-backend

@@ -93,6 +93,7 @@ static void lv_quiet(void *ud, virErrorPtr e)
 struct values {
 	char kernel[PATH_MAX], mem[16], bcount[16], bsize[16], devno[16];
 	char *ekernel, *eextra, *epeer;
+	unsigned guest;  /* XLD_GUEST_PV or XLD_GUEST_PVH */
 };
 
 static void free_values(struct values *v)
@@ -116,13 +117,27 @@ static int make_values(const struct fw_image *img, const struct fw_boot_opts *o,
 	v->epeer = xml_escape(o->peer != NULL ? o->peer : "host");
 	if (v->ekernel == NULL || v->eextra == NULL || v->epeer == NULL)
 		return fail(o->name, "the firmware path, --extra or --peer holds a control character");
-	fw_warn_machine(img, o->name);
 	snprintf(v->mem, sizeof(v->mem), "%u",
 		 (unsigned)(o->memory_mib != 0 ? o->memory_mib : img->memory_mib));
 	snprintf(v->bcount, sizeof(v->bcount), "%u", (unsigned)img->link.buf_count);
 	snprintf(v->bsize, sizeof(v->bsize), "%u", (unsigned)img->link.buf_size);
 	snprintf(v->devno, sizeof(v->devno), "%u", (unsigned)o->devno);
 	return XLD_EXIT_OK;
+}
+
+/* libvirt's arch of the guest: x86_64 for PV and PVH on x86 (a PVH
+ * guest starts in 32-bit mode but is an x86_64 domain to libvirt); on an
+ * Arm host, Arm's. */
+static const char *os_arch(unsigned guest)
+{
+	(void)guest;
+#if defined(__aarch64__)
+	return "aarch64";
+#elif defined(__arm__)
+	return "armv7l";
+#else
+	return "x86_64";
+#endif
 }
 
 /* The domain XML from the template, or NULL with *rc set (the template's
@@ -142,6 +157,10 @@ static char *domain_xml(const struct fw_boot_opts *o, const struct values *v,
 		{ "DEVNO", v->devno },
 		{ "BUF_SIZE", v->bsize },
 		{ "BUF_COUNT", v->bcount },
+		/* <os><type arch=OS_ARCH machine=OS_MACHINE>OS_TYPE</type> */
+		{ "OS_ARCH", os_arch(v->guest) },
+		{ "OS_MACHINE", v->guest == XLD_GUEST_PVH ? "xenpvh" : "xenpv" },
+		{ "OS_TYPE", v->guest == XLD_GUEST_PVH ? "xenpvh" : "linux" },
 	};
 	char *tpl, *text;
 
@@ -206,21 +225,38 @@ static int report_started(const struct fw_boot_opts *o, virDomainPtr dom)
 	return fflush(stdout) == 0 ? XLD_EXIT_OK : XLD_EXIT_IO;
 }
 
-/* virDomainDefineXML + virDomainCreate on o->uri; each failure is one
- * line naming the step. */
-static int define_and_start(const struct fw_boot_opts *o, const char *text)
+/* Connect to o->uri (libvirt's own error printer quieted); NULL after
+ * one line on stderr. */
+static virConnectPtr lv_connect(const struct fw_boot_opts *o)
 {
 	virConnectPtr conn;
-	virDomainPtr dom = NULL;
-	int rc = XLD_EXIT_BOOT;
 
 	virSetErrorFunc(NULL, lv_quiet);
 	conn = virConnectOpen(o->uri);
-	if (conn == NULL) {
+	if (conn == NULL)
 		fprintf(stderr, "xenamp-load: %s: cannot connect to %s: %s\n", o->name,
 			o->uri, lv_err());
-		return XLD_EXIT_BOOT;
-	}
+	return conn;
+}
+
+/* The guest types conn runs (xld_host_caps_libvirt), -1: cannot say. */
+static int lv_host_caps(virConnectPtr conn)
+{
+	char *caps = conn != NULL ? virConnectGetCapabilities(conn) : NULL;
+	int m = caps != NULL ? xld_host_caps_libvirt(caps) : -1;
+
+	free(caps);
+	return m;
+}
+
+/* virDomainDefineXML + virDomainCreate on conn; each failure is one line
+ * naming the step. */
+static int define_and_start(const struct fw_boot_opts *o, virConnectPtr conn,
+			    const char *text)
+{
+	virDomainPtr dom = NULL;
+	int rc = XLD_EXIT_BOOT;
+
 	dom = virDomainDefineXML(conn, text);
 	if (dom == NULL)
 		fprintf(stderr, "xenamp-load: %s: %s refused the domain XML: %s\n", o->name,
@@ -232,14 +268,13 @@ static int define_and_start(const struct fw_boot_opts *o, const char *text)
 		rc = report_started(o, dom);
 	if (dom)
 		virDomainFree(dom);
-	virConnectClose(conn);
 	return rc;
 }
 
 /* Keep a copy, register the link (before the domain can start, boot.h),
  * then stop at the dry run or define and start the domain. */
 static int boot_xml(const struct fw_image *img, const struct fw_boot_opts *o,
-		    const char *text, const char *mem)
+		    virConnectPtr conn, const char *text, const char *mem)
 {
 	int rc = keep_copy(o, text, mem);
 
@@ -247,21 +282,37 @@ static int boot_xml(const struct fw_image *img, const struct fw_boot_opts *o,
 		rc = fw_register_link(img, o);
 	if (rc != XLD_EXIT_OK)
 		return rc;
-	return o->dry_run ? dry_run(o, text) : define_and_start(o, text);
+	return o->dry_run ? dry_run(o, text) : define_and_start(o, conn, text);
 }
 
+/* A dry run connects nothing: the host is unknown and the image's own
+ * preference applies (xen_notes.h). */
 int fw_boot_libvirt(const struct fw_image *img, const struct fw_boot_opts *o)
 {
 	struct values v = { .ekernel = NULL };
-	char *text = NULL;
-	int rc;
+	virConnectPtr conn = NULL;
+	char *text = NULL, source[300];
+	int rc, host = -1;
 
-	rc = make_values(img, o, &v);
-	if (rc == XLD_EXIT_OK)
+	if (!o->dry_run) {
+		conn = lv_connect(o);
+		if (conn == NULL)
+			return XLD_EXIT_BOOT;
+		host = lv_host_caps(conn);
+	}
+	snprintf(source, sizeof(source), o->dry_run ? "%s: dry run, not asked"
+		 : "%s: capabilities", o->uri);
+	v.guest = fw_guest_type(img, host, source);
+	rc = v.guest == 0 ? XLD_EXIT_NOT_XEN : make_values(img, o, &v);
+	if (rc == XLD_EXIT_OK) {
+		fw_say_guest(o->name, v.guest, img, host, source);
 		text = domain_xml(o, &v, &rc);
+	}
 	if (text != NULL)
-		rc = boot_xml(img, o, text, v.mem);
+		rc = boot_xml(img, o, conn, text, v.mem);
 	free(text);
 	free_values(&v);
+	if (conn != NULL)
+		virConnectClose(conn);
 	return rc;
 }

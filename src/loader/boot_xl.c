@@ -10,6 +10,8 @@
  *   @EXTRA@      kernel command line (--extra), "" by default
  *   @BUF_COUNT@  link parameters derived from the vdev, for the comments
  *   @BUF_SIZE@   that record them in the config
+ *   @TYPE@       xl's guest type, "pv" or "pvh": what the image's Xen ELF
+ *                notes allow and the host runs (guest_type.c)
  * Strings are placed inside double quotes in xl syntax, so a value holding
  * a quote, a backslash or a control character is refused.
  *
@@ -241,22 +243,19 @@ static int run_xl(const char *cfg, const char *who)
 			 WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
-void fw_warn_machine(const struct fw_image *img, const char *who)
+/* "pv or pvh", "pv", ...: a mask of guest types, for the message below. */
+static const char *mask_name(int m)
 {
-#if defined(__x86_64__)
-	const uint16_t host = EM_X86_64;
-#elif defined(__aarch64__)
-	const uint16_t host = EM_AARCH64;
-#elif defined(__arm__)
-	const uint16_t host = EM_ARM;
-#else
-	const uint16_t host = 0;
-#endif
-	char b[16];
+	return m < 0 ? "not known" : m == (XLD_GUEST_PV | XLD_GUEST_PVH) ? "pv and pvh"
+	     : m == XLD_GUEST_PV ? "pv" : m == XLD_GUEST_PVH ? "pvh" : "neither pv nor pvh";
+}
 
-	if (host != 0 && img->machine != host)
-		fprintf(stderr, "xenamp-load: %s: warning: the firmware is for machine %s, not this host's\n",
-			who, fw_elf_machine_name(img->machine, b, sizeof(b)));
+void fw_say_guest(const char *who, unsigned guest, const struct fw_image *img, int host,
+		  const char *source)
+{
+	fprintf(stderr, "xenamp-load: %s: guest type %s (image: %s; host: %s, from %s)\n",
+		who, xld_guest_name(guest), mask_name((int)img->xboot.bootable),
+		mask_name(host), source);
 }
 
 int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
@@ -267,8 +266,12 @@ int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
 	const char *who = o->name;
 	char *tpl, *text, *defpath = NULL;
 	const char *out;
-	struct subst sv[6];
-	int rc;
+	struct subst sv[7];
+	int rc, host = fw_host_caps_xl();
+	unsigned guest = fw_guest_type(img, host, "xl info: virt_caps");
+
+	if (guest == 0)
+		return XLD_EXIT_NOT_XEN;
 
 	if (realpath(img->path, kernel) == NULL)
 		return boot_fail(img->path, "cannot resolve the path: %s", strerror(errno));
@@ -276,7 +279,7 @@ int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
 		return boot_fail(who, "the firmware path %s contains a character xl cannot quote", kernel);
 	if (!xl_string_ok(o->extra))
 		return boot_fail(who, "--extra contains a quote, backslash or control character");
-	fw_warn_machine(img, who);
+	fw_say_guest(who, guest, img, host, "xl info: virt_caps");
 
 	snprintf(mem, sizeof(mem), "%u",
 		 (unsigned)(o->memory_mib != 0 ? o->memory_mib : img->memory_mib));
@@ -288,6 +291,7 @@ int fw_boot_xl(const struct fw_image *img, const struct fw_boot_opts *o)
 	sv[3] = (struct subst){ "EXTRA", o->extra };
 	sv[4] = (struct subst){ "BUF_COUNT", bcount };
 	sv[5] = (struct subst){ "BUF_SIZE", bsize };
+	sv[6] = (struct subst){ "TYPE", xld_guest_name(guest) };
 
 	tpl = fw_read_template(tpl_path, who, &rc);
 	if (tpl == NULL)

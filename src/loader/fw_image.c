@@ -683,6 +683,25 @@ static int check_rsc(struct fw_image *img, uint32_t buf_size, struct fw_fault *f
 	return XLD_EXIT_OK;
 }
 
+/* The Xen ELF notes of every PT_NOTE segment (read_segments() checked
+ * that each lies inside the file) and the guest types they allow. Not a
+ * fault here: --inspect shows any image; the Xen boot targets refuse one
+ * that Xen would not boot (fw_guest_type(), guest_type.c). */
+static void read_xen_notes(struct fw_image *img)
+{
+	xld_xen_notes_init(&img->xen);
+	for (size_t i = 0; i < img->phnum; i++) {
+		const struct fw_segment *s = &img->seg[i];
+		const uint8_t *p;
+
+		if (s->type != PT_NOTE ||
+		    (p = fw_image_bytes(img, s->offset, s->filesz)) == NULL)
+			continue;
+		xld_xen_notes_walk(&img->xen, p, s->filesz, s->offset, s->align);
+	}
+	xld_xen_classify(&img->xen, img->elfclass, img->machine, &img->xboot);
+}
+
 /* ------------------------------------------------------------------ */
 
 int fw_image_load(struct fw_image *img, const char *path, uint32_t buf_size,
@@ -731,6 +750,7 @@ int fw_image_load(struct fw_image *img, const char *path, uint32_t buf_size,
 	elf_end(elf);
 	if (rc != XLD_EXIT_OK)
 		return rc;
+	read_xen_notes(img);
 	return check_rsc(img, buf_size, f);
 }
 

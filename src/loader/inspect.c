@@ -222,74 +222,13 @@ static void jhex(json_object *o, const char *k, const uint8_t *p, uint64_t len)
 /* ------------------------------------------------------------------ */
 /* Xen ELF notes                                                       */
 
-/* One note named "Xen" (Xen's public elfnote.h) found in a PT_NOTE
- * segment. The segment bytes are hostile: every note header, and its
- * 4-byte padded name and descriptor, is checked against the segment
- * before use; a note that does not fit ends the walk of that segment. */
-struct xen_note {
-	uint32_t type;
-	const uint8_t *desc;
-	uint32_t len;
-};
-
-#define XEN_NOTES_MAX 32u
-#define XEN_NOTE_PHYS32_ENTRY 18u
-
-static size_t xen_notes(const struct fw_image *img, struct xen_note *out, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < img->phnum; i++) {
-		const struct fw_segment *s = &img->seg[i];
-		const uint8_t *p;
-		uint64_t off = 0;
-
-		if (s->type != PT_NOTE ||
-		    (p = fw_image_bytes(img, s->offset, s->filesz)) == NULL)
-			continue;
-		while (off + 12 <= s->filesz && n < max) {
-			uint64_t namesz = xa_get_le32(p + off), descsz = xa_get_le32(p + off + 4);
-			uint32_t type = xa_get_le32(p + off + 8);
-			uint64_t name_off = off + 12;
-			uint64_t desc_off = name_off + ((namesz + 3) & ~3ull);
-
-			if (desc_off > s->filesz || descsz > s->filesz - desc_off)
-				break;
-			if (namesz == 4 && memcmp(p + name_off, "Xen", 4) == 0)
-				out[n++] = (struct xen_note){ type, p + desc_off, (uint32_t)descsz };
-			off = desc_off + ((descsz + 3) & ~3ull);
-		}
-	}
-	return n;
-}
-
-static const char *xen_note_name(uint32_t type)
-{
-	static const char *const names[] = {
-		"INFO", "ENTRY", "HYPERCALL_PAGE", "VIRT_BASE", "PADDR_OFFSET",
-		"XEN_VERSION", "GUEST_OS", "GUEST_VERSION", "LOADER", "PAE_MODE",
-		"FEATURES", "BSD_SYMTAB", "HV_START_LOW", "L1_MFN_VALID",
-		"SUSPEND_CANCEL", "INIT_P2M", "MOD_START_PFN", "SUPPORTED_FEATURES",
-		"PHYS32_ENTRY",
-	};
-
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
-}
-
-/* The notes whose descriptor is a string (elfnote.h). */
-static bool xen_note_is_string(uint32_t type)
-{
-	return type == 5 || type == 6 || type == 7 || type == 8 || type == 9 ||
-	       type == 10 || type == 11;
-}
-
 /* The value as text: a quoted printable string, a number (descriptors of
  * 1, 2, 4 or 8 bytes) or hex bytes. */
-static void xen_note_value(const struct xen_note *x, char *out, size_t outlen, bool *is_num,
-			   uint64_t *num)
+static void xen_note_value(const struct xld_xen_note *x, char *out, size_t outlen,
+			   bool *is_num, uint64_t *num)
 {
 	*is_num = false;
-	if (xen_note_is_string(x->type)) {
+	if (xld_xen_note_is_string(x->type)) {
 		size_t w = 0;
 
 		for (uint32_t i = 0; i < x->len && x->desc[i] != '\0' && w + 2 < outlen && i < 64; i++)
@@ -297,73 +236,80 @@ static void xen_note_value(const struct xen_note *x, char *out, size_t outlen, b
 		out[w] = '\0';
 		return;
 	}
-	if (x->len == 1 || x->len == 2 || x->len == 4 || x->len == 8) {
-		uint64_t v = 0;
-
-		for (uint32_t i = 0; i < x->len; i++)
-			v |= (uint64_t)x->desc[i] << (8 * i);
+	if (xld_xen_note_num(x, num)) {
 		*is_num = true;
-		*num = v;
-		snprintf(out, outlen, "0x%llx", (unsigned long long)v);
+		snprintf(out, outlen, "0x%llx", (unsigned long long)*num);
 		return;
 	}
 	hex_bytes(x->desc, x->len, out, outlen);
 }
 
-/* "pvh" (PHYS32_ENTRY), "pv" (other Xen notes), or NULL: not a Xen image. */
-static const char *xen_guest_type(const struct xen_note *x, size_t n)
+/* "PV", "PVH", "PV or PVH"; NULL: not bootable. */
+static const char *bootable_as(unsigned m)
 {
-	for (size_t i = 0; i < n; i++)
-		if (x[i].type == XEN_NOTE_PHYS32_ENTRY)
-			return "pvh";
-	return n ? "pv" : NULL;
+	return m == (XLD_GUEST_PV | XLD_GUEST_PVH) ? "PV or PVH"
+	     : m == XLD_GUEST_PV ? "PV" : m == XLD_GUEST_PVH ? "PVH" : NULL;
 }
 
 static void text_xen_notes(const struct fw_image *img)
 {
-	struct xen_note x[XEN_NOTES_MAX];
-	size_t n = xen_notes(img, x, XEN_NOTES_MAX);
-	const char *guest = xen_guest_type(x, n);
+	const struct xld_xen_notes *x = &img->xen;
+	const struct xld_xen_boot *b = &img->xboot;
+	const char *as = bootable_as(b->bootable);
 	char v[HEX_MAX * 3 + 8];
 	bool is_num;
 	uint64_t num;
 
-	if (guest == NULL) {
-		printf("Xen ELF notes: none (Xen boots it only as a PVH guest with XEN_ELFNOTE_PHYS32_ENTRY, or as a Linux bzImage)\n");
-		return;
+	if (as != NULL)
+		printf("Xen ELF notes: %zu (boots as a %s guest)\n", x->n, as);
+	else
+		printf("Xen ELF notes: %zu (not a bootable Xen image)\n", x->n);
+	for (size_t i = 0; i < x->n; i++) {
+		xen_note_value(&x->note[i], v, sizeof(v), &is_num, &num);
+		printf(xld_xen_note_is_string(x->note[i].type) ? "  %-18s \"%s\"\n" : "  %-18s %s\n",
+		       xld_xen_note_name(x->note[i].type), v);
 	}
-	printf("Xen ELF notes: %zu (boots as a %s guest)\n", n,
-	       strcmp(guest, "pvh") == 0 ? "PVH" : "PV");
-	for (size_t i = 0; i < n; i++) {
-		xen_note_value(&x[i], v, sizeof(v), &is_num, &num);
-		printf(xen_note_is_string(x[i].type) ? "  %-18s \"%s\"\n" : "  %-18s %s\n",
-		       xen_note_name(x[i].type), v);
-	}
+	if (x->dropped != 0)
+		printf("  (%zu more Xen notes not shown)\n", x->dropped);
+	if (b->why_pv[0] != '\0')
+		printf("  not PV: %s\n", b->why_pv);
+	if (b->why_pvh[0] != '\0')
+		printf("  not PVH: %s\n", b->why_pvh);
 }
 
 static json_object *json_xen_notes(const struct fw_image *img, json_object *root)
 {
-	struct xen_note x[XEN_NOTES_MAX];
-	size_t n = xen_notes(img, x, XEN_NOTES_MAX);
-	const char *guest = xen_guest_type(x, n);
+	const struct xld_xen_notes *x = &img->xen;
+	const struct xld_xen_boot *b = &img->xboot;
 	json_object *arr = json_object_new_array();
+	json_object *as = json_object_new_array();
 	char v[HEX_MAX * 3 + 8];
 	bool is_num;
 	uint64_t num;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < x->n; i++) {
 		json_object *o = json_object_new_object();
 
-		xen_note_value(&x[i], v, sizeof(v), &is_num, &num);
-		jstr(o, "type", xen_note_name(x[i].type));
-		ju64(o, "type_id", x[i].type);
+		xen_note_value(&x->note[i], v, sizeof(v), &is_num, &num);
+		jstr(o, "type", xld_xen_note_name(x->note[i].type));
+		ju64(o, "type_id", x->note[i].type);
 		if (is_num)
 			ju64(o, "value", num);
 		else
 			jstr(o, "value", v);
 		json_object_array_add(arr, o);
 	}
-	jset(root, "xen_guest", guest ? json_object_new_string(guest) : NULL);
+	/* xen_guest: the type --xl/--libvirt boot it as on a host that runs
+	 * both (PV when the image can be PV, xld_guest_choose()) */
+	jset(root, "xen_guest", b->bootable ? json_object_new_string(
+		     xld_guest_name(b->bootable & XLD_GUEST_PV ? XLD_GUEST_PV : XLD_GUEST_PVH)) : NULL);
+	if (b->bootable & XLD_GUEST_PV)
+		json_object_array_add(as, json_object_new_string("pv"));
+	if (b->bootable & XLD_GUEST_PVH)
+		json_object_array_add(as, json_object_new_string("pvh"));
+	jset(root, "xen_bootable", as);
+	jset(root, "xen_not_pv", b->why_pv[0] ? json_object_new_string(b->why_pv) : NULL);
+	jset(root, "xen_not_pvh", b->why_pvh[0] ? json_object_new_string(b->why_pvh) : NULL);
 	return arr;
 }
 

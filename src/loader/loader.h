@@ -30,6 +30,10 @@
  *         virtio id 7, not 2 vrings, vring num not a power of two, bad
  *         align) or vrings of different sizes
  *   9     boot failure (template, writing the config, running xl)
+ *  10     not a bootable Xen image for this host (--xl, --libvirt only):
+ *         no usable Xen ELF notes, wrong class or machine, or a guest
+ *         type the host does not run; one line
+ *             xenamp-load: FILE: not bootable ...: reason
  */
 #ifndef XENAMP_LOADER_LOADER_H
 #define XENAMP_LOADER_LOADER_H
@@ -39,6 +43,7 @@
 
 #include "core/rsc_parse.h"
 #include "common/link_params.h"
+#include "xen_notes.h"
 
 enum xld_exit {
 	XLD_EXIT_OK = 0,
@@ -51,6 +56,7 @@ enum xld_exit {
 	XLD_EXIT_RSC = 7,
 	XLD_EXIT_VDEV = 8,
 	XLD_EXIT_BOOT = 9,
+	XLD_EXIT_NOT_XEN = 10,
 };
 
 /* Files larger than this are refused (code 1): firmware is small and the
@@ -107,6 +113,11 @@ struct fw_image {
 	const char *buf_size_source; /* "default" or "--buf-size" */
 	uint64_t carveout_bytes;     /* sum of the carveout lengths */
 	uint32_t memory_mib;         /* carveouts rounded up, >= 32 */
+
+	/* Xen ELF notes of the PT_NOTE segments (descriptors point into data)
+	 * and the guest types they make the image bootable as */
+	struct xld_xen_notes xen;
+	struct xld_xen_boot xboot;
 };
 
 /* Read and validate path. buf_size: RPMsg buffer size for the link, or 0

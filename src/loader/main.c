@@ -39,6 +39,9 @@ static const char exit_codes[] =
 	"  8  no usable RPMsg vdev (none, several, virtio id not 7, not two\n"
 	"     vrings, vring num not a power of two or different, bad align)\n"
 	"  9  boot failure (template, writing the config, xl create)\n"
+	" 10  --xl, --libvirt: not a bootable Xen image for this host (no usable\n"
+	"     Xen ELF notes, wrong class or machine, or only a guest type the\n"
+	"     host does not run); one line: xenamp-load: FILE: reason\n"
 	"Faults 3-8 are reported as one line: xenamp-load: FILE: offset 0xNN: fault\n"
 	"(NN: the byte offset in FILE of the field at fault).\n";
 
@@ -65,7 +68,9 @@ static void usage(FILE *fp)
 		"                    (32..65536, a multiple of 16; default 512). The buffer\n"
 		"                    count is always the vdev's vring num.\n"
 		"  --xl NAME         write an xl config for domain NAME from the template and\n"
-		"                    run 'xl create' on it ($XENAMP_XL overrides the xl binary)\n"
+		"                    run 'xl create' on it ($XENAMP_XL overrides the xl binary);\n"
+		"                    the guest type (PV or PVH) comes from FILE's Xen ELF\n"
+		"                    notes and 'xl info' (virt_caps)\n"
 		"  --out PATH        config path ('-': stdout, with --dry-run); default\n"
 		"                    /etc/xen/NAME.cfg as root, ./NAME.cfg otherwise\n"
 		"  --template PATH   default %s/firmware.cfg.in\n"

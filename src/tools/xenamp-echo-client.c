@@ -45,6 +45,10 @@ struct client {
 	int unbound;            /* set by the unbind callback; read atomically */
 	int quiet;
 	int verbose;           /* print every reply */
+	/* --ping: round trips of the messages, each sent when the one
+	 * before came back */
+	unsigned long rtt_n;
+	int64_t rtt_min_ns, rtt_max_ns, rtt_sum_ns;
 };
 
 static int msg_size(const struct client *c, unsigned long seq)
@@ -166,6 +170,9 @@ static void usage(FILE *f)
 		"  -s, --size BYTES      fixed message size (default: cycle 1..payload max)\n"
 		"  -r, --rate N          send at most N messages per second, 1/N s apart\n"
 		"                        (default: as fast as the link takes them)\n"
+		"  -P, --ping            one message in flight: send each when the reply to\n"
+		"                        the one before came back, and add the round trips\n"
+		"                        to the summary (\", rtt min/avg/max A/B/C us\")\n"
 		"  -z, --nocopy          send with the zero-copy API\n"
 		"                        (rpmsg_get_tx_payload_buffer + rpmsg_send_nocopy)\n"
 		"  -w, --wait SECONDS    how long to wait for the service and for the last\n"
@@ -205,6 +212,7 @@ struct args {
 	unsigned long wait_s;   /* for the service, and without reply progress */
 	unsigned long rate;     /* messages per second; 0: no limit */
 	int nocopy;
+	int ping;               /* one message in flight, round trips timed */
 	struct xenamp_opts opts;
 };
 
@@ -219,6 +227,7 @@ static const struct option longopts[] = {
 	{ "size", required_argument, NULL, 's' },
 	{ "rate", required_argument, NULL, 'r' },
 	{ "nocopy", no_argument, NULL, 'z' },
+	{ "ping", no_argument, NULL, 'P' },
 	{ "wait", required_argument, NULL, 'w' },
 	{ "transport", required_argument, NULL, 't' },
 	{ "socket", required_argument, NULL, 'S' },
@@ -288,6 +297,9 @@ static int parse_option(struct client *c, struct args *a, int opt)
 	case 'z':
 		a->nocopy = 1;
 		return ARGS_NEXT;
+	case 'P':
+		a->ping = 1;
+		return ARGS_NEXT;
 	case 't':
 		a->opts.transport = optarg;
 		return ARGS_NEXT;
@@ -317,7 +329,7 @@ static int parse_args(int argc, char **argv, struct client *c, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->wait_s = 10;
 	c->count = 100;
-	while ((opt = getopt_long(argc, argv, "p:d:n:r:s:zw:t:S:qvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:d:n:r:s:zPw:t:S:qvh", longopts, NULL)) != -1) {
 		r = parse_option(c, a, opt);
 		if (r != ARGS_NEXT)
 			return r;
@@ -429,6 +441,43 @@ static int send_one(struct client *c, unsigned long seq, int nocopy,
 	return EX_LINK;
 }
 
+/* --ping: wait until the reply to message seq came back (or the link or
+ * the service is gone, or wait_s passed) and record its round trip from
+ * t0. EX_OK, or the status that ends the run. */
+static int await_reply(struct client *c, unsigned long seq, int64_t t0,
+		       unsigned long wait_s)
+{
+	int64_t until = now_ms() + (int64_t)wait_s * 1000, rtt;
+	int status = EX_OK;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->received <= seq && !c->link_error && !c->unbound &&
+	       now_ms() < until) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+	}
+	rtt = now_ns() - t0;
+	if (c->received > seq) {
+		if (c->rtt_n == 0 || rtt < c->rtt_min_ns)
+			c->rtt_min_ns = rtt;
+		if (rtt > c->rtt_max_ns)
+			c->rtt_max_ns = rtt;
+		c->rtt_sum_ns += rtt;
+		c->rtt_n++;
+	} else {
+		status = c->unbound ? EX_UNBOUND : c->link_error ? EX_LINK : EX_MISMATCH;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return status;
+}
+
 /* Send c->count messages, stopping at the first failure or when the
  * service goes away; *sentp is the number sent. */
 static int send_all(struct client *c, const struct args *a, uint8_t *buf,
@@ -446,9 +495,15 @@ static int send_all(struct client *c, const struct args *a, uint8_t *buf,
 			status = EX_UNBOUND;
 			break;
 		}
+		int64_t t0 = now_ns();
+
 		status = send_one(c, sent, a->nocopy, buf);
 		if (status != EX_OK)
 			break;
+		if (a->ping && (status = await_reply(c, sent, t0, a->wait_s)) != EX_OK) {
+			sent++;   /* it left; its reply did not come back */
+			break;
+		}
 	}
 	*sentp = sent;
 	return status;
@@ -499,9 +554,14 @@ static int report(const struct client *c, unsigned long sent, int status)
 	/* Losing the service after every reply came back is no failure. */
 	if (c->unbound && status == EX_OK && c->received < c->count)
 		status = EX_UNBOUND;
-	printf("sent %lu, received %lu, mismatches %lu, bytes %llu%s\n",
-	       sent, c->received, c->mismatches, c->bytes,
-	       status == EX_UNBOUND ? ", service went away (unbind)" : "");
+	printf("sent %lu, received %lu, mismatches %lu, bytes %llu",
+	       sent, c->received, c->mismatches, c->bytes);
+	if (c->rtt_n != 0)
+		printf(", rtt min/avg/max %lld/%lld/%lld us",
+		       (long long)(c->rtt_min_ns / 1000),
+		       (long long)(c->rtt_sum_ns / (int64_t)c->rtt_n / 1000),
+		       (long long)(c->rtt_max_ns / 1000));
+	printf("%s\n", status == EX_UNBOUND ? ", service went away (unbind)" : "");
 	if (status == EX_OK && (c->received != c->count || c->mismatches != 0))
 		status = EX_MISMATCH;
 	return status;

@@ -44,4 +44,13 @@ check "--rate 20: 31 messages took at least 1500 ms ($ms ms)" test $ms -ge 1500
 rc=$?
 check "--rate 0 is refused with exit status 2 ($rc)" test $rc -eq 2
 check "--rate 0: one line naming the value" grep -q "invalid rate '0'" "$T/rate0.log"
+
+# --ping: one message in flight at a time, each timed from its send to
+# its reply; the summary gains the round trips (min <= avg <= max).
+"$ECHO_CLIENT" --partition host -n 200 --ping -q >"$T/ping.log" 2>&1
+rc=$?
+check "--ping: exit 0, 200 replies intact, round trips reported" \
+	sh -c "[ $rc -eq 0 ] && grep -qE '^sent 200, received 200, mismatches 0, bytes [0-9]+, rtt min/avg/max [0-9]+/[0-9]+/[0-9]+ us\$' '$T/ping.log'"
+check "--ping: min <= avg <= max" sh -c "sed -n 's|.*rtt min/avg/max \\([0-9]*\\)/\\([0-9]*\\)/\\([0-9]*\\) us|\\1 \\2 \\3|p' '$T/ping.log' | { read -r a b c; [ \$a -le \$b ] && [ \$b -le \$c ]; }"
+check "without --ping: no rtt in the summary" sh -c "! grep -q rtt '$T/client.log'"
 finish

@@ -238,8 +238,55 @@ def fw32(table=None):
     return buf, info
 
 
+# ---------------------------------------------------------------- Xen ELF notes
+PT_NOTE = 4
+SHT_NOTE = 7
+
+
+def xen_note(ntype, desc):
+    """One note named "Xen", 4-byte padded (Xen's public elfnote.h)."""
+    if isinstance(desc, str):
+        desc = desc.encode() + b"\0"
+    elif isinstance(desc, int):
+        desc = struct.pack("<Q", desc)
+    b = struct.pack("<3I", 4, len(desc), ntype) + b"Xen\0" + desc
+    return b + b"\0" * (-len(b) % 4)
+
+
+# The notes of the in-tree firmware (src/firmware/runtime/start.S).
+PV_NOTES = (xen_note(6, "xenamp-fw") + xen_note(7, "0.1") + xen_note(5, "xen-3.0") +
+            xen_note(8, "generic") + xen_note(3, 0x100000) + xen_note(4, 0x100000) +
+            xen_note(1, 0x100000) + xen_note(2, 0x101000))
+# A Linux vmlinux: PV entry and a PVH entry (PHYS32_ENTRY, 4 bytes).
+LINUX_NOTES = (xen_note(6, "linux") + xen_note(5, "xen-3.0") + xen_note(1, 0x100000) +
+               xen_note(18, struct.pack("<I", 0x1000000)))
+PVH_NOTES = xen_note(18, struct.pack("<I", 0x100000))
+
+
+def with_notes(notes, filesz=None, table=None):
+    """valid-elf64.elf with a .note.Xen section and its second program
+    header (GNU_STACK) turned into the PT_NOTE segment over it; filesz
+    overrides the segment's size (a note that does not fit)."""
+    b, i = fw64(table=table, extra=[Section(".note.Xen", SHT_NOTE, notes, flags=SHF_ALLOC)])
+    sec = i["secs"][i["index"][".note.Xen"]]
+    put(b, i, phdr(i, 1, "p_offset") - 8, PT_NOTE, 4)
+    put(b, i, phdr(i, 1, "p_offset") - 4, 4, 4)                  # p_flags R
+    put(b, i, phdr(i, 1, "p_offset"), sec.offset)
+    put(b, i, phdr(i, 1, "p_filesz"), len(notes) if filesz is None else filesz)
+    put(b, i, phdr(i, 1, "p_memsz"), 0)
+    put(b, i, phdr(i, 1, "p_offset") + 0x28, 4)                  # p_align
+    return b, i
+
+
 def cases():
     """Yield (name, bytes, exit code, expected substring)."""
+    # Bootable Xen images (--xl, --libvirt) and one whose note is cut.
+    yield "xen-pv.elf", with_notes(PV_NOTES)[0], 0, ""
+    yield "xen-linux.elf", with_notes(LINUX_NOTES)[0], 0, ""
+    yield "xen-pvh.elf", with_notes(PVH_NOTES)[0], 0, ""
+    yield "xen-cut-note.elf", with_notes(PV_NOTES, len(PV_NOTES) - 2)[0], 0, ""
+    # the link of src/tools/xenamp-echo-fw (256 buffers of 512 bytes)
+    yield "xen-pv-256.elf", with_notes(PV_NOTES, table=full_table(nums=(256, 256)))[0], 0, ""
     b, i = fw64()
     yield "valid-elf64.elf", b, 0, ""
     b, i = fw32()

@@ -198,6 +198,36 @@ L="valid-elf32.elf --buf-size 1024"
 check "$L" "$j" link.buf_size 1024
 check "$L" "$j" link.buf_size_source --buf-size
 
+# Xen ELF notes (PT_NOTE segment over a .note.Xen section, gen-corpus.py)
+for c in "xen-pv pv [\"pv\"]" "xen-linux pv [\"pv\", \"pvh\"]" "xen-pvh pvh [\"pvh\"]" \
+	 "xen-cut-note null []" "valid-elf64 null []"; do
+	n=${c%% *}; rest=${c#* }; g=${rest%% *}; as=${rest#* }
+	j=$work/$n.json
+	"$LOAD" --inspect --json "$corpus/$n.elf" >"$j" 2>"$work/err"
+	check "$n.elf" "$j" xen_guest "$g"
+	check "$n.elf" "$j" xen_bootable "$as"
+done
+check xen-pv.elf "$work/xen-pv.json" xen_notes.6.type ENTRY
+check xen-pv.elf "$work/xen-pv.json" xen_notes.6.value 1048576
+check xen-pvh.elf "$work/xen-pvh.json" xen_not_pv 'no XEN_VERSION note "xen-3.0"'
+check xen-cut-note.elf "$work/xen-cut-note.json" xen_not_pv \
+	"the ELF note at file offset 0x478 does not fit in its PT_NOTE segment"
+run --inspect "$corpus/xen-linux.elf"
+if [ "$rc" = 0 ] && grep -qxF "Xen ELF notes: 4 (boots as a PV or PVH guest)" "$work/out" &&
+   grep -qxF '  GUEST_OS           "linux"' "$work/out" &&
+   grep -qxF "  PHYS32_ENTRY       0x1000000" "$work/out"; then
+	ok "xen-linux.elf: --inspect text shows the notes and both guest types"
+else
+	bad "xen-linux.elf: --inspect text (exit $rc): $(grep -A6 'Xen ELF' "$work/out")"
+fi
+run --inspect "$v64"
+if [ "$rc" = 0 ] && grep -qxF "Xen ELF notes: 0 (not a bootable Xen image)" "$work/out" &&
+   grep -qxF "  not PV: no Xen ELF notes" "$work/out"; then
+	ok "valid-elf64.elf: --inspect text says it is not a bootable Xen image"
+else
+	bad "valid-elf64.elf: --inspect Xen notes: $(grep -A3 'Xen ELF' "$work/out")"
+fi
+
 # text output
 run --inspect "$v64"
 if [ "$rc" = 0 ] && grep -q "buf-count 16 (vring num), buf-size 512 (default)" "$work/out" &&
@@ -232,40 +262,61 @@ else
 fi
 
 # ------------------------------------------------------------ --xl
-kernel=$(cd "$corpus" && pwd -P)/valid-elf64.elf
+# The Xen boot targets take the guest type from the image's Xen ELF notes
+# (corpus xen-*.elf) and what the host runs: a stub xl answers `xl info`
+# with virt_caps $STUB_CAPS (default: those of tests/xen, no HAP; empty:
+# no virt_caps line, as without Xen) and records the arguments of
+# `xl create`.
+xpv=$corpus/xen-pv.elf
+stub=$work/xl-stub
+{
+	echo '#!/bin/sh'
+	echo 'case $1 in'
+	echo 'info) [ -z "${STUB_CAPS-x}" ] || printf "xen_version : 4.17.7\nvirt_caps : %s\n" "${STUB_CAPS-pv hvm gnttab-v1 gnttab-v2}" ;;'
+	echo "*) echo \"\$@\" >\"$work/xl-args\" ;;"
+	echo 'esac'
+} >"$stub"
+chmod +x "$stub"
+XENAMP_XL=$stub; export XENAMP_XL
+kernel=$(cd "$corpus" && pwd -P)/xen-pv.elf
 cfg=$work/fw1.cfg
-run --xl fw1 --dry-run --out "$cfg" --template "$TEMPLATE" "$v64"
+run --xl fw1 --dry-run --out "$cfg" --template "$TEMPLATE" "$xpv"
 expect "--xl dry run" 0 "wrote $cfg"
-for want in 'name = "fw1"' 'memory = 34' "kernel = \"$kernel\"" 'extra = ""' \
+for want in 'name = "fw1"' 'type = "pv"' 'memory = 34' "kernel = \"$kernel\"" 'extra = ""' \
 	    'buf-count 16 (vring num), buf-size 512 bytes'; do
 	if grep -qF -- "$want" "$cfg" 2>/dev/null; then ok "fw1.cfg has: $want"
 	else bad "fw1.cfg lacks: $want"; fi
 done
 if grep -q '@[A-Z_]*@' "$cfg"; then bad "fw1.cfg: placeholder left"; else ok "fw1.cfg: no placeholder left"; fi
+if grep -qxF "xenamp-load: fw1: guest type pv (image: pv; host: pv, from xl info: virt_caps)" "$work/err"; then
+	ok "--xl says the guest type and why"
+else
+	bad "--xl guest type line: $(cat "$work/err")"
+fi
 
-run --xl fw1 --dry-run --out "$cfg" --template "$TEMPLATE" "$v64"
+run --xl fw1 --dry-run --out "$cfg" --template "$TEMPLATE" "$xpv"
 expect "--xl existing config without --force" 9 "use --force"
-run --xl fw1 --dry-run --force --memory 64 --extra "console=hvc0 quiet" --out "$cfg" --template "$TEMPLATE" "$v64"
+run --xl fw1 --dry-run --force --memory 64 --extra "console=hvc0 quiet" --out "$cfg" --template "$TEMPLATE" "$xpv"
 expect "--xl --force --memory --extra" 0 "wrote"
 if grep -qF 'memory = 64' "$cfg" && grep -qF 'extra = "console=hvc0 quiet"' "$cfg"; then
 	ok "fw1.cfg: --memory and --extra applied"
 else
 	bad "fw1.cfg: --memory / --extra not applied"
 fi
-run --xl fw1 --dry-run --extra 'a"b' --out "$work/q.cfg" --template "$TEMPLATE" "$v64"
+run --xl fw1 --dry-run --extra 'a"b' --out "$work/q.cfg" --template "$TEMPLATE" "$xpv"
 expect "--extra with a quote" 9 "--extra contains"
 
-run --xl fw3 --dry-run --out - --template "$TEMPLATE" "$v32"
-if [ "$rc" = 0 ] && grep -qF 'name = "fw3"' "$work/out" && grep -qF 'memory = 32' "$work/out"; then
+run --xl fw3 --dry-run --out - --template "$TEMPLATE" "$xpv"
+if [ "$rc" = 0 ] && grep -qF 'name = "fw3"' "$work/out" && grep -qF 'memory = 34' "$work/out"; then
 	ok "--xl --out - writes the config to stdout"
 else
 	bad "--xl --out - (exit $rc)"
 fi
-run --xl fw3 --out - --template "$TEMPLATE" "$v32"
+run --xl fw3 --out - --template "$TEMPLATE" "$xpv"
 expect "--out - without --dry-run" 2 "needs --dry-run"
 
 printf 'name = "@NAME@"\nfoo = @NOPE@\n' >"$work/bad.cfg.in"
-run --xl fw4 --dry-run --out "$work/fw4.cfg" --template "$work/bad.cfg.in" "$v64"
+run --xl fw4 --dry-run --out "$work/fw4.cfg" --template "$work/bad.cfg.in" "$xpv"
 expect "template with an unknown placeholder" 9 "line 2: unknown placeholder @NOPE@"
 if [ -e "$work/fw4.cfg" ]; then bad "fw4.cfg written despite the bad template"; else ok "fw4.cfg not written"; fi
 
@@ -273,12 +324,53 @@ run --xl fw5 --dry-run --out "$work/fw5.cfg" --template "$TEMPLATE" "$corpus/vri
 expect "--xl on a malformed firmware" 8 "not a power of two"
 if [ -e "$work/fw5.cfg" ]; then bad "fw5.cfg written for a malformed firmware"; else ok "fw5.cfg not written"; fi
 
-# a stub xl records its arguments
-stub=$work/xl-stub
-printf '#!/bin/sh\necho "$@" >"%s"\n' "$work/xl-args" >"$stub"
-chmod +x "$stub"
-XENAMP_XL=$stub; export XENAMP_XL
-run --xl fw2 --out "$work/fw2.cfg" --template "$TEMPLATE" "$v64"
+# Not bootable: exit 10, ONE line naming the file and the reason, no
+# config written, xl create not run.
+# xl_refused LABEL FILE LINE-AFTER-"xenamp-load: FILE: "
+xl_refused() {
+	rm -f "$work/xl-args" "$work/nx.cfg"
+	run --xl nx --out "$work/nx.cfg" --template "$TEMPLATE" "$2"
+	nl=$(wc -l <"$work/err" | tr -d ' ')
+	if [ "$rc" = 10 ] && [ "$nl" = 1 ] && [ "$(cat "$work/err")" = "xenamp-load: $2: $3" ] &&
+	   [ ! -e "$work/nx.cfg" ] && [ ! -e "$work/xl-args" ]; then
+		ok "$1: exit 10, one line: $3"
+	else
+		bad "$1: exit $rc, $nl lines, want 10 and '$3': $(cat "$work/err")"
+	fi
+}
+xl_refused "--xl, ELF without Xen notes" "$v64" \
+	"not a bootable Xen image: not PV: no Xen ELF notes; not PVH: no XEN_ELFNOTE_PHYS32_ENTRY note"
+xl_refused "--xl, ELF32 Arm" "$v32" \
+	"not a bootable Xen image: not PV: a PV guest is an ELF64 x86-64 image; not PVH: a PVH guest is an x86 image"
+xl_refused "--xl, a Xen note cut by its segment" "$corpus/xen-cut-note.elf" \
+	"not a bootable Xen image: the ELF note at file offset 0x478 does not fit in its PT_NOTE segment"
+xl_refused "--xl, PVH-only image on a host without HAP" "$corpus/xen-pvh.elf" \
+	"boots only as a PVH guest, which this host does not run (xl info: virt_caps; PVH needs HVM with HAP or shadow paging)"
+STUB_CAPS="hvm hap"; export STUB_CAPS
+xl_refused "--xl, PV image on a host without PV" "$xpv" \
+	"boots only as a PV guest, which this host does not run (xl info: virt_caps)"
+unset STUB_CAPS
+
+# xl_type LABEL FILE CAPS TYPE: the type line of the generated config
+xl_type() {
+	STUB_CAPS=$3; export STUB_CAPS
+	run --xl ty --dry-run --out - --template "$TEMPLATE" "$2"
+	unset STUB_CAPS
+	if [ "$rc" = 0 ] && grep -qxF "type = \"$4\"" "$work/out"; then
+		ok "$1: type = \"$4\""
+	else
+		bad "$1: exit $rc, $(grep '^type' "$work/out") $(cat "$work/err")"
+	fi
+}
+xl_type "PV image, host with HAP" "$xpv" "pv hvm hap shadow" pv
+xl_type "PVH image, host with HAP" "$corpus/xen-pvh.elf" "pv hvm hap" pvh
+xl_type "Linux-like image (PV and PVH), host without HAP" "$corpus/xen-linux.elf" "pv hvm" pv
+xl_type "Linux-like image (PV and PVH), host with HAP" "$corpus/xen-linux.elf" "pv hvm hap" pv
+xl_type "Linux-like image (PV and PVH), host without PV" "$corpus/xen-linux.elf" "hvm hap" pvh
+xl_type "Linux-like image, xl info says nothing (no Xen)" "$corpus/xen-linux.elf" "" pv
+xl_type "PVH image, xl info says nothing" "$corpus/xen-pvh.elf" "" pvh
+
+run --xl fw2 --out "$work/fw2.cfg" --template "$TEMPLATE" "$xpv"
 expect "--xl runs xl create" 0 "wrote $work/fw2.cfg"
 if [ "$(cat "$work/xl-args" 2>/dev/null)" = "create $work/fw2.cfg" ]; then
 	ok "xl called as: xl create $work/fw2.cfg"
@@ -286,12 +378,12 @@ else
 	bad "xl called as: '$(cat "$work/xl-args" 2>/dev/null)'"
 fi
 XENAMP_XL=false
-run --xl fw6 --out "$work/fw6.cfg" --template "$TEMPLATE" "$v64"
+run --xl fw6 --out "$work/fw6.cfg" --template "$TEMPLATE" "$xpv"
 expect "xl create failing" 9 "failed with exit status 1"
 XENAMP_XL=$work/no-such-xl
-run --xl fw7 --out "$work/fw7.cfg" --template "$TEMPLATE" "$v64"
+run --xl fw7 --out "$work/fw7.cfg" --template "$TEMPLATE" "$xpv"
 expect "xl missing" 9 "cannot run"
-unset XENAMP_XL
+XENAMP_XL=$stub
 
 # ------------------------------------------------------------ example firmware
 # src/tools/xenamp-echo-fw: the echo service with a .resource_table
@@ -399,16 +491,17 @@ for l in json.load(sys.stdin)["links"]:
 	run --local fw2 --link echo2 --peer host --socket "$S" "$fw"
 	expect "--local: host:0 already taken" 9 "end host:0 already belongs to link echo"
 	# --xl registers too (stub xl); the same link again is "exists"
-	XENAMP_XL=true; export XENAMP_XL
-	run --xl fw --link echo --socket "$S" --out "$work/fwx.cfg" --template "$TEMPLATE" "$fw"
+	# --xl boots a Xen image: xen-pv-256.elf carries the same link
+	# parameters as xenamp-echo-fw (256 buffers of 512 bytes)
+	x256=$corpus/xen-pv-256.elf
+	run --xl fw --link echo --socket "$S" --out "$work/fwx.cfg" --template "$TEMPLATE" "$x256"
 	expect "--xl registers: same link exists" 0 "registered with xenamp-backend: exists"
-	run --xl fw3 --peer dsp3 --socket "$S" --out "$work/fw3x.cfg" --template "$TEMPLATE" "$fw"
+	run --xl fw3 --peer dsp3 --socket "$S" --out "$work/fw3x.cfg" --template "$TEMPLATE" "$x256"
 	expect "--xl registers a second dynamic link" 0 "registered with xenamp-backend: added"
-	run --xl fw5 --peer dsp5 --socket "$S" --out "$work/fw5x.cfg" --template "$TEMPLATE" "$fw"
+	run --xl fw5 --peer dsp5 --socket "$S" --out "$work/fw5x.cfg" --template "$TEMPLATE" "$x256"
 	expect "--xl: third dynamic link refused (dynamic-links = 2)" 9 "raise dynamic-links"
-	run --xl fw4 --no-register --socket "$S" --out "$work/fw4x.cfg" --template "$TEMPLATE" "$fw"
+	run --xl fw4 --no-register --socket "$S" --out "$work/fw4x.cfg" --template "$TEMPLATE" "$x256"
 	expect "--xl --no-register" 0 "--no-register"
-	unset XENAMP_XL
 	kill "$fw_pid" 2>/dev/null; wait "$fw_pid" 2>/dev/null
 	kill "$be_pid" 2>/dev/null; wait "$be_pid" 2>/dev/null
 else
@@ -417,11 +510,15 @@ fi
 
 # ------------------------------------------------------------ --libvirt
 XTPL=$top_srcdir/xen-configs/firmware.xml.in
+# the Xen twin of xenamp-echo-fw (Xen PV notes, the same link parameters)
+x256=$corpus/xen-pv-256.elf
+x256abs=$(cd "$corpus" && pwd -P)/xen-pv-256.elf
 if [ "$have_lv" = yes ]; then
 	run --libvirt test:///default --name fwlv --link echo --peer host:1 --dry-run \
-		--socket "$work/none.sock" --template "$XTPL" "$fw"
+		--socket "$work/none.sock" --template "$XTPL" "$x256"
 	if [ "$rc" = 0 ] && grep -qF '<name>fwlv</name>' "$work/out" &&
-	   grep -qF "<kernel>$fwabs</kernel>" "$work/out" &&
+	   grep -qF "<kernel>$x256abs</kernel>" "$work/out" &&
+	   grep -qF "<type arch='x86_64' machine='xenpv'>linux</type>" "$work/out" &&
 	   grep -qF '<xenamp:link xmlns:xenamp="https://xenamp.example/ns/1" name="echo" peer="host:1" devno="0" buf-size="512" buf-count="256"/>' "$work/out" &&
 	   ! grep -q '@[A-Z_]*@' "$work/out"; then
 		ok "--libvirt --dry-run prints the domain XML with the xenamp metadata"
@@ -429,7 +526,7 @@ if [ "$have_lv" = yes ]; then
 		bad "--libvirt --dry-run (exit $rc): $(cat "$work/err")"
 	fi
 	# test:///default lives in xenamp-load's own process: define + start work
-	run --libvirt test:///default --name fwlv --socket "$work/none.sock" --template "$XTPL" "$fw"
+	run --libvirt test:///default --name fwlv --socket "$work/none.sock" --template "$XTPL" "$x256"
 	if [ "$rc" = 0 ] && grep -q "<domain type='xen' id='[0-9]*'>" "$work/out" &&
 	   grep -qF '<name>fwlv</name>' "$work/out" &&
 	   grep -qF 'xenamp:link' "$work/out" &&
@@ -439,14 +536,23 @@ if [ "$have_lv" = yes ]; then
 	else
 		bad "--libvirt test:///default (exit $rc): $(cat "$work/err")"
 	fi
-	run --libvirt test:///default --name 'fw&' "$fw"
+	# test:///default runs os_type xen (PV) guests, not xenpvh
+	run --libvirt test:///default --name fwpvh --socket "$work/none.sock" --template "$XTPL" "$corpus/xen-pvh.elf"
+	if [ "$rc" = 10 ] && [ "$(cat "$work/err")" = "xenamp-load: $corpus/xen-pvh.elf: boots only as a PVH guest, which this host does not run (test:///default: capabilities; PVH needs HVM with HAP or shadow paging)" ]; then
+		ok "--libvirt: a PVH-only image on a URI without xenpvh: exit 10, one line"
+	else
+		bad "--libvirt PVH-only on test:///default: exit $rc: $(cat "$work/err")"
+	fi
+	run --libvirt test:///default --name fwnx --dry-run --template "$XTPL" "$v64"
+	expect "--libvirt --dry-run, ELF without Xen notes" 10 "not a bootable Xen image: not PV: no Xen ELF notes"
+	run --libvirt test:///default --name 'fw&' "$x256"
 	expect "--libvirt bad --name" 2 "a name is"
-	run --libvirt nosuch:///x --name fwlv --socket "$work/none.sock" --template "$XTPL" "$fw"
+	run --libvirt nosuch:///x --name fwlv --socket "$work/none.sock" --template "$XTPL" "$x256"
 	expect "--libvirt bad URI" 9 "cannot connect to nosuch:///x"
 else
 	# Every --libvirt request is refused with the same line, whatever
 	# else the command line holds, and nothing is printed on stdout.
-	run --libvirt test:///default --name fwlv --dry-run --template "$XTPL" "$fw"
+	run --libvirt test:///default --name fwlv --dry-run --template "$XTPL" "$x256"
 	expect "--libvirt --dry-run, built without libvirt" 9 "this xenamp-load was built without libvirt"
 	if [ ! -s "$work/out" ]; then ok "--libvirt, built without libvirt: nothing on stdout"
 	else bad "--libvirt, built without libvirt: stdout: $(head -n 2 "$work/out")"; fi

@@ -253,16 +253,17 @@ esac
 # --- 7. libvirt: xenamp-load boots fw2; the link comes from its metadata --------
 T7=$(uptime_s)
 # fw is down, so its memory is free for fw2. The default template of
-# xenamp-load (firmware.xml.in, a PVH firmware domain) must be one that
-# the real libxl driver accepts: define it (dry-run XML), then undefine.
+# xenamp-load (firmware.xml.in, the guest type from the ELF notes: PV for
+# the domU vmlinux) must be one that the real libxl driver accepts:
+# define it (dry-run XML), then undefine.
 pvh_define() {
 	xenamp-load --libvirt "$LV_URI" --name pvh-check --dry-run --no-register \
 		--memory 32 --out /tmp/pvh-check.xml "$XENAMP_DOMU_KERNEL" || return 1
 	lv define /tmp/pvh-check.xml || { cat /tmp/pvh-check.xml; return 1; }
-	lv dumpxml --inactive pvh-check | grep "<type.*xenpvh" || { lv dumpxml --inactive pvh-check; lv undefine pvh-check; return 1; }
+	lv dumpxml --inactive pvh-check | grep "<type.*machine='xenpv'" || { lv dumpxml --inactive pvh-check; lv undefine pvh-check; return 1; }
 	lv undefine pvh-check
 }
-check "xenamp-load's default template (PVH firmware) is accepted by the libxl driver" pvh_define
+check "xenamp-load's default template (PV, from the kernel's Xen ELF notes) is accepted by the libxl driver" pvh_define
 # fw2 is the domU kernel (it carries a .resource_table, build-images.sh) with
 # the test's PV template. --no-register: the backend is not told about the
 # link; it must take host-fw2 from the domain's metadata on libvirt's
@@ -480,59 +481,6 @@ check "hello-crash shut down with reason crash (xl list: sc), so on_crash applie
 guest_log hello-crash | sed 's/^/  [hello-crash] /'
 check "xl destroy hello-crash" xl destroy hello-crash
 
-# --- 13. RPMsg: a Linux domU and the bare-metal echo firmware ------------------
-# echo-fw speaks the same xenbus handshake as libxenamp (ring-refs,
-# num-pages, event-channel, state 3 in one transaction) and serves
-# "rpmsg-echo" with the runtime's RPMsg device; the backend cannot tell it
-# from a Linux partition.
-cat > /tmp/xenamp-fw.conf <<EOF
-[backend]
-socket = $XENAMP_SOCKET
-max-pages = 256
-log-level = info
-
-[link host-efw]
-end-a = host:0
-end-b = echo-fw:0
-buf-size = 512
-buf-count = 256
-EOF
-$BACKEND -f -c /tmp/xenamp-fw.conf >> /tmp/backend.log 2>&1 &
-BPID=$!
-check "backend started again with link host-efw (host:0 <-> echo-fw:0)" backend_up
-T13=$(uptime_s)
-check "xl create echo-fw (xen-configs/echo-fw.cfg)" \
-	xl create "$XENAMP_XL_CONFIG_DIR/echo-fw.cfg" "kernel=\"$X/lib/xenamp/firmware/echo.elf\""
-EF=$(domid_of echo-fw)
-check "echo-fw:0 connected over xen (domid $EF)" wait_end echo-fw 0 "Connected xen xen domid $EF" 60
-echo "  (echo-fw connected $(awk -v a="$T13" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s after xl create)"
-check "echo-fw's console: device 0 connected (its own line)" \
-	wait_guest_log echo-fw "^xenamp-fw: rpmsg: device 0 connected to domain 0 \\(71 pages, 256 buffers of 512 bytes each way" 10
-check "echo-fw's console: rpmsg-echo announced" \
-	wait_guest_log echo-fw "^echo: rpmsg-echo announced at address 1024" 20
-check "xenstore: echo-fw's frontend dir lists 71 grant refs and its event channel" \
-	sh -c "[ \"\$(xenstore-read /local/domain/$EF/device/rpmsg/0/num-pages)\" = 71 ] && xenstore-read /local/domain/$EF/device/rpmsg/0/ring-ref70 && xenstore-read /local/domain/$EF/device/rpmsg/0/event-channel"
-check "xl create host (again)" xenamp_create host
-check "host ready" wait_ready host 90
-HOST=$(domid_of host)
-cmd host f1 echo "$MSGS"
-R=$(result host f1 180)
-echo "  host echo client <-> echo-fw: $R"
-case $R in
-"rc=0 "*"received $MSGS, mismatches 0"*) pass "host <-> echo-fw (bare-metal firmware): $MSGS messages of mixed sizes echoed intact" ;;
-*) fail "host <-> echo-fw: $R"; tail -n 30 /tmp/backend.log; guest_log echo-fw | tail -n 20 ;;
-esac
-check "name service: echo-fw:0's rpmsg-echo create seen by the backend" \
-	sh -c 'xenampctl endpoints | grep -q "echo-fw:0 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
-check "echo-fw counted them on its console" wait_guest_log echo-fw "^echo: $MSGS messages echoed\$" 20
-echo "  (step 13 took $(awk -v a="$T13" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }') s)"
-check "xl destroy echo-fw" xl destroy echo-fw
-check "backend released echo-fw:0" wait_end echo-fw 0 Absent 30
-check "echo-fw's rpmsg nodes removed from xenstore" \
-	sh -c "! xenstore-exists /local/domain/0/backend/rpmsg/$EF"
-check "gntdev mappings of the backend match its connected xen ends" maps_match
-guest_log echo-fw | sed 's/^/  [echo-fw] /'
-kill "$BPID"
-wait "$BPID" 2>/dev/null
-xl destroy host 2>/dev/null
+# --- 13. RPMsg: Linux domUs and the bare-metal echo firmware booted by xenamp-load
+. /opt/xenamp/scenario-firmware.sh
 summary
