@@ -1,10 +1,10 @@
 /* The device lock of libxenamp: one mutex and its condition variable, with
- * a lock-owner check in debug builds. This is the only place besides
- * session.c and wake.c where the device layers meet POSIX threads, so that
- * rpmsg.c and rpmsg_virtio.c can later run over another environment's lock.
+ * a lock-owner check in debug builds. The driver core (core/) never sees
+ * it: env_posix.c hands it to the core as the lock of its environment
+ * (core/fe_env.h); session.c and wake.c use it directly.
  *
  * Naming convention used by every function that touches a device
- * (struct xenamp_dev) under this lock:
+ * (struct xenamp_dev, and the core's struct xa_fe_core) under this lock:
  *   *_locked     the lock is held on entry and on exit and is NEVER dropped
  *                inside; such a function starts with assert_locked(d).
  *   *_unlocking  the lock is held on entry and on exit but may be dropped

@@ -1,4 +1,5 @@
-/* libxenamp's error line (per thread) and debug output. */
+/* libxenamp's error line (per thread) and debug output on stderr when
+ * XENAMP_DEBUG is set (the core's error and debug, core/fe_env.h). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -20,15 +21,15 @@ const char *xenamp_strerror_last(void)
 	return last_error;
 }
 
-void xa_fe_dbg(const struct xenamp_dev *d, const char *fmt, ...)
+void xa_fe_posix_error(struct xa_fe_core *c, const char *line)
 {
-	va_list ap;
+	(void)c;
+	xa_fe_set_error("%s", line);
+}
 
-	if (!d->debug)
-		return;
-	va_start(ap, fmt);
-	fprintf(stderr, "libxenamp[%s/%u]: ", d->partition, d->devno);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
+void xa_fe_posix_debug(struct xa_fe_core *c, const char *line)
+{
+	const struct xenamp_dev *d = xa_fe_sess(c);
+
+	fprintf(stderr, "libxenamp[%s/%u]: %s\n", d->partition, d->devno, line);
 }

@@ -2,7 +2,8 @@
  * transport (frontend/transport/fe_transport.h) and surviving a backend
  * restart. This is the top layer: it builds the device (rpmsg_virtio.h)
  * and the endpoint layer (rpmsg.c) and is the device's environment
- * (struct xa_fe_env_ops): kicks, transport events, the wake-up fds.
+ * (core/fe_env.h, transport half): kicks, transport events, the wake-up
+ * fds.
  *
  * Wake-ups. The transport has one event fd E (backend notifications and
  * control-plane changes); consuming it (ops->consume) clears it. Three
@@ -27,11 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "frontend/rpmsg_virtio.h"
+#include "frontend/core/rpmsg_virtio.h"
+#include "frontend/fe_internal.h"
 
 static bool is_dispatcher_locked(struct xenamp_dev *d)
 {
-	assert_locked(d);
+	assert_locked(&d->c);
 	return d->dispatching && d->dispatcher == xa_fe_self();
 }
 
@@ -39,14 +41,14 @@ static bool is_dispatcher_locked(struct xenamp_dev *d)
  * known without a read() (one system call per wake-up saved). */
 static void rx_signal_locked(struct xenamp_dev *d)
 {
-	assert_locked(d);
+	assert_locked(&d->c);
 	d->rx_signalled = true;
 	xa_fe_wake_signal(d->wake.rx_efd);
 }
 
 static void rx_clear_locked(struct xenamp_dev *d)
 {
-	assert_locked(d);
+	assert_locked(&d->c);
 	if (d->rx_signalled) {
 		xa_fe_wake_clear(d->wake.rx_efd);
 		d->rx_signalled = false;
@@ -87,19 +89,19 @@ static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
 {
 	va_list ap;
 
-	assert_locked(d);
-	if (d->dead || d->lost)
+	assert_locked(&d->c);
+	if (d->c.dead || d->c.lost)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(d->lost_why, sizeof(d->lost_why), fmt, ap);
 	va_end(ap);
 	if (d->reconnect_ms < 0 || d->reconnect_abort ||
 	    d->t->ops->reconnect == NULL) {
-		xa_fe_mark_dead_locked(d, "%s", d->lost_why);
+		xa_fe_mark_dead_locked(&d->c, "%s", d->lost_why);
 		return;
 	}
-	d->lost = true;
-	xa_fe_dbg(d, "%s; reconnecting for up to %d ms", d->lost_why, d->reconnect_ms);
+	d->c.lost = true;
+	xa_fe_dbg(&d->c, "%s; reconnecting for up to %d ms", d->lost_why, d->reconnect_ms);
 	if (d->reconnect_running && !d->reconnect_done)
 		return;   /* it is still announcing: it sees `lost` and goes on */
 	if (d->reconnect_running) {
@@ -109,8 +111,8 @@ static void lost_locked(struct xenamp_dev *d, const char *fmt, ...)
 	}
 	d->reconnect_done = false;
 	if (pthread_create(&d->reconnect_thread, NULL, reconnect_main, d) != 0) {
-		d->lost = false;
-		xa_fe_mark_dead_locked(d, "%s (cannot start the reconnect thread)",
+		d->c.lost = false;
+		xa_fe_mark_dead_locked(&d->c, "%s (cannot start the reconnect thread)",
 				       d->lost_why);
 		return;
 	}
@@ -128,46 +130,46 @@ static void sleep_ms(int ms)
 /* Retry the transport's reconnect() until it succeeds, fails for good or
  * reconnect_ms pass. Leaves `lost` false; the device dead on failure.
  * Drops the lock around every attempt and sleep: afterwards the caller
- * must look at d->dead (and d->lost: the new backend may be gone again). */
+ * must look at d->c.dead (and d->c.lost: the new backend may be gone again). */
 static void reconnect_loop_unlocking(struct xenamp_dev *d)
 {
 	char err[XA_FE_ERRLEN];
 	struct timespec deadline;
 	int backoff = 10;
 
-	assert_locked(d);
+	assert_locked(&d->c);
 	xa_timespec_after(&deadline, d->reconnect_ms);
 	for (;;) {
 		int left = xa_ms_until(&deadline), r;
 
 		if (d->reconnect_abort || left == 0) {
-			d->lost = false;
-			xa_fe_mark_dead_locked(d, "%s; no xenamp-backend came back within %d ms",
+			d->c.lost = false;
+			xa_fe_mark_dead_locked(&d->c, "%s; no xenamp-backend came back within %d ms",
 					       d->lost_why, d->reconnect_ms);
 			return;
 		}
 		/* The next backend may be an older one that acknowledges
 		 * nothing: flags until one says otherwise. */
-		xa_fe_region_features_reset(&d->reg);
+		xa_fe_region_features_reset(&d->c.reg);
 		xa_fe_lock_release(&d->lk);
 		err[0] = '\0';
 		r = d->t->ops->reconnect(d->t, d->devno, &d->params,
 					 left < 5000 ? left : 5000, err, sizeof(err));
 		xa_fe_lock_acquire(&d->lk);
 		if (r == 0) {
-			d->lost = false;
-			d->features = xa_fe_region_features_apply(&d->reg);
-			d->stats.reconnects++;
-			xa_fe_dbg(d, "reconnected to xenamp-backend (%llu so far)",
-				  (unsigned long long)d->stats.reconnects);
+			d->c.lost = false;
+			d->features = xa_fe_region_features_apply(&d->c.reg);
+			d->c.stats.reconnects++;
+			xa_fe_dbg(&d->c, "reconnected to xenamp-backend (%llu so far)",
+				  (unsigned long long)d->c.stats.reconnects);
 			return;
 		}
 		if (r == -EPERM || r == -EPROTO || r == -ENOTSUP) {
-			d->lost = false;
-			xa_fe_mark_dead_locked(d, "%s; reconnecting: %s", d->lost_why, err);
+			d->c.lost = false;
+			xa_fe_mark_dead_locked(&d->c, "%s; reconnecting: %s", d->lost_why, err);
 			return;
 		}
-		xa_fe_dbg(d, "reconnect attempt: %s", err);
+		xa_fe_dbg(&d->c, "reconnect attempt: %s", err);
 		xa_fe_lock_release(&d->lk);
 		sleep_ms(backoff < left ? backoff : left);
 		xa_fe_lock_acquire(&d->lk);
@@ -181,16 +183,16 @@ static void *reconnect_main(void *arg)
 	struct xenamp_dev *d = arg;
 
 	xa_fe_lock_acquire(&d->lk);
-	while (d->lost && !d->dead) {
+	while (d->c.lost && !d->c.dead) {
 		reconnect_loop_unlocking(d);
-		if (d->dead)
+		if (d->c.dead)
 			break;
 		/* Everybody looks again: the rings may have moved. */
 		xa_fe_lock_broadcast(&d->lk);
 		xa_fe_wake_signal(d->wake.tx_efd);
 		rx_signal_locked(d);
-		xa_fe_kick_locked(d);
-		xa_fe_epts_reannounce_unlocking(d);
+		xa_fe_kick_locked(&d->c);
+		xa_fe_epts_reannounce_unlocking(&d->c);
 	}
 	d->reconnect_done = true;
 	xa_fe_lock_broadcast(&d->lk);
@@ -199,57 +201,67 @@ static void *reconnect_main(void *arg)
 }
 
 /* ------------------------------------------------------------------ */
-/* The device's environment (struct xa_fe_env_ops)                    */
+/* The transport half of the core's environment (core/fe_env.h)       */
 
-static void env_notify_locked(struct xenamp_dev *d)
+static void env_notify_locked(struct xa_fe_core *c)
 {
-	assert_locked(d);
+	struct xenamp_dev *d = xa_fe_sess(c);
+
+	assert_locked(&d->c);
 	(void)d->t->ops->notify(d->t);
 }
 
-static void env_consume_locked(struct xenamp_dev *d)
+static void env_consume_locked(struct xa_fe_core *c)
 {
+	struct xenamp_dev *d = xa_fe_sess(c);
 	unsigned ev = 0;
 	int r, st;
 
-	assert_locked(d);
+	assert_locked(&d->c);
 	r = d->t->ops->consume(d->t, &ev);
 	if (ev & XA_FE_EV_NOTIFY)
-		d->stats.calls++;
+		d->c.stats.calls++;
 	if (r < 0)
 		lost_locked(d, "transport failure: %s", strerror(-r));
 	st = d->t->ops->state(d->t);
-	if (!d->lost && (st == XA_STATE_CLOSING || st == XA_STATE_CLOSED))
+	if (!d->c.lost && (st == XA_STATE_CLOSING || st == XA_STATE_CLOSED))
 		lost_locked(d, "xenamp-backend closed the link (backend state %s)",
 			    xa_state_name(st));
 }
 
-static void env_rx_work_locked(struct xenamp_dev *d)
+static void env_rx_work_locked(struct xa_fe_core *c)
 {
-	assert_locked(d);
+	struct xenamp_dev *d = xa_fe_sess(c);
+
+	assert_locked(&d->c);
 	if (!is_dispatcher_locked(d))
 		rx_signal_locked(d);
 }
 
-static void env_wake_tx_poller_locked(struct xenamp_dev *d)
+static void env_wake_tx_poller_locked(struct xa_fe_core *c)
 {
-	assert_locked(d);
+	struct xenamp_dev *d = xa_fe_sess(c);
+
+	assert_locked(&d->c);
 	xa_fe_wake_signal(d->wake.tx_efd);
 }
 
-static void env_wake_all_locked(struct xenamp_dev *d)
+static void env_wake_all_locked(struct xa_fe_core *c)
 {
-	assert_locked(d);
+	struct xenamp_dev *d = xa_fe_sess(c);
+
+	assert_locked(&d->c);
 	/* Both stay readable: every sleeper must come and see. */
 	xa_fe_wake_signal(d->wake.tx_efd);
 	rx_signal_locked(d);
 }
 
-static void env_wait_unlocking(struct xenamp_dev *d, bool tx, int timeout_ms)
+static void env_wait_unlocking(struct xa_fe_core *c, bool tx, int timeout_ms)
 {
+	struct xenamp_dev *d = xa_fe_sess(c);
 	int fds[2] = { d->wake.tr_fd, d->wake.tx_efd };
 
-	assert_locked(d);
+	assert_locked(&d->c);
 	if (tx)
 		xa_fe_wake_clear(d->wake.tx_efd);
 	xa_fe_lock_release(&d->lk);
@@ -257,13 +269,23 @@ static void env_wait_unlocking(struct xenamp_dev *d, bool tx, int timeout_ms)
 	xa_fe_lock_acquire(&d->lk);
 }
 
-static const struct xa_fe_env_ops env_ops = {
+static const struct xa_fe_env_ops posix_env = {
+	.lock = xa_fe_posix_lock,
+	.unlock = xa_fe_posix_unlock,
+	.assert_locked = xa_fe_posix_assert_locked,
+	.cond_wait = xa_fe_posix_cond_wait,
+	.broadcast = xa_fe_posix_broadcast,
+	.self = xa_fe_posix_self,
+	.now_ns = xa_fe_posix_now_ns,
 	.notify_locked = env_notify_locked,
 	.consume_locked = env_consume_locked,
 	.rx_work_locked = env_rx_work_locked,
 	.wake_tx_poller_locked = env_wake_tx_poller_locked,
 	.wake_all_locked = env_wake_all_locked,
 	.wait_unlocking = env_wait_unlocking,
+	.vformat = xa_fe_posix_vformat,
+	.error = xa_fe_posix_error,
+	.debug = xa_fe_posix_debug,
 };
 
 /* ------------------------------------------------------------------ */
@@ -272,11 +294,11 @@ static const struct xa_fe_env_ops env_ops = {
 /* Become the one dispatcher; waits (lock dropped) while another thread
  * dispatches. 0, RPMSG_ERR_PERM (called from inside a callback), or 1
  * when the deadline passed first. Afterwards the caller must look at
- * d->dead again. */
+ * d->c.dead again. */
 static int dispatch_begin_unlocking(struct xenamp_dev *d, bool forever,
 				    const struct timespec *deadline)
 {
-	assert_locked(d);
+	assert_locked(&d->c);
 	if (is_dispatcher_locked(d)) {
 		xa_fe_set_error("xenamp_dispatch called from inside a callback");
 		return RPMSG_ERR_PERM;
@@ -302,14 +324,14 @@ static int dispatch_begin_unlocking(struct xenamp_dev *d, bool forever,
 static bool poll_rx_unlocking(struct xenamp_dev *d, bool forever,
 			      const struct timespec *deadline)
 {
-	struct xa_vq_driver *q = &d->reg.rxq;
+	struct xa_vq_driver *q = &d->c.reg.rxq;
 	uint64_t until;
 	bool got = false;
 
-	assert_locked(d);
-	if (d->poll_ns == 0 || !d->active || d->dead)
+	assert_locked(&d->c);
+	if (d->poll_ns == 0 || !d->c.active || d->c.dead)
 		return false;
-	d->active = false;
+	d->c.active = false;
 	until = xa_now_ns() + d->poll_ns;
 	if (!forever && xa_ms_until(deadline) == 0)
 		return false;
@@ -329,7 +351,7 @@ static bool poll_rx_unlocking(struct xenamp_dev *d, bool forever,
 /* The dispatch loop proper: deliver what is in the RX ring, else sleep on
  * xenamp_fd() until something arrives or the deadline passes. Returns the
  * number of messages handled, or 0 with *ret set. Drops the lock while
- * callbacks run and while it sleeps: the caller looks at d->dead again. */
+ * callbacks run and while it sleeps: the caller looks at d->c.dead again. */
 static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 				   const struct timespec *deadline, int *ret)
 {
@@ -345,19 +367,19 @@ static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 	bool woke = false;
 	int n;
 
-	assert_locked(d);
+	assert_locked(&d->c);
 	for (;;) {
 		int r;
 		bool expired;
 
-		n = xa_fe_rx_deliver_unlocking(d, (int)d->reg.buf_count);
+		n = xa_fe_rx_deliver_unlocking(&d->c, (int)d->c.reg.buf_count);
 		if (n > 0)
 			return n;
 		if (poll_rx_unlocking(d, forever, deadline))
 			continue;
-		xa_fe_pump_locked(d);
-		if (d->dead) {
-			xa_fe_set_error("%s", d->dead_why);
+		xa_fe_pump_locked(&d->c);
+		if (d->c.dead) {
+			xa_fe_set_error("%s", d->c.dead_why);
 			*ret = RPMSG_ERR_DEV_STATE;
 			return 0;
 		}
@@ -367,7 +389,7 @@ static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 		if (expired)
 			return 0;
 		/* Interrupts on, then look once more before sleeping. */
-		if (xa_vqdrv_enable_notify(&d->reg.rxq))
+		if (xa_vqdrv_enable_notify(&d->c.reg.rxq))
 			continue;
 		xa_fe_lock_release(&d->lk);
 		r = xa_fe_wake_poll(&d->wake.epfd, 1,
@@ -375,12 +397,12 @@ static int dispatch_loop_unlocking(struct xenamp_dev *d, bool forever,
 		xa_fe_lock_acquire(&d->lk);
 		woke = true;
 		if (r < 0) {
-			xa_fe_mark_dead_locked(d, "poll on the event fd failed: %s",
+			xa_fe_mark_dead_locked(&d->c, "poll on the event fd failed: %s",
 					       strerror(-r));
-		} else if (r == 0 && !d->dead) {
+		} else if (r == 0 && !d->c.dead) {
 			/* Timeout or signal: one last look, then return. */
-			xa_fe_pump_locked(d);
-			return xa_fe_rx_deliver_unlocking(d, (int)d->reg.buf_count);
+			xa_fe_pump_locked(&d->c);
+			return xa_fe_rx_deliver_unlocking(&d->c, (int)d->c.reg.buf_count);
 		}
 	}
 }
@@ -403,7 +425,7 @@ int xenamp_dispatch(struct xenamp_dev *d, int timeout_ms)
 		return r == 1 ? 0 : r;
 	}
 	n = dispatch_loop_unlocking(d, forever, &deadline, &ret);
-	if (!d->dead && xa_vqdrv_enable_notify(&d->reg.rxq))
+	if (!d->c.dead && xa_vqdrv_enable_notify(&d->c.reg.rxq))
 		rx_signal_locked(d);   /* more for the next call */
 	d->dispatching = false;
 	xa_fe_lock_broadcast(&d->lk);
@@ -418,7 +440,7 @@ int xenamp_fd(struct xenamp_dev *d)
 
 struct rpmsg_device *xenamp_rpmsg_dev(struct xenamp_dev *d)
 {
-	return d != NULL ? &d->rdev : NULL;
+	return d != NULL ? &d->c.rdev : NULL;
 }
 
 void *xenamp_priv(struct xenamp_dev *d)
@@ -433,9 +455,9 @@ static int batch_reserve(struct xenamp_dev *d, unsigned *idx, int n)
 	int got = 0, r;
 
 	xa_fe_lock_acquire(&d->lk);
-	r = xa_fe_tx_get_unlocking(d, &idx[0]);
+	r = xa_fe_tx_get_unlocking(&d->c, &idx[0]);
 	if (r == 0)
-		for (got = 1; got < n && xa_fe_tx_get_locked(d, &idx[got]) == 0; got++)
+		for (got = 1; got < n && xa_fe_tx_get_locked(&d->c, &idx[got]) == 0; got++)
 			;
 	xa_fe_lock_release(&d->lk);
 	return r != 0 ? r : got;
@@ -446,13 +468,15 @@ int xenamp_send_batch(struct rpmsg_endpoint *ept, const struct xenamp_msg *msgs,
 {
 	unsigned idx[64];
 	struct xenamp_dev *d;
+	struct xa_fe_core *c;
 	int got, sent = 0, r = 0;
 
 	if (ept == NULL || msgs == NULL || n <= 0 || ept->dest_addr == RPMSG_ADDR_ANY)
 		return RPMSG_ERR_PARAM;
-	d = xa_fe_dev(ept->rdev);
-	if (d == NULL)
+	c = xa_fe_dev(ept->rdev);
+	if (c == NULL)
 		return RPMSG_ERR_PARAM;
+	d = xa_fe_sess(c);
 	for (int k = 0; k < n; k++)
 		if (msgs[k].data == NULL || msgs[k].len < 0)
 			return RPMSG_ERR_PARAM;
@@ -463,24 +487,24 @@ int xenamp_send_batch(struct rpmsg_endpoint *ept, const struct xenamp_msg *msgs,
 	for (int k = 0; k < got; k++) {
 		uint32_t len = (uint32_t)msgs[k].len;
 
-		if (len > xa_fe_payload_max(d))
-			len = xa_fe_payload_max(d);   /* as rpmsg_send */
-		memcpy(xa_fe_tx_payload(d, idx[k]), msgs[k].data, len);
+		if (len > xa_fe_payload_max(&d->c))
+			len = xa_fe_payload_max(&d->c);   /* as rpmsg_send */
+		memcpy(xa_fe_tx_payload(&d->c, idx[k]), msgs[k].data, len);
 	}
 	xa_fe_lock_acquire(&d->lk);
 	for (int k = 0; k < got; k++) {
 		uint32_t len = (uint32_t)msgs[k].len;
 
-		if (len > xa_fe_payload_max(d))
-			len = xa_fe_payload_max(d);
+		if (len > xa_fe_payload_max(&d->c))
+			len = xa_fe_payload_max(&d->c);
 		if (r == 0)
-			r = xa_fe_tx_queue_locked(d, idx[k], ept->addr, ept->dest_addr, len);
+			r = xa_fe_tx_queue_locked(&d->c, idx[k], ept->addr, ept->dest_addr, len);
 		if (r != 0)
-			xa_fe_tx_put_locked(d, idx[k]);
+			xa_fe_tx_put_locked(&d->c, idx[k]);
 		else
 			sent++;
 	}
-	xa_fe_tx_publish_locked(d);
+	xa_fe_tx_publish_locked(&d->c);
 	xa_fe_lock_release(&d->lk);
 	return sent > 0 ? sent : r;
 }
@@ -491,12 +515,12 @@ int xenamp_get_stats(struct xenamp_dev *d, struct xenamp_stats *out)
 		return RPMSG_ERR_PARAM;
 	xa_fe_lock_acquire(&d->lk);
 	*out = (struct xenamp_stats){
-		.tx_msgs = d->stats.tx_msgs,
-		.rx_msgs = d->stats.rx_msgs,
-		.kicks = d->stats.kicks,
-		.calls = d->stats.calls,
-		.rx_dup = d->stats.rx_dup,
-		.reconnects = d->stats.reconnects,
+		.tx_msgs = d->c.stats.tx_msgs,
+		.rx_msgs = d->c.stats.rx_msgs,
+		.kicks = d->c.stats.kicks,
+		.calls = d->c.stats.calls,
+		.rx_dup = d->c.stats.rx_dup,
+		.reconnects = d->c.stats.reconnects,
 	};
 	xa_fe_lock_release(&d->lk);
 	return 0;
@@ -516,7 +540,7 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 	d->devno = devno;
 	if (opts != NULL) {
 		d->priv = opts->priv;
-		d->rdev.ns_bind_cb = opts->ns_bind_cb;
+		d->c.rdev.ns_bind_cb = opts->ns_bind_cb;
 	}
 	d->reconnect_ms = opts != NULL ? opts->reconnect_ms : 0;
 	if (opts != NULL && opts->poll_us > 0)
@@ -530,12 +554,12 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 			d->reconnect_ms = -1;   /* "0" in the environment: never */
 	}
 	/* Random first sequence number (rpmsg_virtio.h). */
-	if (getrandom(&d->tx_seq, sizeof(d->tx_seq), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(d->tx_seq)) {
+	if (getrandom(&d->c.tx_seq, sizeof(d->c.tx_seq), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(d->c.tx_seq)) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		d->tx_seq = (uint32_t)ts.tv_nsec * 2654435761u ^
+		d->c.tx_seq = (uint32_t)ts.tv_nsec * 2654435761u ^
 			    (uint32_t)getpid() ^ (uint32_t)ts.tv_sec;
 	}
 	/* $XENAMP_EVENT_IDX=0: do not offer event indices (to test a
@@ -543,7 +567,7 @@ static void open_options(struct xenamp_dev *d, const char *partition,
 	dbgenv = getenv("XENAMP_EVENT_IDX");
 	d->event_idx = dbgenv == NULL || strcmp(dbgenv, "0") != 0;
 	dbgenv = getenv("XENAMP_DEBUG");
-	d->debug = dbgenv != NULL && dbgenv[0] != '\0' && strcmp(dbgenv, "0") != 0;
+	d->c.debug = dbgenv != NULL && dbgenv[0] != '\0' && strcmp(dbgenv, "0") != 0;
 }
 
 static int ms_left_min1(const struct timespec *deadline)
@@ -551,6 +575,36 @@ static int ms_left_min1(const struct timespec *deadline)
 	int left = xa_ms_until(deadline);
 
 	return left > 0 ? left : 1;
+}
+
+/* The region's bookkeeping (core/fe_core.h), buf_count entries each. */
+static void store_free(struct xenamp_dev *d)
+{
+	free(d->store.rx_slots);
+	free(d->store.tx_slots);
+	free(d->store.rx_refs);
+	free(d->store.tx_state);
+	free(d->store.tx_free);
+	memset(&d->store, 0, sizeof(d->store));
+}
+
+static int store_alloc(struct xenamp_dev *d)
+{
+	unsigned n = d->c.reg.buf_count;
+	struct xa_fe_region_storage *st = &d->store;
+
+	st->rx_slots = calloc(n, sizeof(*st->rx_slots));
+	st->tx_slots = calloc(n, sizeof(*st->tx_slots));
+	st->rx_refs = calloc(n, sizeof(*st->rx_refs));
+	st->tx_state = calloc(n, sizeof(*st->tx_state));
+	st->tx_free = calloc(n, sizeof(*st->tx_free));
+	if (!st->rx_slots || !st->tx_slots || !st->rx_refs || !st->tx_state ||
+	    !st->tx_free) {
+		store_free(d);
+		return -ENOMEM;
+	}
+	xa_fe_region_attach(&d->c.reg, st);
+	return 0;
 }
 
 /* Create the transport, connect, lay out and share the region, set up the
@@ -571,17 +625,18 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 		return RPMSG_ERR_INIT;
 	if (d->t->ops->connect(d->t, d->partition, d->devno, &d->params,
 			       ms_left_min1(deadline), err, errlen) < 0 ||
-	    xa_fe_region_layout(&d->reg, &d->params, err, errlen) < 0)
+	    xa_fe_region_layout(&d->c, d->params.buf_size, d->params.buf_count,
+				d->params.max_pages, err, errlen) < 0)
 		return RPMSG_ERR_INIT;
-	if (xa_fe_region_alloc(&d->reg) < 0) {
+	if (store_alloc(d) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return RPMSG_ERR_NO_MEM;
 	}
-	if (d->t->ops->alloc_region(d->t, d->reg.size, &base, err, errlen) < 0)
+	if (d->t->ops->alloc_region(d->t, d->c.reg.size, &base, err, errlen) < 0)
 		return RPMSG_ERR_INIT;
-	if (xa_fe_region_init(&d->reg, base, d->event_idx) < 0) {
+	if (xa_fe_region_init(&d->c.reg, base, d->event_idx) < 0) {
 		snprintf(err, errlen, "cannot lay out the rings (buf_count %u)",
-			 d->reg.buf_count);
+			 d->c.reg.buf_count);
 		return RPMSG_ERR_INIT;
 	}
 	if (d->t->ops->publish(d->t, ms_left_min1(deadline), err, errlen) < 0 ||
@@ -589,7 +644,7 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 		return RPMSG_ERR_INIT;
 	/* Connected: the backend has acknowledged what it supports. Nobody
 	 * else knows the device yet, so no lock is needed. */
-	d->features = xa_fe_region_features_apply(&d->reg);
+	d->features = xa_fe_region_features_apply(&d->c.reg);
 	return 0;
 }
 
@@ -599,8 +654,8 @@ static void dev_free(struct xenamp_dev *d)
 	if (d->t != NULL)
 		d->t->ops->close(d->t);
 	xa_fe_wake_fini(&d->wake);
-	xa_fe_region_free(&d->reg);
-	d->rdev.xa_magic = 0;
+	store_free(d);
+	d->c.rdev.xa_magic = 0;
 	xa_fe_lock_fini(&d->lk);
 	free(d);
 }
@@ -644,9 +699,10 @@ int xenamp_open(const char *partition, unsigned devno,
 	}
 	d->wake.epfd = d->wake.rx_efd = d->wake.tx_efd = -1;
 	open_options(d, partition, devno, opts);
+	d->c.env = &posix_env;
 	xa_fe_lock_acquire(&d->lk);
-	xa_fe_dev_set_env_locked(d, &env_ops);
-	xa_fe_epts_init_locked(d);
+	xa_fe_epts_init_locked(&d->c);
+	d->c.rdev.xa_dev = d;
 	xa_fe_lock_release(&d->lk);
 
 	ret = open_transport(d, opts, &deadline, err, sizeof(err));
@@ -656,8 +712,8 @@ int xenamp_open(const char *partition, unsigned devno,
 		dev_free(d);
 		return ret;
 	}
-	xa_fe_dbg(d, "connected: %u buffers of %u bytes per direction, region %zu bytes, features 0x%x (event indices %s)",
-		  d->reg.buf_count, d->reg.buf_size, d->reg.size, d->features,
+	xa_fe_dbg(&d->c, "connected: %u buffers of %u bytes per direction, region %zu bytes, features 0x%x (event indices %s)",
+		  d->c.reg.buf_count, d->c.reg.buf_size, d->c.reg.size, d->features,
 		  d->features & (1u << XA_VIRTIO_RING_F_EVENT_IDX) ? "on" : "off");
 	*out = d;
 	return 0;
@@ -668,9 +724,9 @@ void xenamp_close(struct xenamp_dev *d)
 	if (d == NULL)
 		return;
 	xa_fe_lock_acquire(&d->lk);
-	d->closing = true;
-	xa_fe_epts_close_unlocking(d);
-	xa_fe_tx_flush_unlocking(d);
+	d->c.closing = true;
+	xa_fe_epts_close_unlocking(&d->c);
+	xa_fe_tx_flush_unlocking(&d->c);
 	/* A reconnection still under way is abandoned. */
 	d->reconnect_abort = true;
 	if (d->reconnect_running) {
@@ -680,14 +736,14 @@ void xenamp_close(struct xenamp_dev *d)
 		d->reconnect_running = false;
 	}
 	xa_fe_lock_release(&d->lk);
-	xa_fe_dbg(d, "closing: duplicates dropped %llu, backend restarts survived %llu",
-		  (unsigned long long)d->stats.rx_dup,
-		  (unsigned long long)d->stats.reconnects);
-	xa_fe_dbg(d, "closing: rx %llu ns %llu bad-hdr %llu unknown-dst %llu bad-ns %llu tx %llu kicks %llu",
-		  (unsigned long long)d->stats.rx_msgs, (unsigned long long)d->stats.rx_ns,
-		  (unsigned long long)d->stats.rx_bad_hdr,
-		  (unsigned long long)d->stats.rx_unknown_dst,
-		  (unsigned long long)d->stats.rx_bad_ns,
-		  (unsigned long long)d->stats.tx_msgs, (unsigned long long)d->stats.kicks);
+	xa_fe_dbg(&d->c, "closing: duplicates dropped %llu, backend restarts survived %llu",
+		  (unsigned long long)d->c.stats.rx_dup,
+		  (unsigned long long)d->c.stats.reconnects);
+	xa_fe_dbg(&d->c, "closing: rx %llu ns %llu bad-hdr %llu unknown-dst %llu bad-ns %llu tx %llu kicks %llu",
+		  (unsigned long long)d->c.stats.rx_msgs, (unsigned long long)d->c.stats.rx_ns,
+		  (unsigned long long)d->c.stats.rx_bad_hdr,
+		  (unsigned long long)d->c.stats.rx_unknown_dst,
+		  (unsigned long long)d->c.stats.rx_bad_ns,
+		  (unsigned long long)d->c.stats.tx_msgs, (unsigned long long)d->c.stats.kicks);
 	dev_free(d);
 }

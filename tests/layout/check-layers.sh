@@ -7,7 +7,8 @@
 # is any, 0 otherwise. Violations:
 #   - an include of one of our headers across an edge RULES does not allow
 #     ("forbidden include "backend/relay.h": frontend -> backend");
-#   - a <...> system header in src/core outside RULES' core-system list;
+#   - a <...> system header in src/core or src/frontend/core outside
+#     RULES' core-system list;
 #   - a "..." include that resolves to no file of the tree;
 #   - a file in a folder RULES has no line for.
 # RULES may also hold "known: FILE HEADER  reason" lines: that violation is
@@ -57,8 +58,8 @@ sed -e 's/#.*//' "$rules" | awk -v edges="$edges" '
 				why = "include " hdr " names no file of the tree"
 			else if (kind == "sys") {
 				h = substr(hdr, 2, length(hdr) - 2)
-				if (from == "core" && !(h in coresys))
-					why = "OS header " hdr " in src/core (core may use only: " \
+				if ((from == "core" || from == "frontend/core") && !(h in coresys))
+					why = "OS header " hdr " in src/" from " (core may use only: " \
 					      coresys_list() ")"
 			} else if (!((from, to) in allowed))
 				why = "forbidden include " hdr ": " from " -> " to

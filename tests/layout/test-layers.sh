@@ -58,6 +58,8 @@ fi
 put src/core/bad_up.c '/* core reaching up */' '#include "common/state.h"'
 put src/core/bad_os.c '#include <stddef.h>' '#include <stdint.h>' \
 	'#include <pthread.h>'
+put src/frontend/core/bad_os.c '#include <string.h>' '#include <stdio.h>'
+put src/frontend/core/bad_up.c '#include "frontend/transport/fe_transport.h"'
 put src/frontend/bad_side.c '#include "backend/relay.h"'
 put src/backend/bad_side.c '' '#include "frontend/transport/fe_transport.h"'
 put src/frontend/transport/bad_up.c '#include "../device.c"'
@@ -84,6 +86,8 @@ $out"
 done <<'EOF'
 core including common|src/core/bad_up.c:2: forbidden include "common/state.h": core -> common
 an OS header in core|src/core/bad_os.c:3: OS header <pthread.h> in src/core (core may use only: errno.h float.h iso646.h limits.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdnoreturn.h string.h)
+an OS header in the driver core|src/frontend/core/bad_os.c:2: OS header <stdio.h> in src/frontend/core (core may use only: errno.h float.h iso646.h limits.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdnoreturn.h string.h)
+the driver core including a transport|src/frontend/core/bad_up.c:1: forbidden include "frontend/transport/fe_transport.h": frontend/core -> frontend/transport
 frontend including backend|src/frontend/bad_side.c:1: forbidden include "backend/relay.h": frontend -> backend
 backend including frontend|src/backend/bad_side.c:2: forbidden include "frontend/transport/fe_transport.h": backend -> frontend/transport
 a transport including its library (relative path)|src/frontend/transport/bad_up.c:1: forbidden include "../device.c": frontend/transport -> frontend
@@ -94,10 +98,10 @@ an include that names no file|src/loader/bad_missing.c:1: include "loader/nowher
 a folder without a rule|src/platform/old.c:1: folder platform has no line in tests/layout/layers.rules
 EOF
 n=$(printf '%s\n' "$out" | grep -c .)
-if [ "$n" -eq 10 ]; then
-	ok "self-test: exactly the 10 faults, nothing else"
+if [ "$n" -eq 12 ]; then
+	ok "self-test: exactly the 12 faults, nothing else"
 else
-	bad "self-test: $n lines for 10 faults:
+	bad "self-test: $n lines for 12 faults:
 $out"
 fi
 

@@ -1,16 +1,12 @@
-/* One RPMsg device of a firmware domain (contract in fw_rpmsg.h). */
+/* One RPMsg device of a firmware domain (contract in fw_rpmsg.h): the
+ * xenbus handshake, and the bare-metal Xen environment of the RPMsg driver
+ * core (src/frontend/core/fe_env.h). */
 #include "firmware/runtime/fw.h"
 #include "firmware/rpmsg/fw_rpmsg.h"
 
-#include <xenamp/rsc_table.h>
-
-#include "core/byteorder.h"
-#include "core/rpmsg_wire.h"
+#include "frontend/core/rpmsg_virtio.h"
 
 #define PAGE 4096u
-#define VRING_ALIGN 4096u
-#define RSC_VDEV_OFF 20u
-#define STATUS_READY 0x07u         /* ACKNOWLEDGE | DRIVER | DRIVER_OK */
 /* xenbus states (src/common/state.h) */
 #define ST_INITWAIT 2
 #define ST_INITIALISED 3
@@ -18,8 +14,37 @@
 #define ST_CLOSING 5
 #define ST_CLOSED 6
 
-/* The one region: granted page by page to the backend domain. */
+struct fw_rpmsg_dev {
+	struct xa_fe_core c;           /* the driver core's device */
+	bool locked;                   /* the "lock": bookkeeping only */
+	bool opened;
+	unsigned devno;
+	unsigned domid;
+	uint16_t be_domid;
+	uint32_t port;                 /* our unbound port for the backend */
+	char fe_dir[64];
+	char be_dir[96];
+	int be_state;
+	uint32_t npages;
+	uint32_t refs[FW_RPMSG_MAX_PAGES];
+	/* the core's region bookkeeping (xa_fe_region_storage) */
+	struct xa_vq_driver_slot rx_slots[FW_RPMSG_MAX_BUFS];
+	struct xa_vq_driver_slot tx_slots[FW_RPMSG_MAX_BUFS];
+	uint32_t rx_refs[FW_RPMSG_MAX_BUFS];
+	uint8_t tx_state[FW_RPMSG_MAX_BUFS];
+	uint16_t tx_free[FW_RPMSG_MAX_BUFS];
+};
+
+/* The one device and its region, granted page by page to the backend. */
+static struct fw_rpmsg_dev dev;
 static uint8_t region[FW_RPMSG_MAX_PAGES * PAGE] __attribute__((aligned(PAGE)));
+static char last_error[XA_FE_ERRLEN] = "no error";
+
+static struct fw_rpmsg_dev *fw_dev(const struct xa_fe_core *c)
+{
+	return (struct fw_rpmsg_dev *)(void *)((char *)c -
+					       offsetof(struct fw_rpmsg_dev, c));
+}
 
 static uint64_t deadline_ms(uint32_t ms)
 {
@@ -37,11 +62,6 @@ static int xs_nap(uint64_t deadline)
 		return 0;
 	(void)fw_xs_wait(step < deadline ? step : deadline, 0);
 	return 1;
-}
-
-static uint32_t align_up(uint32_t v, uint32_t a)
-{
-	return (v + a - 1) & ~(a - 1);
 }
 
 static int fe_read_uint(struct fw_rpmsg_dev *d, const char *key, unsigned long *v)
@@ -112,107 +132,10 @@ static int wait_offer(struct fw_rpmsg_dev *d, uint64_t deadline, unsigned long *
 	}
 }
 
-/* The layout of docs/protocol.md for the backend's parameters. */
-static int layout(struct fw_rpmsg_dev *d, unsigned long bs, unsigned long bc,
-		  unsigned long mp)
-{
-	uint32_t vsize, bufs, off;
-
-	if (bc == 0 || (bc & (bc - 1)) != 0 || bc > FW_RPMSG_MAX_BUFS ||
-	    bs < XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE || bs > 65536 || mp == 0) {
-		fw_printf("xenamp-fw: rpmsg: link parameters buf-size %lu buf-count %lu max-pages %lu do not fit this firmware (at most %u buffers)\n",
-			  bs, bc, mp, FW_RPMSG_MAX_BUFS);
-		return -FW_EINVAL;
-	}
-	d->buf_size = (uint32_t)bs;
-	d->buf_count = (uint32_t)bc;
-	d->max_pages = mp > 0xffffffffUL ? 0xffffffffu : (uint32_t)mp;
-	d->stride = align_up(d->buf_size, 16);
-	vsize = align_up((uint32_t)xa_vring_size(d->buf_count, VRING_ALIGN), PAGE);
-	bufs = align_up(d->buf_count * d->stride, PAGE);
-	off = PAGE;
-	d->vring_off[0] = off;
-	off += vsize;
-	d->vring_off[1] = off;
-	off += vsize;
-	d->rx_off = off;
-	off += bufs;
-	d->tx_off = off;
-	off += bufs;
-	d->size = off;
-	d->npages = off / PAGE;
-	if (d->npages > FW_RPMSG_MAX_PAGES || d->npages > d->max_pages) {
-		fw_printf("xenamp-fw: rpmsg: the region needs %u pages; this firmware has %u, the backend maps %u\n",
-			  d->npages, FW_RPMSG_MAX_PAGES, d->max_pages);
-		return -FW_E2BIG;
-	}
-	return 0;
-}
-
-static void *token(unsigned i)
-{
-	return (void *)(uintptr_t)(i + 1u);
-}
-
-static unsigned token_index(void *t)
-{
-	return (unsigned)((uintptr_t)t - 1u);
-}
-
-static void write_rsc_table(struct fw_rpmsg_dev *d)
-{
-	uint8_t *t = d->base, *v = t + RSC_VDEV_OFF;
-	uint32_t features = 1u << XA_VIRTIO_RPMSG_F_NS;
-
-	xa_put_le32(t + offsetof(struct resource_table, ver), 1);
-	xa_put_le32(t + offsetof(struct resource_table, num), 1);
-	xa_put_le32(t + offsetof(struct resource_table, offset), RSC_VDEV_OFF);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, type), RSC_VDEV);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, id), XA_VIRTIO_ID_RPMSG);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, notifyid), 2);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, dfeatures), features);
-	xa_put_le32(v + offsetof(struct fw_rsc_vdev, gfeatures), features);
-	v[offsetof(struct fw_rsc_vdev, num_of_vrings)] = 2;
-	for (unsigned i = 0; i < 2; i++) {
-		uint8_t *vr = v + offsetof(struct fw_rsc_vdev, vring) +
-			      i * sizeof(struct fw_rsc_vdev_vring);
-
-		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, da), d->vring_off[i]);
-		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, align), VRING_ALIGN);
-		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, num), d->buf_count);
-		xa_put_le32(vr + offsetof(struct fw_rsc_vdev_vring, notifyid), i);
-	}
-}
-
-/* Lay out the zeroed region: table, both rings, every RX buffer posted,
- * TX interrupts off, then status DRIVER_OK (release: after the rest). */
-static int region_init(struct fw_rpmsg_dev *d)
-{
-	d->base = region;
-	memset(region, 0, d->size);
-	write_rsc_table(d);
-	if (xa_vqdrv_init(&d->rxq, d->base + d->vring_off[0], d->buf_count, VRING_ALIGN,
-			  d->rx_slots) != XA_OK ||
-	    xa_vqdrv_init(&d->txq, d->base + d->vring_off[1], d->buf_count, VRING_ALIGN,
-			  d->tx_slots) != XA_OK)
-		return -FW_EINVAL;
-	for (unsigned i = 0; i < d->buf_count; i++)
-		(void)xa_vqdrv_add(&d->rxq, d->rx_off + (uint64_t)i * d->stride,
-				   d->buf_size, true, token(i));
-	(void)xa_vqdrv_publish(&d->rxq);
-	d->tx_nfree = 0;
-	for (unsigned i = d->buf_count; i-- > 0;)
-		d->tx_free[d->tx_nfree++] = (uint16_t)i;
-	xa_vqdrv_disable_notify(&d->txq);
-	__atomic_store_n(d->base + RSC_VDEV_OFF + offsetof(struct fw_rsc_vdev, status),
-			 (uint8_t)STATUS_READY, __ATOMIC_RELEASE);
-	return 0;
-}
-
 static int grant_region(struct fw_rpmsg_dev *d)
 {
 	for (uint32_t i = 0; i < d->npages; i++) {
-		int rc = fw_gnt_grant(d->base + (size_t)i * PAGE, d->be_domid, false,
+		int rc = fw_gnt_grant(region + (size_t)i * PAGE, d->be_domid, false,
 				      &d->refs[i]);
 
 		if (rc < 0) {
@@ -283,14 +206,223 @@ static int wait_connected(struct fw_rpmsg_dev *d, uint64_t deadline)
 	return fw_xs_printf(0, p, "%d", ST_CONNECTED);
 }
 
-int fw_rpmsg_open(struct fw_rpmsg_dev *d, unsigned devno, uint32_t timeout_ms)
+/* ------------------------------------------------------------------ */
+/* The environment of the core (fe_env.h): one thread, no interrupts.  */
+
+/* The lock is bookkeeping: nothing can run concurrently, but the core's
+ * _locked / _unlocking discipline is still checked (a fault is a bug of
+ * the core or of this file, so it is fatal). */
+static void env_lock(struct xa_fe_core *c)
 {
+	struct fw_rpmsg_dev *d = fw_dev(c);
+
+	if (d->locked)
+		fw_fatal("xenamp-fw: rpmsg: device lock taken twice");
+	d->locked = true;
+}
+
+static void env_unlock(struct xa_fe_core *c)
+{
+	fw_dev(c)->locked = false;
+}
+
+static void env_assert_locked(struct xa_fe_core *c)
+{
+	if (!fw_dev(c)->locked)
+		fw_fatal("xenamp-fw: rpmsg: a _locked function ran without the lock");
+}
+
+/* Nobody else can broadcast in one thread: the core only waits here for
+ * another thread's work, which cannot exist. Sleep on the device's port
+ * (bounded) so that a wait that does happen still makes progress. */
+static bool env_cond_wait(struct xa_fe_core *c, uint64_t deadline_ns)
+{
+	uint64_t step = fw_now_ns() + 100000000ull;
+
+	xa_fe_env_unlock(c);
+	(void)fw_xs_wait(deadline_ns != 0 && deadline_ns < step ? deadline_ns : step,
+			 fw_dev(c)->port);
+	xa_fe_env_lock(c);
+	return deadline_ns == 0 || fw_now_ns() < deadline_ns;
+}
+
+static void env_broadcast(struct xa_fe_core *c)
+{
+	(void)c;
+}
+
+static const void *env_self(void)
+{
+	return &dev;
+}
+
+static uint64_t env_now_ns(void)
+{
+	return fw_now_ns();
+}
+
+static void env_notify_locked(struct xa_fe_core *c)
+{
+	(void)fw_evtchn_notify(fw_dev(c)->port);
+}
+
+/* Take the port's notification; after a xenstore watch event, look at
+ * the backend's state: anything but Connected ends the link. */
+static void env_consume_locked(struct xa_fe_core *c)
+{
+	struct fw_rpmsg_dev *d = fw_dev(c);
+
+	if (fw_evtchn_take(d->port))
+		c->stats.calls++;
+	if (fw_xs_take_events() > 0 && read_be_state(d) != ST_CONNECTED) {
+		fw_printf("xenamp-fw: rpmsg: device %u: the backend left Connected (state %d)\n",
+			  d->devno, d->be_state);
+		xa_fe_mark_dead_locked(c, "the backend left Connected (state %d)",
+				       d->be_state);
+	}
+}
+
+/* The one thread is the dispatcher, and nobody else sleeps. */
+static void env_rx_work_locked(struct xa_fe_core *c)
+{
+	(void)c;
+}
+
+static void env_wake_tx_poller_locked(struct xa_fe_core *c)
+{
+	(void)c;
+}
+
+static void env_wake_all_locked(struct xa_fe_core *c)
+{
+	(void)c;
+}
+
+static void env_wait_unlocking(struct xa_fe_core *c, bool tx, int timeout_ms)
+{
+	(void)tx;
+	xa_fe_env_unlock(c);
+	(void)fw_xs_wait(deadline_ms(timeout_ms > 0 ? (uint32_t)timeout_ms : 0),
+			 fw_dev(c)->port);
+	xa_fe_env_lock(c);
+}
+
+static int env_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	return fw_vsnprintf(buf, size, fmt, ap);
+}
+
+static void env_error(struct xa_fe_core *c, const char *line)
+{
+	(void)c;
+	(void)fw_snprintf(last_error, sizeof(last_error), "%s", line);
+}
+
+const char *fw_rpmsg_strerror_last(void)
+{
+	return last_error;
+}
+
+/* Debug lines are off in the firmware (debug NULL): the console is for
+ * the application and for failures. */
+static const struct xa_fe_env_ops fw_env = {
+	.lock = env_lock,
+	.unlock = env_unlock,
+	.assert_locked = env_assert_locked,
+	.cond_wait = env_cond_wait,
+	.broadcast = env_broadcast,
+	.self = env_self,
+	.now_ns = env_now_ns,
+	.notify_locked = env_notify_locked,
+	.consume_locked = env_consume_locked,
+	.rx_work_locked = env_rx_work_locked,
+	.wake_tx_poller_locked = env_wake_tx_poller_locked,
+	.wake_all_locked = env_wake_all_locked,
+	.wait_unlocking = env_wait_unlocking,
+	.vformat = env_vformat,
+	.error = env_error,
+	.debug = NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* Open and poll                                                       */
+
+/* The core's layout for the backend's parameters, within this build's
+ * static storage. */
+static int layout(struct fw_rpmsg_dev *d, unsigned long bs, unsigned long bc,
+		  unsigned long mp)
+{
+	struct xa_fe_region_storage st = {
+		d->rx_slots, d->tx_slots, d->rx_refs, d->tx_state, d->tx_free,
+	};
+	struct xa_fe_region *r = &d->c.reg;
+	char err[XA_FE_ERRLEN];
+
+	if (bc > FW_RPMSG_MAX_BUFS || bs > 0xffffffffUL || mp == 0) {
+		fw_printf("xenamp-fw: rpmsg: link parameters buf-size %lu buf-count %lu max-pages %lu do not fit this firmware (at most %u buffers)\n",
+			  bs, bc, mp, FW_RPMSG_MAX_BUFS);
+		return -FW_EINVAL;
+	}
+	if (xa_fe_region_layout(&d->c, (uint32_t)bs, (uint32_t)bc,
+				mp > 0xffffffffUL ? 0xffffffffu : (uint32_t)mp,
+				err, sizeof(err)) < 0) {
+		fw_printf("xenamp-fw: rpmsg: device %u: %s\n", d->devno, err);
+		return -FW_EINVAL;
+	}
+	d->npages = (uint32_t)(r->size / PAGE);
+	if (d->npages > FW_RPMSG_MAX_PAGES) {
+		fw_printf("xenamp-fw: rpmsg: the region needs %u pages; this firmware has %u\n",
+			  d->npages, FW_RPMSG_MAX_PAGES);
+		return -FW_E2BIG;
+	}
+	xa_fe_region_attach(r, &st);
+	memset(region, 0, r->size);
+	return xa_fe_region_init(r, region, true) == 0 ? 0 : -FW_EINVAL;
+}
+
+/* The first sequence number: anything unrelated to the previous boot's
+ * (rpmsg_virtio.h); Xen's clock in ns since the host booted will do. */
+static uint32_t seq_seed(void)
+{
+	uint64_t t = fw_now_ns();
+
+	return (uint32_t)(t ^ (t >> 32)) * 2654435761u;
+}
+
+/* Share the region and wait for Connected. */
+static int share(struct fw_rpmsg_dev *d, uint64_t deadline, uint32_t timeout_ms)
+{
+	int rc = grant_region(d);
+
+	if (rc == 0)
+		rc = fw_evtchn_alloc_unbound(d->be_domid, &d->port);
+	if (rc == 0)
+		rc = write_region_keys(d);
+	if (rc < 0) {
+		fw_printf("xenamp-fw: rpmsg: sharing the region of device %u failed: %d\n",
+			  d->devno, rc);
+		return rc;
+	}
+	rc = wait_connected(d, deadline);
+	if (rc == -FW_ETIMEDOUT)
+		fw_printf("xenamp-fw: rpmsg: xenamp-backend did not accept the region of device %u in %u ms\n",
+			  d->devno, timeout_ms);
+	return rc;
+}
+
+int fw_rpmsg_open(unsigned devno, uint32_t timeout_ms, struct rpmsg_device **rdev)
+{
+	struct fw_rpmsg_dev *d = &dev;
 	uint64_t deadline = deadline_ms(timeout_ms);
 	unsigned long domid, bs, bc, mp, be;
+	uint32_t features;
 	int rc;
 
+	if (d->opened)
+		return -FW_EEXIST;
 	memset(d, 0, sizeof(*d));
 	d->devno = devno;
+	d->c.env = &fw_env;
 	rc = fw_xs_read_uint(0, "domid", &domid);
 	if (rc < 0)
 		return rc;
@@ -306,184 +438,74 @@ int fw_rpmsg_open(struct fw_rpmsg_dev *d, unsigned devno, uint32_t timeout_ms)
 	if (fe_read_uint(d, "backend-id", &be) < 0 || be > 0x7fef)
 		return -FW_EPROTO;
 	d->be_domid = (uint16_t)be;
+	xa_fe_env_lock(&d->c);
+	d->c.tx_seq = seq_seed();
+	xa_fe_epts_init_locked(&d->c);
+	xa_fe_env_unlock(&d->c);
 	rc = layout(d, bs, bc, mp);
 	if (rc == 0)
-		rc = region_init(d);
-	if (rc == 0)
-		rc = grant_region(d);
-	if (rc == 0)
-		rc = fw_evtchn_alloc_unbound(d->be_domid, &d->port);
-	if (rc == 0)
-		rc = write_region_keys(d);
-	if (rc < 0) {
-		fw_printf("xenamp-fw: rpmsg: sharing the region of device %u failed: %d\n", devno, rc);
-		return rc;
-	}
-	rc = wait_connected(d, deadline);
-	if (rc == -FW_ETIMEDOUT)
-		fw_printf("xenamp-fw: rpmsg: xenamp-backend did not accept the region of device %u in %u ms\n",
-			  devno, timeout_ms);
-	if (rc == 0) {
-		d->connected = true;
-		fw_printf("xenamp-fw: rpmsg: device %u connected to domain %u (%u pages, %u buffers of %u bytes each way, port %u)\n",
-			  devno, d->be_domid, d->npages, d->buf_count, d->buf_size, d->port);
-	}
-	return rc;
-}
-
-uint32_t fw_rpmsg_payload_max(const struct fw_rpmsg_dev *d)
-{
-	return d->buf_size - XA_RPMSG_HDR_SIZE;
-}
-
-/* Backend state after a watch fired; anything but Connected ends the link. */
-static int check_link(struct fw_rpmsg_dev *d)
-{
-	if (fw_xs_take_events() > 0 && read_be_state(d) != ST_CONNECTED) {
-		if (d->connected)
-			fw_printf("xenamp-fw: rpmsg: device %u: the backend left Connected (state %d)\n",
-				  d->devno, d->be_state);
-		d->connected = false;
-	}
-	return d->connected ? 0 : -FW_EIO;
-}
-
-static void kick(struct fw_rpmsg_dev *d)
-{
-	(void)fw_evtchn_notify(d->port);
-}
-
-/* Reclaim returned TX buffers. A ring fault kills the link. */
-static int tx_reclaim(struct fw_rpmsg_dev *d)
-{
-	void *tok;
-	uint32_t len;
-	int rc;
-
-	while ((rc = xa_vqdrv_get_used(&d->txq, &tok, &len)) == XA_OK)
-		d->tx_free[d->tx_nfree++] = (uint16_t)token_index(tok);
-	if (rc != XA_EMPTY) {
-		fw_printf("xenamp-fw: rpmsg: TX ring fault: %s\n", xa_strerror(rc));
-		d->connected = false;
-		return -FW_EIO;
-	}
-	return 0;
-}
-
-static int tx_get(struct fw_rpmsg_dev *d, uint64_t deadline, unsigned *idx)
-{
-	for (;;) {
-		int rc = tx_reclaim(d);
-
-		if (rc == 0)
-			rc = check_link(d);
-		if (rc < 0)
-			return rc;
-		if (d->tx_nfree > 0) {
-			xa_vqdrv_disable_notify(&d->txq);
-			*idx = d->tx_free[--d->tx_nfree];
-			return 0;
-		}
-		/* ask for the interrupt, then look once more before sleeping */
-		if (xa_vqdrv_enable_notify(&d->txq))
-			continue;
-		if (fw_xs_wait(deadline, d->port) == 0) {
-			fw_printf("xenamp-fw: rpmsg: device %u: no TX buffer came back in time\n",
-				  d->devno);
-			return -FW_ETIMEDOUT;
-		}
-	}
-}
-
-int fw_rpmsg_send(struct fw_rpmsg_dev *d, uint32_t src, uint32_t dst,
-		  const void *data, uint32_t len, uint32_t timeout_ms)
-{
-	struct xa_rpmsg_hdr h = { .src = src, .dst = dst, .len = (uint16_t)len };
-	unsigned i;
-	uint8_t *buf;
-	int rc;
-
-	if (len > fw_rpmsg_payload_max(d) || len > 0xffffu)
-		return -FW_E2BIG;
-	rc = tx_get(d, deadline_ms(timeout_ms), &i);
+		rc = share(d, deadline, timeout_ms);
 	if (rc < 0)
 		return rc;
-	buf = d->base + d->tx_off + (size_t)i * d->stride;
-	xa_rpmsg_hdr_encode(buf, &h);   /* reserved 0: unsequenced */
-	memcpy(buf + XA_RPMSG_HDR_SIZE, data, len);
-	/* cannot fail: as many descriptors as buffers, and i was free */
-	(void)xa_vqdrv_add(&d->txq, d->tx_off + (uint64_t)i * d->stride,
-			   XA_RPMSG_HDR_SIZE + len, false, token(i));
-	if (xa_vqdrv_publish(&d->txq))
-		kick(d);
-	d->tx_msgs++;
+	/* Connected: the backend acknowledged what it supports. */
+	features = xa_fe_region_features_apply(&d->c.reg);
+	d->opened = true;
+	fw_printf("xenamp-fw: rpmsg: device %u connected to domain %u (%u pages, %u buffers of %u bytes each way, port %u, event indices %s)\n",
+		  devno, d->be_domid, d->npages, d->c.reg.buf_count, d->c.reg.buf_size,
+		  d->port, features & (1u << XA_VIRTIO_RING_F_EVENT_IDX) ? "on" : "off");
+	*rdev = &d->c.rdev;
 	return 0;
 }
 
-int fw_rpmsg_announce(struct fw_rpmsg_dev *d, const char *name, uint32_t addr)
+/* Idle: look at the backend's state without a watch event too, in case
+ * one was missed (xenstored may drop them). */
+static void idle_check_locked(struct fw_rpmsg_dev *d)
 {
-	uint8_t ns[XA_RPMSG_NS_SIZE];
-
-	xa_rpmsg_ns_encode(ns, name, addr, XA_RPMSG_NS_CREATE);
-	return fw_rpmsg_send(d, addr, XA_RPMSG_NS_ADDR, ns, sizeof(ns), 5000);
+	assert_locked(&d->c);
+	if (!d->c.dead && read_be_state(d) != ST_CONNECTED) {
+		fw_printf("xenamp-fw: rpmsg: device %u: the backend left Connected (state %d)\n",
+			  d->devno, d->be_state);
+		xa_fe_mark_dead_locked(&d->c, "the backend left Connected (state %d)",
+				       d->be_state);
+	}
 }
 
-/* Deliver every returned RX buffer, then post them again. */
-static int rx_deliver(struct fw_rpmsg_dev *d, fw_rpmsg_cb cb, void *arg)
+/* As libxenamp's dispatcher: deliver what is in the RX ring; when it is
+ * empty, consume the notification, enable RX interrupts, look once more,
+ * then sleep. */
+static int poll_locked_unlocking(struct fw_rpmsg_dev *d, uint64_t deadline)
 {
-	void *tok;
-	uint32_t len;
-	int rc, n = 0;
-
-	while ((rc = xa_vqdrv_get_used(&d->rxq, &tok, &len)) == XA_OK) {
-		unsigned i = token_index(tok);
-		uint8_t *buf = d->base + d->rx_off + (size_t)i * d->stride;
-		struct xa_rpmsg_hdr h;
-
-		/* the name service of the peer is not needed: we only serve */
-		if (xa_rpmsg_hdr_decode(buf, len, &h) == XA_OK && h.dst != XA_RPMSG_NS_ADDR) {
-			d->rx_msgs++;
-			cb(d, h.src, h.dst, buf + XA_RPMSG_HDR_SIZE, h.len, arg);
-			n++;
-		}
-		(void)xa_vqdrv_add(&d->rxq, d->rx_off + (uint64_t)i * d->stride,
-				   d->buf_size, true, tok);
-		if (!d->connected)
-			break;
-	}
-	if (rc != XA_OK && rc != XA_EMPTY) {
-		fw_printf("xenamp-fw: rpmsg: RX ring fault: %s\n", xa_strerror(rc));
-		d->connected = false;
-		return -FW_EIO;
-	}
-	if (xa_vqdrv_publish(&d->rxq))
-		kick(d);
-	return n;
-}
-
-int fw_rpmsg_poll(struct fw_rpmsg_dev *d, uint32_t timeout_ms, fw_rpmsg_cb cb, void *arg)
-{
-	uint64_t deadline = deadline_ms(timeout_ms);
+	struct xa_fe_core *c = &d->c;
 
 	for (;;) {
-		int n = rx_deliver(d, cb, arg);
+		int n = xa_fe_rx_deliver_unlocking(c, (int)c->reg.buf_count);
 
-		if (n < 0 || check_link(d) < 0 || tx_reclaim(d) < 0)
-			return -FW_EIO;
 		if (n > 0)
 			return n;
-		if (xa_vqdrv_enable_notify(&d->rxq))
+		xa_fe_pump_locked(c);
+		if (c->dead)
+			return RPMSG_ERR_DEV_STATE;
+		if (xa_vqdrv_enable_notify(&c->reg.rxq))
 			continue;
-		if (fw_xs_wait(deadline, d->port) == 0) {
-			/* idle: look at the backend's state without a watch
-			 * event too, in case one was missed */
-			if (read_be_state(d) != ST_CONNECTED) {
-				fw_printf("xenamp-fw: rpmsg: device %u: the backend left Connected (state %d)\n",
-					  d->devno, d->be_state);
-				d->connected = false;
-				return -FW_EIO;
-			}
-			return 0;
+		if (xa_fe_ms_until(c, deadline) == 0) {
+			idle_check_locked(d);
+			return c->dead ? RPMSG_ERR_DEV_STATE : 0;
 		}
+		c->env->wait_unlocking(c, false, xa_fe_ms_until(c, deadline));
 	}
+}
+
+int fw_rpmsg_poll(struct rpmsg_device *rdev, uint32_t timeout_ms)
+{
+	struct xa_fe_core *c = xa_fe_dev(rdev);
+	int n;
+
+	if (c == NULL || c != &dev.c || !dev.opened)
+		return RPMSG_ERR_PARAM;
+	xa_fe_env_lock(c);
+	n = poll_locked_unlocking(&dev, deadline_ms(timeout_ms));
+	if (n == RPMSG_ERR_DEV_STATE)
+		env_error(c, c->dead_why);
+	xa_fe_env_unlock(c);
+	return n;
 }

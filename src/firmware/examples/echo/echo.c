@@ -1,7 +1,11 @@
-/* The RPMsg echo service as bare-metal firmware: the same service as
- * xenamp-echo-server (an endpoint named "rpmsg-echo", announced through
- * the name service, that sends every message back to its sender), on the
- * firmware runtime's RPMsg device 0 instead of libxenamp.
+/* The RPMsg echo service as bare-metal firmware, written as OpenAMP's
+ * echo demo is: an endpoint named "rpmsg-echo" created with
+ * rpmsg_create_ept (announced through the name service) whose callback
+ * sends every message back to its sender with rpmsg_sendto, and a loop
+ * that polls the device (fw_rpmsg_poll where OpenAMP calls
+ * platform_poll). The same service as xenamp-echo-server, on the firmware
+ * runtime's RPMsg device 0: the RPMsg driver core of libxenamp, compiled
+ * for the firmware.
  *
  * Runs until the domain is destroyed. If the backend does not offer the
  * device within 60 s, or the link goes away, it prints one line and
@@ -9,15 +13,14 @@
  * messages, and after 2 s without any, it prints a count. */
 #include <stddef.h>
 
+#include <xenamp/rpmsg.h>
 #include <xenamp/rsc_table.h>
 
 #include "firmware/runtime/fw.h"
 #include "firmware/rpmsg/fw_rpmsg.h"
 
 #define SERVICE "rpmsg-echo"
-#define ECHO_ADDR 1024u          /* the first dynamic address */
 #define OPEN_TIMEOUT_MS 60000u
-#define SEND_TIMEOUT_MS 15000u
 
 /* The resource table (OpenAMP layout) that xenamp-load --inspect reads
  * from the file: one RPMsg vdev whose vrings give the link's buf-count.
@@ -45,54 +48,66 @@ const struct echo_rsc echo_resource_table = {
 	},
 };
 
-static struct fw_rpmsg_dev dev;
-static uint8_t copy[65536];
+static struct rpmsg_endpoint lept;
+static unsigned long count;
 static int send_error;
 
-static void echo_cb(struct fw_rpmsg_dev *d, uint32_t src, uint32_t dst,
-		    const void *payload, uint32_t len, void *arg)
+/* OpenAMP's echo callback: the payload goes straight back (rpmsg_sendto
+ * copies it out of the RX buffer into a TX buffer). */
+static int rpmsg_endpoint_cb(struct rpmsg_endpoint *ept, void *data, size_t len,
+			     uint32_t src, void *priv)
 {
-	uint64_t *count = arg;
+	int rc;
 
-	if (dst != ECHO_ADDR || send_error)
-		return;
-	/* the payload lives in a buffer the backend can still write: send
-	 * back one private copy of it */
-	memcpy(copy, payload, len);
-	send_error = fw_rpmsg_send(d, ECHO_ADDR, src, copy, len, SEND_TIMEOUT_MS);
-	if (send_error == 0 && ++*count % 100 == 0)
-		fw_printf("echo: %lu messages echoed\n", (unsigned long)*count);
+	(void)priv;
+	if (send_error != 0)
+		return RPMSG_SUCCESS;
+	rc = rpmsg_sendto(ept, data, (int)len, src);
+	if (rc < 0)
+		send_error = rc;
+	else if (++count % 100 == 0)
+		fw_printf("echo: %lu messages echoed\n", count);
+	return RPMSG_SUCCESS;
+}
+
+static void rpmsg_service_unbind(struct rpmsg_endpoint *ept)
+{
+	(void)ept;
+	fw_printf("echo: the remote end of %s went away\n", SERVICE);
 }
 
 int fw_main(void)
 {
-	uint64_t count = 0, reported = 0;
+	struct rpmsg_device *rdev;
+	unsigned long reported = 0;
 	int rc;
 
 	fw_printf("echo: waiting for RPMsg device 0\n");
-	rc = fw_rpmsg_open(&dev, 0, OPEN_TIMEOUT_MS);
-	if (rc < 0)
+	if (fw_rpmsg_open(0, OPEN_TIMEOUT_MS, &rdev) < 0)
 		return 3;
-	rc = fw_rpmsg_announce(&dev, SERVICE, ECHO_ADDR);
-	if (rc < 0) {
-		fw_printf("echo: announcing %s failed: %d\n", SERVICE, rc);
+	rc = rpmsg_create_ept(&lept, rdev, SERVICE, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY,
+			      rpmsg_endpoint_cb, rpmsg_service_unbind);
+	if (rc != RPMSG_SUCCESS) {
+		fw_printf("echo: creating %s failed: %d (%s)\n", SERVICE, rc,
+			  fw_rpmsg_strerror_last());
 		return 4;
 	}
-	fw_printf("echo: %s announced at address %u (payload up to %u bytes)\n",
-		  SERVICE, ECHO_ADDR, fw_rpmsg_payload_max(&dev));
+	fw_printf("echo: %s announced at address %u (payload up to %d bytes)\n",
+		  SERVICE, lept.addr, rpmsg_get_tx_buffer_size(&lept));
 	for (;;) {
-		rc = fw_rpmsg_poll(&dev, 2000, echo_cb, &count);
-		if (send_error) {
-			fw_printf("echo: sending a reply failed: %d\n", send_error);
+		rc = fw_rpmsg_poll(rdev, 2000);
+		if (send_error != 0) {
+			fw_printf("echo: sending a reply failed: %d (%s)\n", send_error,
+				  fw_rpmsg_strerror_last());
 			return 5;
 		}
 		if (rc < 0) {
-			fw_printf("echo: the link is gone after %lu messages\n",
-				  (unsigned long)count);
+			fw_printf("echo: the link is gone after %lu messages: %s\n",
+				  count, fw_rpmsg_strerror_last());
 			return 6;
 		}
 		if (rc == 0 && count != reported) {
-			fw_printf("echo: %lu messages echoed, idle\n", (unsigned long)count);
+			fw_printf("echo: %lu messages echoed, idle\n", count);
 			reported = count;
 		}
 	}

@@ -4,15 +4,14 @@
  *
  * Contract.
  *   - Below it: the shared region (region.c, ring shadows in struct
- *     xa_fe_region) and an environment the session registers
- *     (struct xa_fe_env_ops): kick the backend, consume transport events,
- *     wake or put to sleep the threads that wait. This file makes no
- *     POSIX call of its own; the lock and the condition variable come
- *     from fe_lock.h, deadlines from common/xa_time.h.
+ *     xa_fe_region) and the environment (fe_env.h): kick the backend,
+ *     consume transport events, wake or put to sleep the threads that
+ *     wait, the lock, the condition variable and the clock. This file
+ *     makes no OS call of its own.
  *   - Above it: the endpoint layer registers struct xa_fe_upper_ops; the
  *     device hands it each accepted RX message and never calls rpmsg.c
- *     (or session.c) by name.
- *   - Locking: every function here is called with d->lk held and returns
+ *     (or the environment's session) by name.
+ *   - Locking: every function here is called with the device lock held and returns
  *     with it held. *_locked functions never drop it; *_unlocking ones do
  *     (their comment says what the caller must look at again).
  *   - Failure: a ring the backend corrupted marks the device dead (with a
@@ -36,7 +35,7 @@
  *   - every message we send (data and name-service) carries a per-device
  *     32-bit sequence number in the RPMsg header's `reserved` field, +1
  *     per message in TX-ring order, skipping 0; the first is random
- *     (the session seeds tx_seq), so a restarted peer instance starts
+ *     (the environment seeds tx_seq), so a restarted peer instance starts
  *     somewhere unrelated to its predecessor;
  *   - 0 means unsequenced: messages the backend builds itself, and those
  *     of foreign peers (OpenAMP and Linux write 0 and ignore the field on
@@ -57,111 +56,89 @@
  * otherwise; with event indices, negotiated at open (region.c), the
  * waiting sender asks to be interrupted once half of the buffers in
  * flight are back: one wake-up per batch). RX interrupts are off while the RX ring is drained and on
- * again before the dispatcher sleeps (the session re-checks the ring after
+ * again before the dispatcher sleeps (the environment re-checks the ring after
  * enabling). Kicks follow the return value of xa_vqdrv_publish(). */
-#ifndef XENAMP_FRONTEND_RPMSG_VIRTIO_H
-#define XENAMP_FRONTEND_RPMSG_VIRTIO_H
+#ifndef XENAMP_FRONTEND_CORE_RPMSG_VIRTIO_H
+#define XENAMP_FRONTEND_CORE_RPMSG_VIRTIO_H
 
-#include "frontend/fe_internal.h"
-
-/* What the device needs from its environment (session.c). All are called
- * with d->lk held. */
-struct xa_fe_env_ops {
-	/* Kick the backend (never blocks). */
-	void (*notify_locked)(struct xenamp_dev *d);
-	/* Consume pending transport events without blocking; may find the
-	 * backend gone and mark the device lost or dead. */
-	void (*consume_locked)(struct xenamp_dev *d);
-	/* The RX ring has work: make sure a dispatcher will look (unless the
-	 * calling thread is the dispatcher). */
-	void (*rx_work_locked)(struct xenamp_dev *d);
-	/* Wake the thread that sleeps in wait_unlocking(tx = true). */
-	void (*wake_tx_poller_locked)(struct xenamp_dev *d);
-	/* The device died: every sleeper must come and see. */
-	void (*wake_all_locked)(struct xenamp_dev *d);
-	/* Sleep without the lock up to timeout_ms until the backend notifies
-	 * us (tx: or wake_tx_poller is called). The caller revalidates
-	 * everything; it consumes the events with xa_fe_pump_locked. */
-	void (*wait_unlocking)(struct xenamp_dev *d, bool tx, int timeout_ms);
-};
+#include "frontend/core/fe_core.h"
 
 /* What the device needs from the endpoint layer (rpmsg.c). */
 struct xa_fe_upper_ops {
 	/* The endpoint bound to local address addr, or NULL. */
-	struct rpmsg_endpoint *(*ept_locked)(struct xenamp_dev *d, uint32_t addr);
+	struct rpmsg_endpoint *(*ept_locked)(struct xa_fe_core *d, uint32_t addr);
 	/* Hand one accepted message (h->len bytes at payload, in RX buffer
 	 * that stays referenced until this returns) to e, found by
 	 * ept_locked just before. May run application code without the
 	 * lock: afterwards the device looks at d->dead again and touches no
 	 * endpoint. */
-	void (*deliver_unlocking)(struct xenamp_dev *d, struct rpmsg_endpoint *e,
+	void (*deliver_unlocking)(struct xa_fe_core *d, struct rpmsg_endpoint *e,
 				  const struct xa_rpmsg_hdr *h, uint8_t *payload);
 };
 
-/* Register the layers around the device (at open, before sharing). */
-void xa_fe_dev_set_env_locked(struct xenamp_dev *d, const struct xa_fe_env_ops *env);
-void xa_fe_dev_set_upper_locked(struct xenamp_dev *d, const struct xa_fe_upper_ops *up);
+/* Register the endpoint layer (at open, before sharing). */
+void xa_fe_dev_set_upper_locked(struct xa_fe_core *d, const struct xa_fe_upper_ops *up);
 
 /* The link is gone for good: remember why (first reason wins), wake every
  * sleeper. */
-void xa_fe_mark_dead_locked(struct xenamp_dev *d, const char *fmt, ...)
+void xa_fe_mark_dead_locked(struct xa_fe_core *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Kick the backend unless the device is dead or lost (a new backend scans
  * the rings anyway). */
-void xa_fe_kick_locked(struct xenamp_dev *d);
+void xa_fe_kick_locked(struct xa_fe_core *d);
 /* Consume transport events, reclaim returned TX buffers, wake whoever must
  * look (TX waiters; the dispatcher when the RX ring has work). */
-void xa_fe_pump_locked(struct xenamp_dev *d);
+void xa_fe_pump_locked(struct xa_fe_core *d);
 
 /* --- TX --- */
 /* Largest payload of one message (constant while the device exists). */
-static inline uint32_t xa_fe_payload_max(const struct xenamp_dev *d)
+static inline uint32_t xa_fe_payload_max(const struct xa_fe_core *d)
 {
 	return d->reg.buf_size - XA_RPMSG_HDR_SIZE;
 }
 
-static inline uint8_t *xa_fe_tx_payload(const struct xenamp_dev *d, unsigned i)
+static inline uint8_t *xa_fe_tx_payload(const struct xa_fe_core *d, unsigned i)
 {
 	return xa_fe_tx_buf(&d->reg, i) + XA_RPMSG_HDR_SIZE;
 }
 
 /* Reserve a free TX buffer without waiting: 0 and *idx, RPMSG_ERR_NO_BUFF,
  * or RPMSG_ERR_DEV_STATE (with the error line set). */
-int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx);
+int xa_fe_tx_get_locked(struct xa_fe_core *d, unsigned *idx);
 /* The same, waiting up to 15 s for one (without limit while the backend
  * restarts). Sleeps without the lock: afterwards the caller must look
  * again at whatever it read before (endpoints may be gone, the device
  * lost, dead or closing); the buffer it got is its own. */
-int xa_fe_tx_get_unlocking(struct xenamp_dev *d, unsigned *idx);
+int xa_fe_tx_get_unlocking(struct xa_fe_core *d, unsigned *idx);
 /* Put a RESERVED TX buffer back in the free stack. */
-void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned idx);
+void xa_fe_tx_put_locked(struct xa_fe_core *d, unsigned idx);
 /* Index of the RESERVED TX buffer whose payload starts at payload, or -1. */
-int xa_fe_tx_reserved_index_locked(struct xenamp_dev *d, const void *payload);
+int xa_fe_tx_reserved_index_locked(struct xa_fe_core *d, const void *payload);
 /* Header (with the next sequence number) + queue + publish + kick of a
  * RESERVED buffer. 0, or an error and the buffer stays reserved. */
-int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
+int xa_fe_tx_submit_locked(struct xa_fe_core *d, unsigned idx, uint32_t src,
 			   uint32_t dst, uint32_t len);
 /* The same in two steps, for a batch: queue (not visible to the backend
  * yet), then one publish (and kick, if the backend asked) for all. */
-int xa_fe_tx_queue_locked(struct xenamp_dev *d, unsigned idx, uint32_t src,
+int xa_fe_tx_queue_locked(struct xa_fe_core *d, unsigned idx, uint32_t src,
 			  uint32_t dst, uint32_t len);
-void xa_fe_tx_publish_locked(struct xenamp_dev *d);
+void xa_fe_tx_publish_locked(struct xa_fe_core *d);
 /* Wait, as long as the backend keeps taking messages, until it took every
  * data message in flight, not name-service ones (bounded; see
  * XA_FE_FLUSH_IDLE_MS). Sleeps without
  * the lock: afterwards the caller must look at d->dead and d->lost again. */
-void xa_fe_tx_flush_unlocking(struct xenamp_dev *d);
+void xa_fe_tx_flush_unlocking(struct xa_fe_core *d);
 
 /* --- RX --- */
 /* Deliver up to budget messages of the RX ring (with RX interrupts off)
  * through the upper ops. Returns the number handed up. Drops the lock
  * while application code runs: afterwards the caller must look at
  * d->dead, d->lost and the RX ring again. */
-int xa_fe_rx_deliver_unlocking(struct xenamp_dev *d, int budget);
+int xa_fe_rx_deliver_unlocking(struct xa_fe_core *d, int budget);
 /* Take one more reference to the RX buffer whose payload is at payload, if
  * it is out of the ring (being delivered or held); else nothing. */
-void xa_fe_rx_hold_locked(struct xenamp_dev *d, const void *payload);
+void xa_fe_rx_hold_locked(struct xa_fe_core *d, const void *payload);
 /* Drop one reference; the buffer goes back to the ring with the last. */
-void xa_fe_rx_release_locked(struct xenamp_dev *d, const void *payload);
+void xa_fe_rx_release_locked(struct xa_fe_core *d, const void *payload);
 
 #endif

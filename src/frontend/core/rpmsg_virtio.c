@@ -1,24 +1,30 @@
-/* The virtio RPMsg device (see rpmsg_virtio.h for its contract). No POSIX
- * call here: sleeping, kicking and waking go through d->env, messages go
- * up through d->up. */
+/* The virtio RPMsg device (see rpmsg_virtio.h for its contract). No OS
+ * call here: sleeping, kicking and waking go through the environment
+ * (fe_env.h), messages go up through d->up. */
 #include <stdarg.h>
-#include <stdio.h>
 
-#include "frontend/rpmsg_virtio.h"
+#include "frontend/core/rpmsg_virtio.h"
 
-void xa_fe_dev_set_env_locked(struct xenamp_dev *d, const struct xa_fe_env_ops *env)
+void xa_fe_dbg(struct xa_fe_core *d, const char *fmt, ...)
 {
-	assert_locked(d);
-	d->env = env;
+	char line[XA_FE_ERRLEN];
+	va_list ap;
+
+	if (!d->debug || d->env->debug == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)d->env->vformat(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	d->env->debug(d, line);
 }
 
-void xa_fe_dev_set_upper_locked(struct xenamp_dev *d, const struct xa_fe_upper_ops *up)
+void xa_fe_dev_set_upper_locked(struct xa_fe_core *d, const struct xa_fe_upper_ops *up)
 {
 	assert_locked(d);
 	d->up = up;
 }
 
-void xa_fe_mark_dead_locked(struct xenamp_dev *d, const char *fmt, ...)
+void xa_fe_mark_dead_locked(struct xa_fe_core *d, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -27,14 +33,14 @@ void xa_fe_mark_dead_locked(struct xenamp_dev *d, const char *fmt, ...)
 		return;
 	d->dead = true;
 	va_start(ap, fmt);
-	vsnprintf(d->dead_why, sizeof(d->dead_why), fmt, ap);
+	d->env->vformat(d->dead_why, sizeof(d->dead_why), fmt, ap);
 	va_end(ap);
 	xa_fe_dbg(d, "link lost: %s", d->dead_why);
-	xa_fe_lock_broadcast(&d->lk);
+	xa_fe_env_broadcast(d);
 	d->env->wake_all_locked(d);
 }
 
-void xa_fe_kick_locked(struct xenamp_dev *d)
+void xa_fe_kick_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	if (d->dead || d->lost)   /* a new backend scans the rings anyway */
@@ -44,12 +50,12 @@ void xa_fe_kick_locked(struct xenamp_dev *d)
 }
 
 /* Wake senders waiting for a TX buffer. */
-static void wake_tx_locked(struct xenamp_dev *d)
+static void wake_tx_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	if (d->tx_waiters == 0)
 		return;
-	xa_fe_lock_broadcast(&d->lk);
+	xa_fe_env_broadcast(d);
 	if (d->tx_poller)
 		d->env->wake_tx_poller_locked(d);
 }
@@ -58,7 +64,7 @@ static void wake_tx_locked(struct xenamp_dev *d)
 /* TX buffers                                                          */
 
 /* Take back the TX buffers the backend returned; the number taken. */
-static unsigned tx_reclaim_locked(struct xenamp_dev *d)
+static unsigned tx_reclaim_locked(struct xa_fe_core *d)
 {
 	struct xa_fe_region *r = &d->reg;
 	unsigned n = 0;
@@ -87,7 +93,7 @@ static unsigned tx_reclaim_locked(struct xenamp_dev *d)
 	return n;
 }
 
-void xa_fe_pump_locked(struct xenamp_dev *d)
+void xa_fe_pump_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	if (!d->dead && !d->lost)
@@ -98,7 +104,7 @@ void xa_fe_pump_locked(struct xenamp_dev *d)
 		d->env->rx_work_locked(d);
 }
 
-void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned i)
+void xa_fe_tx_put_locked(struct xa_fe_core *d, unsigned i)
 {
 	assert_locked(d);
 	d->reg.tx_state[i] = XA_TXB_FREE;
@@ -106,7 +112,7 @@ void xa_fe_tx_put_locked(struct xenamp_dev *d, unsigned i)
 	wake_tx_locked(d);
 }
 
-int xa_fe_tx_reserved_index_locked(struct xenamp_dev *d, const void *payload)
+int xa_fe_tx_reserved_index_locked(struct xa_fe_core *d, const void *payload)
 {
 	int i;
 
@@ -117,7 +123,7 @@ int xa_fe_tx_reserved_index_locked(struct xenamp_dev *d, const void *payload)
 	return i;
 }
 
-int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx)
+int xa_fe_tx_get_locked(struct xa_fe_core *d, unsigned *idx)
 {
 	struct xa_fe_region *r = &d->reg;
 
@@ -125,7 +131,7 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx)
 	if (r->tx_nfree == 0 && !d->dead)
 		(void)tx_reclaim_locked(d);
 	if (d->dead) {
-		xa_fe_set_error("%s", d->dead_why);
+		d->env->error(d, d->dead_why);
 		return RPMSG_ERR_DEV_STATE;
 	}
 	if (r->tx_nfree == 0)
@@ -141,7 +147,7 @@ int xa_fe_tx_get_locked(struct xenamp_dev *d, unsigned *idx)
  * consumer of a notification broadcasts. TX completion interrupts are
  * enabled while anyone waits. The lock is dropped while sleeping: the
  * caller looks at the free stack, d->dead and d->lost again. */
-static void tx_sleep_unlocking(struct xenamp_dev *d, const struct timespec *deadline)
+static void tx_sleep_unlocking(struct xa_fe_core *d, uint64_t deadline)
 {
 	/* With event indices the backend interrupts once half of what is
 	 * in flight came back, so a blocked sender wakes once per batch
@@ -156,21 +162,21 @@ static void tx_sleep_unlocking(struct xenamp_dev *d, const struct timespec *dead
 		/* Completions arrived meanwhile: reclaim them. */
 	} else if (!d->tx_poller) {
 		d->tx_poller = true;
-		d->env->wait_unlocking(d, true, xa_ms_until(deadline));
+		d->env->wait_unlocking(d, true, xa_fe_ms_until(d, deadline));
 		d->tx_poller = false;
 		xa_fe_pump_locked(d);
 		/* Hand the poller role to the next waiter. */
-		xa_fe_lock_broadcast(&d->lk);
+		xa_fe_env_broadcast(d);
 	} else {
-		(void)xa_fe_lock_wait_until(&d->lk, deadline);
+		(void)xa_fe_env_cond_wait(d, deadline);
 	}
 	if (--d->tx_waiters == 0)
 		xa_vqdrv_disable_notify(&d->reg.txq);
 }
 
-int xa_fe_tx_get_unlocking(struct xenamp_dev *d, unsigned *idx)
+int xa_fe_tx_get_unlocking(struct xa_fe_core *d, unsigned *idx)
 {
-	struct timespec deadline;
+	uint64_t deadline = 0;
 	bool have_deadline = false;
 	int r;
 
@@ -182,12 +188,12 @@ int xa_fe_tx_get_unlocking(struct xenamp_dev *d, unsigned *idx)
 		if (d->lost)   /* backend restarting: wait for it (bounded) */
 			have_deadline = false;
 		if (!have_deadline) {
-			xa_timespec_after(&deadline, XA_FE_SEND_TIMEOUT_MS);
+			deadline = xa_fe_deadline_after(d, XA_FE_SEND_TIMEOUT_MS);
 			have_deadline = true;
-		} else if (xa_ms_until(&deadline) == 0) {
+		} else if (xa_fe_ms_until(d, deadline) == 0) {
 			return RPMSG_ERR_NO_BUFF;
 		}
-		tx_sleep_unlocking(d, &deadline);
+		tx_sleep_unlocking(d, deadline);
 	}
 }
 
@@ -205,10 +211,10 @@ int xa_fe_tx_get_unlocking(struct xenamp_dev *d, unsigned *idx)
  * that destroys its endpoint when the ping leaves). The backend takes the
  * TX ring in order, so once the data messages are taken, only
  * announcements can remain. */
-void xa_fe_tx_flush_unlocking(struct xenamp_dev *d)
+void xa_fe_tx_flush_unlocking(struct xa_fe_core *d)
 {
 	struct xa_fe_region *r = &d->reg;
-	struct timespec deadline;
+	uint64_t deadline = 0;
 	unsigned last_inflight = ~0u;
 
 	assert_locked(d);
@@ -225,17 +231,14 @@ void xa_fe_tx_flush_unlocking(struct xenamp_dev *d)
 		 * only after XA_FE_FLUSH_IDLE_MS without progress (the peer is
 		 * gone or stopped reading: waiting longer would not help). */
 		if (inflight < last_inflight)
-			xa_timespec_after(&deadline, XA_FE_FLUSH_IDLE_MS);
+			deadline = xa_fe_deadline_after(d, XA_FE_FLUSH_IDLE_MS);
 		last_inflight = inflight;
-		left = xa_ms_until(&deadline);
+		left = xa_fe_ms_until(d, deadline);
 		if (d->lost) {
 			/* The backend restarts: the messages wait in the ring;
 			 * the reconnect thread ends this (bounded) wait. */
-			struct timespec t;
-
-			xa_timespec_after(&t, 100);
-			(void)xa_fe_lock_wait_until(&d->lk, &t);
-			xa_timespec_after(&deadline, XA_FE_FLUSH_IDLE_MS);
+			(void)xa_fe_env_cond_wait(d, xa_fe_deadline_after(d, 100));
+			deadline = xa_fe_deadline_after(d, XA_FE_FLUSH_IDLE_MS);
 			continue;
 		}
 		if (left == 0)
@@ -250,7 +253,7 @@ void xa_fe_tx_flush_unlocking(struct xenamp_dev *d)
 	}
 }
 
-static uint32_t tx_seq_next_locked(struct xenamp_dev *d)
+static uint32_t tx_seq_next_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	if (++d->tx_seq == 0)
@@ -258,7 +261,7 @@ static uint32_t tx_seq_next_locked(struct xenamp_dev *d)
 	return d->tx_seq;
 }
 
-int xa_fe_tx_queue_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
+int xa_fe_tx_queue_locked(struct xa_fe_core *d, unsigned i, uint32_t src,
 			  uint32_t dst, uint32_t len)
 {
 	struct xa_fe_region *r = &d->reg;
@@ -283,14 +286,14 @@ int xa_fe_tx_queue_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
 	return 0;
 }
 
-void xa_fe_tx_publish_locked(struct xenamp_dev *d)
+void xa_fe_tx_publish_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	if (!d->dead && xa_vqdrv_publish(&d->reg.txq))
 		xa_fe_kick_locked(d);
 }
 
-int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
+int xa_fe_tx_submit_locked(struct xa_fe_core *d, unsigned i, uint32_t src,
 			   uint32_t dst, uint32_t len)
 {
 	int r = xa_fe_tx_queue_locked(d, i, src, dst, len);
@@ -305,7 +308,7 @@ int xa_fe_tx_submit_locked(struct xenamp_dev *d, unsigned i, uint32_t src,
 
 /* True when a message with sequence number seq was seen already (see
  * rpmsg_virtio.h); otherwise it becomes the last one. */
-static bool rx_seq_dup_locked(struct xenamp_dev *d, uint32_t seq)
+static bool rx_seq_dup_locked(struct xa_fe_core *d, uint32_t seq)
 {
 	assert_locked(d);
 	if (seq == 0)
@@ -318,7 +321,7 @@ static bool rx_seq_dup_locked(struct xenamp_dev *d, uint32_t seq)
 }
 
 /* Drop one reference to RX buffer i; repost it when none is left. */
-static void rx_unref_locked(struct xenamp_dev *d, unsigned i)
+static void rx_unref_locked(struct xa_fe_core *d, unsigned i)
 {
 	assert_locked(d);
 	if (d->reg.rx_refs[i] == 0)
@@ -328,7 +331,7 @@ static void rx_unref_locked(struct xenamp_dev *d, unsigned i)
 }
 
 /* Make reposted RX buffers visible; kick if the backend asked. */
-static void rx_flush_locked(struct xenamp_dev *d)
+static void rx_flush_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	if (xa_vqdrv_publish(&d->reg.rxq))
@@ -338,7 +341,7 @@ static void rx_flush_locked(struct xenamp_dev *d)
 /* Take the next used RX buffer: its index, with one reference, in *idx and
  * its length in *len. 1 when one was taken, 0 when the ring is empty, -1
  * when the backend corrupted the ring (the device is dead then). */
-static int rx_take_locked(struct xenamp_dev *d, unsigned *idx, uint32_t *len)
+static int rx_take_locked(struct xa_fe_core *d, unsigned *idx, uint32_t *len)
 {
 	void *tok;
 	unsigned i;
@@ -365,7 +368,7 @@ static int rx_take_locked(struct xenamp_dev *d, unsigned *idx, uint32_t *len)
 
 /* The endpoint that must get RX buffer i (len bytes), or NULL when the
  * message is dropped (bad header, duplicate, unknown destination). */
-static struct rpmsg_endpoint *rx_accept_locked(struct xenamp_dev *d, unsigned i,
+static struct rpmsg_endpoint *rx_accept_locked(struct xa_fe_core *d, unsigned i,
 					       uint32_t len, struct xa_rpmsg_hdr *h)
 {
 	struct rpmsg_endpoint *e;
@@ -394,7 +397,7 @@ static struct rpmsg_endpoint *rx_accept_locked(struct xenamp_dev *d, unsigned i,
 	return e;
 }
 
-int xa_fe_rx_deliver_unlocking(struct xenamp_dev *d, int budget)
+int xa_fe_rx_deliver_unlocking(struct xa_fe_core *d, int budget)
 {
 	int n = 0;
 
@@ -423,7 +426,7 @@ int xa_fe_rx_deliver_unlocking(struct xenamp_dev *d, int budget)
 	return n;
 }
 
-void xa_fe_rx_hold_locked(struct xenamp_dev *d, const void *payload)
+void xa_fe_rx_hold_locked(struct xa_fe_core *d, const void *payload)
 {
 	int i;
 
@@ -435,7 +438,7 @@ void xa_fe_rx_hold_locked(struct xenamp_dev *d, const void *payload)
 		d->reg.rx_refs[i]++;
 }
 
-void xa_fe_rx_release_locked(struct xenamp_dev *d, const void *payload)
+void xa_fe_rx_release_locked(struct xa_fe_core *d, const void *payload)
 {
 	int i;
 

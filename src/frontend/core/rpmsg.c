@@ -2,11 +2,11 @@
  * and the name service. Semantics follow OpenAMP's lib/rpmsg/rpmsg.c (see
  * include/xenamp/rpmsg.h). This layer sits on the virtio RPMsg device
  * (rpmsg_virtio.h) and gets received messages from it through the upper
- * ops it registers; it makes no POSIX call (the lock is fe_lock.h's). */
-#include <stdio.h>
+ * ops it registers; it makes no OS call (the lock, the condition variable
+ * and the thread identity are the environment's, fe_env.h). */
 #include <string.h>
 
-#include "frontend/rpmsg_virtio.h"
+#include "frontend/core/rpmsg_virtio.h"
 
 /* ------------------------------------------------------------------ */
 /* Endpoint list: d->rdev.endpoints, linked through rpmsg_endpoint.node
@@ -22,7 +22,7 @@ _Static_assert(RPMSG_ADDR_BMP_SIZE == XA_ADDR_BITMAP_MAX,
 	for (struct metal_list *n_ = (d)->rdev.endpoints.next; \
 	     n_ != &(d)->rdev.endpoints && ((e) = EPT_OF(n_), 1); n_ = n_->next)
 
-static struct rpmsg_endpoint *ept_by_addr_locked(struct xenamp_dev *d, uint32_t addr)
+static struct rpmsg_endpoint *ept_by_addr_locked(struct xa_fe_core *d, uint32_t addr)
 {
 	struct rpmsg_endpoint *e;
 
@@ -33,7 +33,7 @@ static struct rpmsg_endpoint *ept_by_addr_locked(struct xenamp_dev *d, uint32_t 
 	return NULL;
 }
 
-static bool ept_registered_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
+static bool ept_registered_locked(struct xa_fe_core *d, struct rpmsg_endpoint *ept)
 {
 	struct rpmsg_endpoint *e;
 
@@ -44,7 +44,7 @@ static bool ept_registered_locked(struct xenamp_dev *d, struct rpmsg_endpoint *e
 	return false;
 }
 
-static void ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
+static void ept_unlink_locked(struct xa_fe_core *d, struct rpmsg_endpoint *ept)
 {
 	assert_locked(d);
 	if (!ept_registered_locked(d, ept))
@@ -55,7 +55,7 @@ static void ept_unlink_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
 	xa_addr_release(&d->addrs, ept->addr);
 }
 
-static void ept_append_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
+static void ept_append_locked(struct xa_fe_core *d, struct rpmsg_endpoint *ept)
 {
 	struct metal_list *head = &d->rdev.endpoints;
 
@@ -67,7 +67,7 @@ static void ept_append_locked(struct xenamp_dev *d, struct rpmsg_endpoint *ept)
 }
 
 /* The first endpoint registered after the name-service one, or NULL. */
-static struct rpmsg_endpoint *ept_first_user_locked(struct xenamp_dev *d)
+static struct rpmsg_endpoint *ept_first_user_locked(struct xa_fe_core *d)
 {
 	struct rpmsg_endpoint *e;
 
@@ -82,7 +82,7 @@ static struct rpmsg_endpoint *ept_first_user_locked(struct xenamp_dev *d)
  * with the last, e is released: its release_cb runs without the lock.
  * Afterwards the caller must not touch e, and must look again at
  * whatever it read before (d->dead, d->lost, endpoints). */
-static void ept_put_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
+static void ept_put_unlocking(struct xa_fe_core *d, struct rpmsg_endpoint *e)
 {
 	rpmsg_ept_release_cb rel;
 
@@ -92,14 +92,23 @@ static void ept_put_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
 	rel = e->release_cb;
 	if (rel == NULL)
 		return;
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	rel(e);
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
+}
+
+/* strncmp(a, b, RPMSG_NAME_SIZE) == 0, with the core's short list of
+ * library calls (fe_env.h). */
+static bool name_eq(const char *a, const char *b)
+{
+	size_t n = strnlen(a, RPMSG_NAME_SIZE);
+
+	return n == strnlen(b, RPMSG_NAME_SIZE) && memcmp(a, b, n) == 0;
 }
 
 /* OpenAMP's rpmsg_get_endpoint(rdev, name, ANY, dest): an endpoint of that
  * name bound to dest, or one of that name still waiting (dest ANY). */
-static struct rpmsg_endpoint *ept_for_ns_locked(struct xenamp_dev *d,
+static struct rpmsg_endpoint *ept_for_ns_locked(struct xa_fe_core *d,
 						const char *name, uint32_t dest)
 {
 	struct rpmsg_endpoint *e;
@@ -108,7 +117,7 @@ static struct rpmsg_endpoint *ept_for_ns_locked(struct xenamp_dev *d,
 	FOR_EACH_EPT(d, e) {
 		if (e == &d->rdev.ns_ept)
 			continue;
-		if (strncmp(e->name, name, RPMSG_NAME_SIZE) != 0)
+		if (!name_eq(e->name, name))
 			continue;
 		if (dest != RPMSG_ADDR_ANY && e->dest_addr == dest)
 			return e;
@@ -124,18 +133,18 @@ static struct rpmsg_endpoint *ept_for_ns_locked(struct xenamp_dev *d,
 /* Application callbacks of an endpoint run without the lock, marked by
  * these two (rpmsg_destroy_ept of e in another thread waits until the
  * mark is gone, so e stays valid meanwhile). */
-static void cb_mark_locked(struct xenamp_dev *d, struct rpmsg_endpoint *e)
+static void cb_mark_locked(struct xa_fe_core *d, struct rpmsg_endpoint *e)
 {
 	assert_locked(d);
 	d->cb_ept = e;
-	d->cb_thread = xa_fe_self();
+	d->cb_thread = d->env->self();
 }
 
-static void cb_unmark_locked(struct xenamp_dev *d)
+static void cb_unmark_locked(struct xa_fe_core *d)
 {
 	assert_locked(d);
 	d->cb_ept = NULL;
-	xa_fe_lock_broadcast(&d->lk);
+	xa_fe_env_broadcast(d);
 }
 
 /* The remote service bound to e went away: unbind e and tell its owner.
@@ -143,7 +152,7 @@ static void cb_unmark_locked(struct xenamp_dev *d)
  * has a release_cb (without one, the callback may free e: e is not
  * touched after it). Afterwards the caller must not touch e or any
  * endpoint it found before. */
-static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
+static void ns_unbind_unlocking(struct xa_fe_core *d, struct rpmsg_endpoint *e)
 {
 	rpmsg_ns_unbind_cb cb = e->ns_unbind_cb;
 	bool ref = e->release_cb != NULL;
@@ -157,9 +166,9 @@ static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
 	if (ref)
 		e->refcnt++;
 	cb_mark_locked(d, e);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	cb(e);
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	cb_unmark_locked(d);
 	if (ref)
 		ept_put_unlocking(d, e);
@@ -167,21 +176,21 @@ static void ns_unbind_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e)
 
 /* Run the device's ns_bind_cb or ns_unbind_cb (read once, may be NULL)
  * without the lock: the caller revalidates everything afterwards. */
-static void ns_dev_cb_unlocking(struct xenamp_dev *d, rpmsg_ns_bind_cb cb,
+static void ns_dev_cb_unlocking(struct xa_fe_core *d, rpmsg_ns_bind_cb cb,
 				const struct xa_rpmsg_ns *ns)
 {
 	assert_locked(d);
 	if (cb == NULL)
 		return;
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	cb(&d->rdev, ns->name, ns->addr);
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 }
 
 /* A name-service message from the peer. May run ns_unbind_cb or the
  * device's ns_bind_cb without the lock: the caller revalidates
  * everything (the device only looks at d->dead). */
-static void ns_handle_unlocking(struct xenamp_dev *d, const uint8_t *payload,
+static void ns_handle_unlocking(struct xa_fe_core *d, const uint8_t *payload,
 				uint16_t len)
 {
 	struct xa_rpmsg_ns ns;
@@ -215,7 +224,7 @@ static void ns_handle_unlocking(struct xenamp_dev *d, const uint8_t *payload,
 }
 
 /* xa_fe_upper_ops.deliver_unlocking (rpmsg_virtio.h). */
-static void deliver_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e,
+static void deliver_unlocking(struct xa_fe_core *d, struct rpmsg_endpoint *e,
 			      const struct xa_rpmsg_hdr *h, uint8_t *payload)
 {
 	rpmsg_ept_cb cb = e->cb;
@@ -236,9 +245,9 @@ static void deliver_unlocking(struct xenamp_dev *d, struct rpmsg_endpoint *e,
 	if (ref)
 		e->refcnt++;
 	cb_mark_locked(d, e);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	(void)cb(e, payload, h->len, h->src, priv);
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	cb_unmark_locked(d);
 	if (ref)
 		ept_put_unlocking(d, e);
@@ -254,7 +263,7 @@ static const struct xa_fe_upper_ops upper_ops = {
 
 /* Announce (flags: XA_RPMSG_NS_CREATE / DESTROY) service name at addr in
  * reserved TX buffer i; the buffer goes back to the pool on failure. */
-static int ns_submit_locked(struct xenamp_dev *d, unsigned i, const char *name,
+static int ns_submit_locked(struct xa_fe_core *d, unsigned i, const char *name,
 			    uint32_t addr, uint32_t flags)
 {
 	int r;
@@ -269,21 +278,21 @@ static int ns_submit_locked(struct xenamp_dev *d, unsigned i, const char *name,
 
 /* Blocking name-service announcement from ept, as OpenAMP's
  * rpmsg_send_ns_message(). */
-static int send_ns(struct xenamp_dev *d, struct rpmsg_endpoint *ept,
+static int send_ns(struct xa_fe_core *d, struct rpmsg_endpoint *ept,
 		   uint32_t flags)
 {
 	unsigned i;
 	int r;
 
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	r = xa_fe_tx_get_unlocking(d, &i);
 	if (r == 0)
 		r = ns_submit_locked(d, i, ept->name, ept->addr, flags);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	return r;
 }
 
-void xa_fe_epts_reannounce_unlocking(struct xenamp_dev *d)
+void xa_fe_epts_reannounce_unlocking(struct xa_fe_core *d)
 {
 	struct rpmsg_endpoint *e;
 	struct metal_list *n;
@@ -318,17 +327,18 @@ static int ns_ept_cb(struct rpmsg_endpoint *ept, void *data, size_t len,
 	return RPMSG_SUCCESS;
 }
 
-void xa_fe_epts_init_locked(struct xenamp_dev *d)
+void xa_fe_epts_init_locked(struct xa_fe_core *d)
 {
 	struct rpmsg_endpoint *ns = &d->rdev.ns_ept;
 
 	assert_locked(d);
 	d->rdev.xa_magic = XA_RDEV_MAGIC;
-	d->rdev.xa_dev = d;
+	/* rdev.xa_dev is the environment's (libxenamp: its xenamp_dev). */
 	d->rdev.support_ns = true;   /* ns_bind_cb: set by the session */
 	d->rdev.endpoints.next = d->rdev.endpoints.prev = &d->rdev.endpoints;
 	xa_addr_init(&d->addrs, RPMSG_RESERVED_ADDRESSES, XA_ADDR_BITMAP_MAX);
-	snprintf(ns->name, sizeof(ns->name), "NS");
+	memset(ns->name, 0, sizeof(ns->name));
+	memcpy(ns->name, "NS", 2);
 	ns->rdev = &d->rdev;
 	ns->addr = RPMSG_NS_EPT_ADDR;
 	ns->dest_addr = RPMSG_NS_EPT_ADDR;
@@ -339,7 +349,7 @@ void xa_fe_epts_init_locked(struct xenamp_dev *d)
 	xa_fe_dev_set_upper_locked(d, &upper_ops);
 }
 
-void xa_fe_epts_close_unlocking(struct xenamp_dev *d)
+void xa_fe_epts_close_unlocking(struct xa_fe_core *d)
 {
 	struct rpmsg_endpoint *e;
 	unsigned i;
@@ -365,7 +375,7 @@ void xa_fe_epts_close_unlocking(struct xenamp_dev *d)
 
 /* Reserve a TX buffer, waiting for one when wait != 0 (then the lock may
  * be dropped: the caller revalidates what it read before). */
-static int tx_get_unlocking(struct xenamp_dev *d, int wait, unsigned *idx)
+static int tx_get_unlocking(struct xa_fe_core *d, int wait, unsigned *idx)
 {
 	assert_locked(d);
 	return wait != 0 ? xa_fe_tx_get_unlocking(d, idx) : xa_fe_tx_get_locked(d, idx);
@@ -375,7 +385,7 @@ int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src,
 			      uint32_t dst, const void *data, int len,
 			      int wait)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 	unsigned i;
 	int r;
 
@@ -387,25 +397,25 @@ int rpmsg_send_offchannel_raw(struct rpmsg_endpoint *ept, uint32_t src,
 	if ((uint32_t)len > xa_fe_payload_max(d))
 		len = (int)xa_fe_payload_max(d);   /* OpenAMP truncates */
 
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	r = tx_get_unlocking(d, wait, &i);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	if (r != 0)
 		return r;
 	/* The buffer is ours (reserved): fill it without the lock. */
 	memcpy(xa_fe_tx_payload(d, i), data, (size_t)len);
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	r = xa_fe_tx_submit_locked(d, i, src, dst, (uint32_t)len);
 	if (r != 0)
 		xa_fe_tx_put_locked(d, i);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	return r != 0 ? r : len;
 }
 
 void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept,
 				  uint32_t *len, int wait)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 	unsigned i;
 	int r;
 
@@ -414,9 +424,9 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept,
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return NULL;
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	r = tx_get_unlocking(d, wait, &i);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	if (r != 0)
 		return NULL;
 	*len = xa_fe_payload_max(d);
@@ -426,7 +436,7 @@ void *rpmsg_get_tx_payload_buffer(struct rpmsg_endpoint *ept,
 int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src,
 				 uint32_t dst, const void *data, int len)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 	int i, r = RPMSG_ERR_PARAM;
 
 	if (ept == NULL || data == NULL || dst == RPMSG_ADDR_ANY || len < 0)
@@ -436,17 +446,17 @@ int rpmsg_send_offchannel_nocopy(struct rpmsg_endpoint *ept, uint32_t src,
 		return RPMSG_ERR_PARAM;
 	if ((uint32_t)len > xa_fe_payload_max(d))
 		return RPMSG_ERR_BUFF_SIZE;
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	i = xa_fe_tx_reserved_index_locked(d, data);
 	if (i >= 0)
 		r = xa_fe_tx_submit_locked(d, (unsigned)i, src, dst, (uint32_t)len);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	return r != 0 ? r : len;
 }
 
 int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 	int i;
 
 	if (ept == NULL || txbuf == NULL)
@@ -454,39 +464,39 @@ int rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *txbuf)
 	d = xa_fe_dev(ept->rdev);
 	if (d == NULL)
 		return RPMSG_ERR_PARAM;
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	i = xa_fe_tx_reserved_index_locked(d, txbuf);
 	if (i >= 0)
 		xa_fe_tx_put_locked(d, (unsigned)i);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 	return i >= 0 ? RPMSG_SUCCESS : RPMSG_ERR_PARAM;
 }
 
 void rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 
 	if (ept == NULL || rxbuf == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return;
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	xa_fe_rx_hold_locked(d, rxbuf);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 }
 
 void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *rxbuf)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 
 	if (ept == NULL || rxbuf == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return;
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	xa_fe_rx_release_locked(d, rxbuf);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 }
 
 int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 
 	if (ept == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return RPMSG_ERR_PARAM;
@@ -495,7 +505,7 @@ int rpmsg_get_tx_buffer_size(struct rpmsg_endpoint *ept)
 
 int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 
 	if (ept == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return RPMSG_ERR_PARAM;
@@ -507,7 +517,7 @@ int rpmsg_get_rx_buffer_size(struct rpmsg_endpoint *ept)
 
 /* Bind ept to a local address: src, or a free one for RPMSG_ADDR_ANY.
  * RPMSG_SUCCESS or an error. */
-static int ept_bind_addr_locked(struct xenamp_dev *d, uint32_t src, uint32_t *addr)
+static int ept_bind_addr_locked(struct xa_fe_core *d, uint32_t src, uint32_t *addr)
 {
 	int r;
 
@@ -530,18 +540,18 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 		     const char *name, uint32_t src, uint32_t dest,
 		     rpmsg_ept_cb cb, rpmsg_ns_unbind_cb ns_unbind_cb)
 {
-	struct xenamp_dev *d = xa_fe_dev(rdev);
+	struct xa_fe_core *d = xa_fe_dev(rdev);
 	uint32_t addr;
 	int r;
 
 	if (ept == NULL || d == NULL || cb == NULL)
 		return RPMSG_ERR_PARAM;
 
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	r = d->closing || ept_registered_locked(d, ept) ? RPMSG_ERR_PARAM :
 	    ept_bind_addr_locked(d, src, &addr);
 	if (r != RPMSG_SUCCESS) {
-		xa_fe_lock_release(&d->lk);
+		xa_fe_env_unlock(d);
 		return r;
 	}
 	memset(ept->name, 0, sizeof(ept->name));
@@ -559,16 +569,16 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 	ept->xa_flags = ept->name[0] != '\0' && dest == RPMSG_ADDR_ANY &&
 			d->rdev.support_ns ? XA_EPT_F_ANNOUNCED : 0;
 	ept_append_locked(d, ept);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 
 	if (ept->xa_flags & XA_EPT_F_ANNOUNCED) {
 		r = send_ns(d, ept, XA_RPMSG_NS_CREATE);
 		if (r != 0) {
 			/* Never seen by a callback: no release. */
-			xa_fe_lock_acquire(&d->lk);
+			xa_fe_env_lock(d);
 			ept_unlink_locked(d, ept);
 			ept->refcnt = 0;
-			xa_fe_lock_release(&d->lk);
+			xa_fe_env_unlock(d);
 			ept->rdev = NULL;
 			return r;
 		}
@@ -578,7 +588,7 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev,
 
 void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 {
-	struct xenamp_dev *d;
+	struct xa_fe_core *d;
 
 	if (ept == NULL || (d = xa_fe_dev(ept->rdev)) == NULL)
 		return;
@@ -586,20 +596,20 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	    d->rdev.support_ns)
 		(void)send_ns(d, ept, XA_RPMSG_NS_DESTROY);
 
-	xa_fe_lock_acquire(&d->lk);
+	xa_fe_env_lock(d);
 	if (!ept_registered_locked(d, ept) || ept == &d->rdev.ns_ept) {
 		/* Destroyed meanwhile by another thread (or xenamp_close),
 		 * or the device's own: nothing of ours to drop. */
-		xa_fe_lock_release(&d->lk);
+		xa_fe_env_unlock(d);
 		return;
 	}
 	ept_unlink_locked(d, ept);
 	/* A callback of this endpoint running in another thread finishes
 	 * first (dropping its reference); from inside its own callback, just
 	 * unregister: its reference is dropped when it returns. */
-	while (d->cb_ept == ept && d->cb_thread != xa_fe_self())
-		xa_fe_lock_wait(&d->lk);
+	while (d->cb_ept == ept && d->cb_thread != d->env->self())
+		(void)xa_fe_env_cond_wait(d, 0);
 	ept->rdev = NULL;
 	ept_put_unlocking(d, ept);
-	xa_fe_lock_release(&d->lk);
+	xa_fe_env_unlock(d);
 }

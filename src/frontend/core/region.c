@@ -36,17 +36,15 @@
  * {addr = T + i*S, len = 16 + payload length}. Descriptor ids are private:
  * the token of each buffer is its index, so any used id the device returns
  * is checked by vring.c and mapped back without trusting the ring. */
-#include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <xenamp/rsc_table.h>
 
 #include "core/byteorder.h"
-#include "frontend/fe_internal.h"
+#include "frontend/core/fe_core.h"
 
 static bool is_pow2(uint32_t v)
 {
@@ -58,31 +56,46 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
+static void fmt_err(const struct xa_fe_core *d, char *err, size_t errlen,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void fmt_err(const struct xa_fe_core *d, char *err, size_t errlen,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)d->env->vformat(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int xa_fe_region_layout(struct xa_fe_core *d, uint32_t buf_size,
+			uint32_t buf_count, uint32_t max_pages,
 			char *err, size_t errlen)
 {
+	struct xa_fe_region *r = &d->reg;
 	uint64_t vsize, bufs, off;
 
 	memset(r, 0, sizeof(*r));
-	if (!is_pow2(p->buf_count) || p->buf_count > XA_VRING_MAX_NUM) {
-		snprintf(err, errlen,
-			 "the backend's buf_count %u is not a power of two in 1..%u",
-			 p->buf_count, XA_VRING_MAX_NUM);
-		return -EINVAL;
+	if (!is_pow2(buf_count) || buf_count > XA_VRING_MAX_NUM) {
+		fmt_err(d, err, errlen,
+			"the backend's buf_count %u is not a power of two in 1..%u",
+			buf_count, XA_VRING_MAX_NUM);
+		return -1;
 	}
-	if (p->buf_size < XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE ||
-	    p->buf_size > XA_RPMSG_HDR_SIZE + 0xffffu) {
-		snprintf(err, errlen,
-			 "the backend's buf_size %u is outside %u..%u",
-			 p->buf_size, XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE,
-			 XA_RPMSG_HDR_SIZE + 0xffffu);
-		return -EINVAL;
+	if (buf_size < XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE ||
+	    buf_size > XA_RPMSG_HDR_SIZE + 0xffffu) {
+		fmt_err(d, err, errlen,
+			"the backend's buf_size %u is outside %u..%u",
+			buf_size, XA_RPMSG_HDR_SIZE + XA_RPMSG_NS_SIZE,
+			XA_RPMSG_HDR_SIZE + 0xffffu);
+		return -1;
 	}
-	r->buf_size = p->buf_size;
-	r->buf_count = p->buf_count;
-	r->stride = (uint32_t)align_up(p->buf_size, 16);
-	vsize = align_up(xa_vring_size(p->buf_count, XA_FE_VRING_ALIGN), XA_FE_PAGE);
-	bufs = align_up((uint64_t)p->buf_count * r->stride, XA_FE_PAGE);
+	r->buf_size = buf_size;
+	r->buf_count = buf_count;
+	r->stride = (uint32_t)align_up(buf_size, 16);
+	vsize = align_up(xa_vring_size(buf_count, XA_FE_VRING_ALIGN), XA_FE_PAGE);
+	bufs = align_up((uint64_t)buf_count * r->stride, XA_FE_PAGE);
 
 	off = XA_FE_PAGE;
 	r->vring_off[0] = (size_t)off;
@@ -94,49 +107,28 @@ int xa_fe_region_layout(struct xa_fe_region *r, const struct xa_link_params *p,
 	r->tx_off = (size_t)off;
 	off += bufs;
 	if (off > SIZE_MAX / 2) {
-		snprintf(err, errlen, "region of %llu bytes is too large",
-			 (unsigned long long)off);
-		return -E2BIG;
+		fmt_err(d, err, errlen, "region of %llu bytes is too large",
+			(unsigned long long)off);
+		return -1;
 	}
-	if (p->max_pages != 0 && off / XA_FE_PAGE > p->max_pages) {
-		snprintf(err, errlen,
-			 "the region needs %llu pages (buf_count %u, buf_size %u) but the backend maps at most %u; lower buf_count or buf_size in the link's configuration, or raise its page cap",
-			 (unsigned long long)(off / XA_FE_PAGE), p->buf_count,
-			 p->buf_size, p->max_pages);
-		return -E2BIG;
+	if (max_pages != 0 && off / XA_FE_PAGE > max_pages) {
+		fmt_err(d, err, errlen,
+			"the region needs %llu pages (buf_count %u, buf_size %u) but the backend maps at most %u; lower buf_count or buf_size in the link's configuration, or raise its page cap",
+			(unsigned long long)(off / XA_FE_PAGE), buf_count,
+			buf_size, max_pages);
+		return -1;
 	}
 	r->size = (size_t)off;
 	return 0;
 }
 
-int xa_fe_region_alloc(struct xa_fe_region *r)
+void xa_fe_region_attach(struct xa_fe_region *r, const struct xa_fe_region_storage *st)
 {
-	unsigned n = r->buf_count;
-
-	r->rx_slots = calloc(n, sizeof(*r->rx_slots));
-	r->tx_slots = calloc(n, sizeof(*r->tx_slots));
-	r->rx_refs = calloc(n, sizeof(*r->rx_refs));
-	r->tx_state = calloc(n, sizeof(*r->tx_state));
-	r->tx_free = calloc(n, sizeof(*r->tx_free));
-	if (!r->rx_slots || !r->tx_slots || !r->rx_refs || !r->tx_state ||
-	    !r->tx_free) {
-		xa_fe_region_free(r);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void xa_fe_region_free(struct xa_fe_region *r)
-{
-	free(r->rx_slots);
-	free(r->tx_slots);
-	free(r->rx_refs);
-	free(r->tx_state);
-	free(r->tx_free);
-	r->rx_slots = r->tx_slots = NULL;
-	r->rx_refs = NULL;
-	r->tx_state = NULL;
-	r->tx_free = NULL;
+	r->rx_slots = st->rx_slots;
+	r->tx_slots = st->tx_slots;
+	r->rx_refs = st->rx_refs;
+	r->tx_state = st->tx_state;
+	r->tx_free = st->tx_free;
 }
 
 static void write_rsc_table(struct xa_fe_region *r)
@@ -221,7 +213,7 @@ int xa_fe_region_init(struct xa_fe_region *r, void *base, bool event_idx)
 	int e;
 
 	if (r->vring_off[1] > UINT32_MAX) /* da is 32 bits */
-		return -E2BIG;
+		return -1;
 	r->base = base;
 	r->offered = XA_FE_BASE_FEATURES |
 		     (event_idx ? 1u << XA_VIRTIO_RING_F_EVENT_IDX : 0);
@@ -232,7 +224,7 @@ int xa_fe_region_init(struct xa_fe_region *r, void *base, bool event_idx)
 		e = xa_vqdrv_init(&r->txq, r->base + r->vring_off[1], n,
 				  XA_FE_VRING_ALIGN, r->tx_slots);
 	if (e != XA_OK)
-		return -EINVAL;
+		return -1;
 	for (i = 0; i < n; i++) {
 		r->rx_refs[i] = 0;
 		xa_fe_rx_repost(r, i);
