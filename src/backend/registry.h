@@ -90,6 +90,9 @@ struct xa_end {
 	struct xa_end *qnext;
 	bool need_notify;
 	bool blocked;                   /* its TX waits for the peer's RX */
+	/* On the relay's notify and polled lists (relay.h). */
+	bool nlisted, plisted;
+	struct xa_end *nnext, *pnext;
 
 	struct xa_end_stats st;
 	char last_fault[256];
