@@ -121,8 +121,10 @@ struct xa_registry {
 	unsigned ntr;
 	int owners_fd;                  /* epoll set of registrants' pidfds */
 
-	/* The connected ends: what notification flushing and polling walk,
-	 * so their cost follows the live links, not the configured ones. */
+	/* The connected ends. The relay's per-round flush and polling scan
+	 * no longer walk them: they walk the ends they served (relay.h,
+	 * notify and polled lists), so their cost follows the busy links,
+	 * not the connected ones. */
 	struct xa_end **live;           /* room for 2 * links_cap */
 	unsigned nlive;
 
