@@ -90,6 +90,9 @@ struct xa_end {
 	struct xa_end *qnext;
 	bool need_notify;
 	bool blocked;                   /* its TX waits for the peer's RX */
+	/* On the relay's notify and polled lists (relay.h). */
+	bool nlisted, plisted;
+	struct xa_end *nnext, *pnext;
 
 	struct xa_end_stats st;
 	char last_fault[256];
@@ -118,8 +121,10 @@ struct xa_registry {
 	unsigned ntr;
 	int owners_fd;                  /* epoll set of registrants' pidfds */
 
-	/* The connected ends: what notification flushing and polling walk,
-	 * so their cost follows the live links, not the configured ones. */
+	/* The connected ends. The relay's per-round flush and polling scan
+	 * no longer walk them: they walk the ends they served (relay.h,
+	 * notify and polled lists), so their cost follows the busy links,
+	 * not the connected ones. */
 	struct xa_end **live;           /* room for 2 * links_cap */
 	unsigned nlive;
 

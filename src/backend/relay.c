@@ -133,6 +133,46 @@ static void ns_replay(struct xa_end *e)
 /* ------------------------------------------------------------------ */
 /* Disconnecting                                                       */
 
+/* The notify and polled lists (relay.h). Unlinking walks the list: only
+ * when a connection closes. */
+static void notify_mark(struct xa_relay *r, struct xa_end *e)
+{
+	e->need_notify = true;
+	if (!e->nlisted) {
+		e->nlisted = true;
+		e->nnext = r->nhead;
+		r->nhead = e;
+	}
+}
+
+static void poll_mark(struct xa_relay *r, struct xa_end *e)
+{
+	if (!e->plisted) {
+		e->plisted = true;
+		e->pnext = r->phead;
+		r->phead = e;
+	}
+}
+
+static void lists_unlink(struct xa_relay *r, struct xa_end *e)
+{
+	struct xa_end **pp;
+
+	for (pp = &r->nhead; e->nlisted && *pp != NULL; pp = &(*pp)->nnext)
+		if (*pp == e) {
+			*pp = e->nnext;
+			e->nlisted = false;
+			break;
+		}
+	for (pp = &r->phead; e->plisted && *pp != NULL; pp = &(*pp)->pnext)
+		if (*pp == e) {
+			*pp = e->pnext;
+			e->plisted = false;
+			break;
+		}
+	e->nnext = e->pnext = NULL;
+}
+
 /* The registry's on_close hook: e's connection is gone, e->svc still
  * lists its services. The peer is told they are gone, in the partition's
  * place: so only those the partition itself would have withdrawn. RPMsg
@@ -145,6 +185,7 @@ static void end_closed(void *ctx, struct xa_end *e)
 	struct xa_relay *r = ctx;
 	struct xa_end *p = peer_of(e);
 
+	lists_unlink(r, e);
 	if (connected(p)) {
 		for (unsigned i = 0; i < e->nsvc; i++)
 			if (e->svc[i].addr >= XA_RPMSG_RESERVED_ADDRESSES)
@@ -634,15 +675,16 @@ static int deliver_injected(struct xa_relay *r, struct xa_end *R)
  * messages with its own, so R and S wake once per burst rather than once
  * per round. S's used entries wait too: its TX buffers never come back
  * before R's RX entries are published. */
-static void publish(struct xa_end *S, struct xa_end *R, int ret)
+static void publish(struct xa_relay *r, struct xa_end *S, struct xa_end *R,
+		    int ret)
 {
 	if (ret == MORE && connected(R) && connected(S) &&
 	    xa_vqdev_avail_count(&R->dev.rx.vq) > (int)(R->dev.rx.vq.num / 2))
 		return;
 	if (connected(R) && xa_ring_publish(&R->dev.rx))
-		R->need_notify = true;
+		notify_mark(r, R);
 	if (connected(S) && xa_ring_publish(&S->dev.tx))
-		S->need_notify = true;
+		notify_mark(r, S);
 }
 
 /* Everything that is due into R: first what the backend itself has to
@@ -652,6 +694,9 @@ static int deliver_into(struct xa_relay *r, struct xa_end *R, unsigned budget)
 	struct xa_end *S = peer_of(R);
 	int ret = IDLE;
 
+	/* Both may have rings left unarmed below, or S blocked on R. */
+	poll_mark(r, R);
+	poll_mark(r, S);
 	if (!connected(R)) {
 		/* Nobody to deliver to: S's messages wait in its ring,
 		 * and its kicks would wake us for nothing. */
@@ -678,7 +723,7 @@ static int deliver_into(struct xa_relay *r, struct xa_end *R, unsigned budget)
 		budget--;
 	}
 out:
-	publish(S, R, ret);
+	publish(r, S, R, ret);
 	return ret;
 }
 
@@ -710,12 +755,17 @@ void xa_relay_round(struct xa_relay *r)
 		if (deliver_into(r, e, XA_RELAY_BUDGET) == MORE)
 			enqueue(r, e);
 	}
-	/* One call per end per round, however many buffers moved. Only a
-	 * connected end can need one; backwards, because a failed notify
-	 * disconnects the end (the registry moves the last live end into
-	 * its slot). */
-	for (unsigned i = r->reg.nlive; i-- > 0;)
-		flush_notify(r, r->reg.live[i]);
+	/* One call per end per round, however many buffers moved: only the
+	 * ends publish() marked, O(ends served this round). Each is taken
+	 * off the list before its notify, which may close it. */
+	while (r->nhead != NULL) {
+		struct xa_end *e = r->nhead;
+
+		r->nhead = e->nnext;
+		e->nnext = NULL;
+		e->nlisted = false;
+		flush_notify(r, e);
+	}
 	if (r->moved != moved && r->poll_max_ns != 0)
 		r->last_work_ns = xa_now_ns();
 }
@@ -738,30 +788,42 @@ static inline void cpu_relax(void)
  * open (arm: and arm it, re-checking), and queue the end that has work
  * waiting: an empty TX ring of an end whose peer is not full, or the full
  * RX ring of the peer of a blocked end. Returns true when something was
- * queued. A bogus index also queues: relay_one() then reports the fault. */
+ * queued. A bogus index also queues: relay_one() then reports the fault.
+ * Walks the polled list only (relay.h): O(ends served since they were
+ * last all armed), not O(links); an end found with nothing unarmed to
+ * watch, or whose ring this pass armed and found empty, leaves it. */
 static bool scan_polled(struct xa_relay *r, bool arm)
 {
+	struct xa_end **pp = &r->phead, *e;
 	bool found = false;
 
-	for (unsigned i = 0; i < r->reg.nlive; i++) {
-		struct xa_end *e = r->reg.live[i];
+	while ((e = *pp) != NULL) {
 		struct xa_end *p = xa_end_peer(e);
-		struct xa_dev_ring *q;
-		bool work;
+		struct xa_dev_ring *q = NULL;
 
 		if (!xa_end_connected(e) || !xa_end_connected(p))
-			continue;
-		if (!e->blocked && !e->dev.tx.armed)
+			q = NULL;
+		else if (!e->blocked && !e->dev.tx.armed)
 			q = &e->dev.tx;
 		else if (e->blocked && !p->dev.rx.armed)
 			q = &p->dev.rx;
-		else
+		if (q == NULL) {
+			*pp = e->pnext;
+			e->pnext = NULL;
+			e->plisted = false;
 			continue;
-		work = arm ? xa_ring_arm(q) : xa_vqdev_avail_count(&q->vq) != 0;
-		if (work) {
+		}
+		if (arm ? xa_ring_arm(q) : xa_vqdev_avail_count(&q->vq) != 0) {
 			enqueue(r, p);   /* deliver_into(p) moves e's TX */
 			found = true;
+		} else if (arm) {
+			/* armed now and empty: nothing left to watch */
+			*pp = e->pnext;
+			e->pnext = NULL;
+			e->plisted = false;
+			continue;
 		}
+		pp = &e->pnext;
 	}
 	return found;
 }
@@ -862,6 +924,7 @@ void xa_relay_shutdown(struct xa_relay *r)
 	xa_reg_close_all(&r->reg);
 	r->qhead = r->qtail = NULL;
 	r->qlen = 0;
+	r->nhead = r->phead = NULL;
 }
 
 void xa_relay_free(struct xa_relay *r)

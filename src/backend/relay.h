@@ -67,6 +67,19 @@ struct xa_relay {
 	struct xa_end *qhead, *qtail;
 	unsigned qlen;
 
+	/* What the per-round and per-poll walks look at, so that their cost
+	 * follows the ends that moved messages, never the links configured
+	 * or connected (1,024 idle links cost nothing per message):
+	 *   notify: the ends whose need_notify publish() set; emptied by
+	 *     the flush at the end of every round;
+	 *   polled: the ends served by deliver_into() (as receiver or as
+	 *     sender) since their rings were last all armed. Every disarm
+	 *     of a ring and every "blocked" happens there, for that S or R,
+	 *     so an end not on it has its TX ring armed and, if blocked, its
+	 *     peer's RX ring too; the scan drops an end once it finds it so.
+	 * An end leaves both when its connection closes (end_closed). */
+	struct xa_end *nhead, *phead;
+
 	/* Adaptive polling (top of this file), times CLOCK_MONOTONIC ns. */
 	uint64_t poll_max_ns;           /* 0: never poll */
 	uint64_t poll_ns;               /* current window, 0..poll_max_ns */

@@ -3,7 +3,8 @@
 # (it starts its own xenamp-backend, found next to itself, forks the
 # partitions and the raw baseline), prints JSON with every field, and every
 # message count is complete. It never asserts a speed: the figures only
-# have to be there (docs/performance.md has the real run).
+# have to be there (docs/performance.md has the real run). The same for
+# --scale (one process per side opening many devices, then idle links).
 . "$(dirname "$0")/lib.sh"
 
 BENCH=$B/src/tools/xenamp-bench
@@ -142,4 +143,57 @@ while IFS='|' read -r st what; do
 	*) bad "checker: $st${what:+|$what}" ;;
 	esac
 done <"$T/checks.txt"
+
+# --scale: one process on each side opening 1, 16 and 64 devices, then 256
+# idle links. Outcomes only: every end connected, every message
+# delivered, every figure present (never a speed, never a target).
+"$BENCH" --scale --quick --links 1,16,64 --idle-links 256 --seconds 1 --json \
+	>"$T/scale.json" 2>"$T/scale.log"
+rc=$?
+check "xenamp-bench --scale --quick --json exits 0" test $rc -eq 0
+[ $rc -eq 0 ] || sed 's/^/# /' "$T/scale.log"
+python3 - "$T/scale.json" >"$T/scale-checks.txt" 2>&1 <<'EOF'
+import json, sys
+
+def out(ok, what):
+    print(("PASS|" if ok else "FAIL|") + what)
+
+def num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+try:
+    j = json.load(open(sys.argv[1]))
+except Exception as e:
+    out(False, "scale: output is valid JSON (%s)" % e)
+    sys.exit(0)
+out(j.get("mode") == "scale", "scale: mode is scale")
+rows = j.get("rows", [])
+out([(r.get("links"), r.get("active")) for r in rows] == [(1, 1), (16, 16), (64, 64), (256, 1)],
+    "scale: rows for 1, 16, 64 links (all active) and 256 links (1 active)")
+for r in rows:
+    what = "scale, %s links (%s active)" % (r.get("links"), r.get("active"))
+    out(r.get("ok") is True and r.get("connected") == 2 * r.get("links", 0),
+        "%s: all %s ends connected" % (what, r.get("connected")))
+    out(r.get("received") == j.get("messages"),
+        "%s: all %s messages delivered" % (what, r.get("received")))
+    out(all(num(r.get(k)) and r.get(k) >= 0 for k in
+            ("backend_ns_per_msg", "partitions_ns_per_msg", "notifications_per_msg", "seconds")),
+        "%s: backend_ns_per_msg, partitions_ns_per_msg, notifications_per_msg, seconds" % what)
+idle = j.get("idle", {})
+out(idle.get("ok") is True and idle.get("links") == 256 and idle.get("connected") == 512,
+    "scale idle: 256 links, all 512 ends connected")
+out(all(num(idle.get(k)) for k in ("backend_cpu_ms", "backend_tick_ms", "rss_kib_per_link",
+                                      "pss_kib_per_link", "seconds")),
+    "scale idle: backend_cpu_ms, backend_tick_ms, rss_kib_per_link, pss_kib_per_link")
+t = j.get("targets", {})
+out(num(t.get("cpu_per_msg_ratio")) and isinstance(t.get("cpu_per_msg_flat_met"), bool)
+    and isinstance(t.get("idle_met"), bool), "scale targets: ratio, flat met, idle met")
+EOF
+while IFS='|' read -r st what; do
+	case $st in
+	PASS) ok "$what" ;;
+	FAIL) bad "$what" ;;
+	*) bad "checker: $st${what:+|$what}" ;;
+	esac
+done <"$T/scale-checks.txt"
 finish

@@ -19,8 +19,12 @@
  *    a round, and another link's message goes through in that round;
  *  - notification moderation: one notify per end per round however many
  *    messages moved, none in the middle of a burst while the receiver
- *    has more than half its RX buffers free. */
+ *    has more than half its RX buffers free;
+ *  - the per-round flush and the polling scan walk only the ends that
+ *    were served (relay.h, notify and polled lists), never every link,
+ *    and an end that closes leaves both lists. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -626,6 +630,77 @@ START_TEST(no_notify_mid_burst)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The walks follow the served ends, not the links                     */
+
+static bool on_list(struct xa_end *head, struct xa_end *e, bool polled,
+		    unsigned *len)
+{
+	bool found = false;
+
+	*len = 0;
+	for (struct xa_end *x = head; x != NULL; x = polled ? x->pnext : x->nnext) {
+		found |= x == e;
+		++*len;
+	}
+	return found;
+}
+
+/* The sleep decision with the polling window shut: the scan that arms
+ * what is left unarmed and drops what it finds armed. */
+static void arm_scan(void)
+{
+	relay.poll_ns = 1;
+	ck_assert_int_eq(xa_relay_poll_timeout(&relay), -1);
+	relay.poll_ns = 0;   /* back to arming every empty ring at once */
+	relay.sleep_ns = 0;
+}
+
+START_TEST(walks_follow_served_ends)
+{
+	unsigned n;
+
+	start(8);
+	part_connect(&pa, 8);
+	part_connect(&pb, 8);
+	part_connect(&pc, 8);
+	part_connect(&pd, 8);
+	run();
+	ck_assert_ptr_null(relay.nhead);   /* every flush empties it */
+	arm_scan();
+	ck_assert_ptr_null(relay.phead);   /* every ring armed: nothing to watch */
+
+	/* Traffic on link ab only: the polled list holds a and b, not the
+	 * quiet link cd; the round's flush leaves the notify list empty. */
+	send_seq(&pa, 1);
+	event(&pa, XA_BE_EV_KICK);
+	xa_relay_round(&relay);
+	ck_assert_ptr_null(relay.nhead);
+	ck_assert_int_eq(pb.notifies > 0, 1);
+	ck_assert(on_list(relay.phead, end_of(&pa), true, &n));
+	ck_assert(on_list(relay.phead, end_of(&pb), true, &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert(!end_of(&pc)->plisted && !end_of(&pd)->plisted);
+	run();
+	arm_scan();
+	ck_assert_ptr_null(relay.phead);
+
+	/* An end that closes while listed leaves the list. */
+	send_seq(&pc, 2);
+	event(&pc, XA_BE_EV_KICK);
+	xa_relay_round(&relay);
+	ck_assert(on_list(relay.phead, end_of(&pc), true, &n));
+	event(&pc, XA_BE_EV_END_GONE);
+	ck_assert(!on_list(relay.phead, end_of(&pc), true, &n));
+	ck_assert(!end_of(&pc)->plisted && !end_of(&pc)->nlisted);
+	ck_assert(!on_list(relay.nhead, end_of(&pc), false, &n));
+	run();
+	arm_scan();
+	ck_assert_ptr_null(relay.phead);
+	stop();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("relay");
@@ -639,6 +714,7 @@ int main(void)
 	tcase_add_test(tc, fairness_between_links);
 	tcase_add_test(tc, one_notify_per_end_per_round);
 	tcase_add_test(tc, no_notify_mid_burst);
+	tcase_add_test(tc, walks_follow_served_ends);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

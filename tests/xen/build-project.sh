@@ -66,7 +66,11 @@ for f in hello echo; do
 done
 strip --strip-debug "$STAGE/dom0/opt/xenamp/lib/xenamp/firmware/"*.elf
 cp -a "$I/bin/xenamp-echo-client" "$I/bin/xenamp-echo-server" "$STAGE/domu/opt/xenamp/bin/"
+# The relay and libxenvchan measured the same way (step 5,
+# scenario-perf.sh): servers in fw, clients in host and dom0.
 cp -a "$BUILD/tests/xen/xenamp-vchan-bench" "$STAGE/domu/opt/xenamp/bin/"
+cp -a "$BUILD/tests/xen/xenamp-vchan-bench" "$STAGE/dom0/opt/xenamp/bin/"
+cp "$HERE/scenario-perf.sh" "$STAGE/dom0/opt/xenamp/"
 cp -a "$I/lib/"libxenamp.so* "$STAGE/domu/opt/xenamp/lib/"
 # glibc dlopens libgcc_s for pthread_cancel (the echo client uses it); ldd
 # does not list it, so the image build would not add it.

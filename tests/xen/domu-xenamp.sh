@@ -8,8 +8,11 @@
 #       domain's xenstore directory; the guest runs it in the background
 #       and writes data/result-ID = "rc=N secs=S <last output line>".
 #   echo ID COUNT [client options]   xenamp-echo-client -n COUNT ...
-#   vchan-server ID PEER PATH        xenamp-vchan-bench server PEER PATH
-#   vchan ID PEER PATH COUNT         xenamp-vchan-bench client PEER PATH COUNT
+#   vchan-server ID PEER PATH        xenamp-vchan-bench server vchan PEER PATH
+#   vchan ID PEER PATH SPEC...       xenamp-vchan-bench client vchan PEER PATH SPEC...
+#   relay-server ID DEVNO            xenamp-vchan-bench server relay DEVNO
+#   relay ID DEVNO SPEC...           xenamp-vchan-bench client relay DEVNO SPEC...
+#                                    (step 5, scenario-perf.sh)
 #   rpmsgd-* ID ARGS...              domu-rpmsgd.sh (scenario-rpmsgd.sh)
 # Everything a command prints goes to the console (dom0 prints the
 # console logs at the end of the run), prefixed with the ID.
@@ -42,8 +45,10 @@ run() {
 	t0=$(up)
 	case $verb in
 	echo) out=$(xenamp-echo-client -q -n "$@" 2>&1) ;;
-	vchan-server) out=$(xenamp-vchan-bench server "$@" 2>&1) ;;
-	vchan) out=$(xenamp-vchan-bench client "$@" 2>&1) ;;
+	vchan-server) out=$(xenamp-vchan-bench server vchan "$@" 2>&1) ;;
+	vchan) out=$(xenamp-vchan-bench client vchan "$@" 2>&1) ;;
+	relay-server) out=$(xenamp-vchan-bench server relay "$@" 2>&1) ;;
+	relay) out=$(xenamp-vchan-bench client relay "$@" 2>&1) ;;
 	rpmsgd-*) out=$(sh /opt/xenamp/domu-rpmsgd.sh "$verb" "$@" 2>&1) ;;
 	*) out="unknown verb $verb" ; false ;;
 	esac

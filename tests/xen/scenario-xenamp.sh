@@ -154,6 +154,13 @@ end-b = fw:1
 buf-size = 512
 buf-count = 64
 EOF
+# Step 5 (scenario-perf.sh): the relay measured beside libxenvchan.
+# shellcheck disable=SC2086
+for l in "host-fw host:3 fw:3 512 256" "host-fw-big host:4 fw:4 65536 4" \
+	"dom0-fw dom0perf:0 fw:5 512 256" "dom0-fw-big dom0perf:1 fw:6 65536 4"; do
+	set -- $l
+	printf '\n[link perf-%s]\nend-a = %s\nend-b = %s\nbuf-size = %s\nbuf-count = %s\n' "$@"
+done >> /tmp/xenamp.conf
 
 # --- 1. backend -------------------------------------------------------------
 $BACKEND -f -c /tmp/xenamp.conf > /tmp/backend.log 2>&1 &
@@ -201,8 +208,6 @@ esac
 # peer; the client above found "rpmsg-echo" by name through it.
 check "name service: fw:0's rpmsg-echo create seen by the backend" sh -c 'xenampctl endpoints | grep -q "fw:0 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
 check "host:0 offered again after the client closed (transport xen, domid $HOST)" wait_end host 0 "InitWait xen xen domid $HOST" 10
-RELAY_SECS=$(echo "$R" | sed -n 's/.*secs=\([0-9.]*\).*bytes \([0-9]*\).*/\1/p')
-RELAY_BYTES=$(echo "$R" | sed -n 's/.*secs=\([0-9.]*\).*bytes \([0-9]*\).*/\2/p')
 
 # --- 4. dom0 local partition <-> fw device 1 ----------------------------------
 check "dom0 local partition dom0fw <-> fw:1: 200 messages echoed" \
@@ -210,22 +215,8 @@ check "dom0 local partition dom0fw <-> fw:1: 200 messages echoed" \
 check "name service: fw:1's rpmsg-echo create seen by the backend" sh -c 'xenampctl endpoints | grep -q "fw:1 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
 check "dom0fw:0 connected once over the local transport" sh -c "xenampctl stats | awk '\$2 == \"dom0fw:0\" && \$10 >= 1 { ok = 1 } END { exit !ok }'"
 
-# --- 5. throughput: the relay against a plain libxenvchan stream ---------------
-cmd fw v1 vchan-server "$HOST" "/local/domain/$FW/data/vchan"
-cmd host v2 vchan "$FW" "/local/domain/$FW/data/vchan" "$MSGS"
-V=$(result host v2 120)
-echo "  vchan baseline: $V"
-VCHAN_SECS=$(echo "$V" | sed -n 's/.*secs=\([0-9.]*\).*/\1/p')
-VCHAN_RATE=$(echo "$V" | sed -n 's/.*(\([0-9]*\) KiB\/s).*/\1/p')
-case $V in
-"rc=0 "*) pass "libxenvchan baseline between host and fw ran" ;;
-*) fail "libxenvchan baseline between host and fw: $V" ;;
-esac
-if [ -n "$RELAY_SECS" ] && [ -n "$RELAY_BYTES" ] && [ -n "$VCHAN_RATE" ]; then
-	awk -v b="$RELAY_BYTES" -v s="$RELAY_SECS" -v v="$VCHAN_RATE" 'BEGIN {
-		r = (s > 0) ? b / 1024 / s : 0;
-		printf "  throughput (TCG, not asserted): relay %.0f KiB/s (%d bytes echoed in %s s, client run incl. start-up), libxenvchan %d KiB/s, relay/vchan ratio %.3f\n", r, b, s, v, (v > 0) ? r / v : 0 }'
-fi
+# --- 5. the relay beside libxenvchan, in steady state ---------------------------
+. /opt/xenamp/scenario-perf.sh
 
 # --- 6. xl destroy fw mid-stream -------------------------------------------------
 cmd host m1 echo 1000000 -w 3

@@ -88,6 +88,28 @@ bool find_backend(void)
 	return false;
 }
 
+/* --scale: links c0.. between scs:i and scr:i (one process on each side
+ * opens devices 0..N-1), and room for them: every device is one
+ * connection (max-clients, default 1024) holding two of the backend's
+ * file descriptors. */
+static int write_scale_links(FILE *f)
+{
+	unsigned n = B.idle_links;
+
+	for (unsigned i = 0; i < B.nlinks; i++)
+		if (B.links[i] > n)
+			n = B.links[i];
+	fprintf(f, "max-clients = %u\n", 2 * n + 64);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "\n[link c%u]\nend-a = scs:%u\nend-b = scr:%u\nbuf-size = %u\nbuf-count = %u\n",
+			i, i, i, SCALE_BUF, SCALE_COUNT);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "xenamp-bench: cannot write %s: %s\n", B.conf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Links m0.. (496-byte payloads) and g0.. (65520 bytes), one of each per
  * link of the largest --links count, and the idle link. */
 static int write_config(void)
@@ -99,6 +121,8 @@ static int write_config(void)
 		return -1;
 	}
 	fprintf(f, "# written by xenamp-bench\n[backend]\nmax-services = 8\nlog-level = warning\n");
+	if (B.scale)
+		return write_scale_links(f);
 	for (unsigned i = 0; i < B.max_links; i++)
 		fprintf(f, "\n[link m%u]\nend-a = ms%u\nend-b = mr%u\nbuf-size = %u\nbuf-count = %u\n",
 			i, i, i, SMALL_BUF, SMALL_COUNT);

@@ -52,7 +52,9 @@
  *   raw.c      the raw memfd-ring + eventfd baseline and its children
  *   report.c   derived figures, targets, the table and --json
  *   counters.c system-call counters (perf tracepoint) and the backend's
- *              notification counters (its control socket) */
+ *              notification counters (its control socket)
+ *   scale.c    --scale: the backend's own cost per link, one process on
+ *              each side opening 1..256 devices (links), and idle links */
 #ifndef XENAMP_TOOLS_BENCH_H
 #define XENAMP_TOOLS_BENCH_H
 
@@ -81,6 +83,12 @@
 #define ONLY_BIG 4u
 #define ONLY_IDLE 8u
 #define QUICK_MESSAGES 2000ul
+/* --scale: links of SCALE_BUF x SCALE_COUNT, one device each per side. */
+#define SCALE_BUF 512u
+#define SCALE_COUNT 64u
+#define MAX_IDLE_LINKS 4096u
+#define DEFAULT_IDLE_LINKS 1024u
+#define QUICK_IDLE_LINKS 64u
 
 /* ------------------------------------------------------------------ */
 /* Options and global state: set by main.c before the first measurement,
@@ -104,6 +112,9 @@ struct bench {
 	unsigned max_links;
 	long clk_tck;
 	int poll_us;                 /* xenamp_opts.poll_us of the partitions */
+	bool scale;                  /* --scale: scale.c instead of the plan */
+	bool links_given;
+	unsigned idle_links;         /* --scale: links of the idle measurement */
 };
 
 extern struct bench B;
@@ -117,6 +128,9 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_ns(void);                 /* CLOCK_MONOTONIC */
 uint64_t self_cpu_ns(void);            /* this process, all threads */
 long long proc_ticks(pid_t pid);       /* utime+stime of PID, or -1 */
+/* CPU time of PID's main thread in ns (/proc/PID/schedstat, exact), or
+ * -1; the backend's event loop is its only thread in the bench. */
+long long proc_run_ns(pid_t pid);
 uint64_t ticks_ns(long long t);        /* clock ticks to ns; <= 0 -> 0 */
 
 /* ------------------------------------------------------------------ */
@@ -161,6 +175,8 @@ struct role {
 	uint32_t payload;
 	uint32_t buf_size, buf_count;
 	uint64_t count;             /* messages or measured round trips */
+	unsigned ndev;              /* >0: opens devices 0..ndev-1 (scale.c) */
+	unsigned active;            /* scale.c: sends on devices 0..active-1 */
 	uint64_t warmup;            /* round trips not measured */
 	/* raw */
 	uint8_t *shm;
@@ -190,6 +206,7 @@ void latency_stats(uint64_t *s, uint64_t n);
 /* The children: run role r, fill R_out, report. (roles.c, raw.c) */
 void xa_child(const struct role *r);
 void raw_child(const struct role *r);
+void xa_multi_child(const struct role *r);   /* r->ndev devices (scale.c) */
 
 /* Raw shared memory of one link (raw.c). */
 size_t raw_shm_size(uint32_t buf_size, uint32_t buf_count);
@@ -209,6 +226,9 @@ bool sc_stop(int fd, uint64_t *count);
 /* The backend's notification counters summed over all ends: kicks taken
  * and calls sent. false when the control request failed. */
 bool backend_notify_counts(uint64_t *kicks, uint64_t *calls);
+/* Ends in state Connected whose partition name starts with prefix;
+ * -1 when the status request failed. */
+int backend_connected_ends(const char *prefix);
 
 /* ------------------------------------------------------------------ */
 /* One measurement (run.c)                                             */
@@ -220,7 +240,11 @@ struct run {
 	uint32_t payload, buf_size, buf_count;
 	uint64_t per_link;          /* messages (one-way) or round trips */
 	uint64_t warmup;
-	char link_prefix;           /* 'm' small links, 'g' big links */
+	char link_prefix;           /* 'm' small, 'g' big, 'c' scale links */
+	unsigned ndev;              /* >0: one pair of processes, each opening
+				     * devices 0..ndev-1 (scale.c) */
+	unsigned active;            /* of which the first this many carry
+				     * the messages (0: all) */
 };
 
 struct outcome {
@@ -240,6 +264,13 @@ struct outcome {
 	bool calls_ok;              /* the backend's counters were read */
 	uint64_t sc[3];
 	bool sc_ok[3];
+	/* ndev > 0: the backend's exact CPU over the phase, its memory
+	 * before the partitions opened their devices and once all were
+	 * connected (KiB), and the ends the backend listed as Connected. */
+	uint64_t run_be_ns;
+	bool run_be_ok;
+	long long rss0, rss1, pss0, pss1;
+	unsigned connected;
 };
 
 void fail(struct outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -297,5 +328,11 @@ bool report_failures(const struct results *res);
 void compute_targets(struct results *res);
 void print_json(const struct results *res);
 void print_text(const struct results *res);
+
+/* --scale (scale.c): run it and print; the exit status. */
+int scale_main(void);
+/* The backend's memory in KiB (VmRSS, and Pss from smaps_rollup), -1
+ * when unknown. */
+void backend_mem(long long *rss_kib, long long *pss_kib);
 
 #endif

@@ -71,6 +71,22 @@ long long proc_ticks(pid_t pid)
 	return (long long)(ut + st);
 }
 
+long long proc_run_ns(pid_t pid)
+{
+	char path[64];
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", (long)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%lld", &ns) != 1)
+		ns = -1;
+	fclose(f);
+	return ns;
+}
+
 uint64_t ticks_ns(long long t)
 {
 	return t <= 0 ? 0 : (uint64_t)t * (1000000000ull / (uint64_t)B.clk_tck);

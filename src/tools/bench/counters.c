@@ -166,3 +166,52 @@ bool backend_notify_counts(uint64_t *kicks, uint64_t *calls)
 	json_object_put(root);
 	return ok;
 }
+
+/* Count the ends of a "status" reply in state Connected whose partition
+ * starts with prefix. */
+static int count_connected(json_object *root, const char *prefix)
+{
+	json_object *links, *ends, *v;
+	int n = 0;
+
+	if (!json_object_object_get_ex(root, "links", &links) ||
+	    !json_object_is_type(links, json_type_array))
+		return -1;
+	for (size_t i = 0; i < json_object_array_length(links); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(links, i), "ends", &ends) ||
+		    !json_object_is_type(ends, json_type_array))
+			return -1;
+		for (size_t j = 0; j < json_object_array_length(ends); j++) {
+			json_object *e = json_object_array_get_idx(ends, j);
+			const char *st, *pa;
+
+			if (!json_object_object_get_ex(e, "state", &v) ||
+			    (st = json_object_get_string(v)) == NULL ||
+			    !json_object_object_get_ex(e, "partition", &v) ||
+			    (pa = json_object_get_string(v)) == NULL)
+				return -1;
+			n += strcmp(st, "Connected") == 0 &&
+			     strncmp(pa, prefix, strlen(prefix)) == 0;
+		}
+	}
+	return n;
+}
+
+int backend_connected_ends(const char *prefix)
+{
+	char err[256], *reply = NULL;
+	size_t len = 0;
+	json_object *root;
+	int n;
+
+	if (xa_ctl_request(B.sock, "{\"cmd\": \"status\"}", 10000, &reply, &len,
+			   err, sizeof(err)) < 0) {
+		say("backend status: %s", err);
+		return -1;
+	}
+	root = json_tokener_parse(reply);
+	free(reply);
+	n = root != NULL ? count_connected(root, prefix) : -1;
+	json_object_put(root);
+	return n;
+}

@@ -55,13 +55,20 @@ static void usage(FILE *f)
 "  -k, --keep           keep the private directory (configuration, backend log)\n"
 "  -P, --poll-us N      the partitions busy-poll up to N us before sleeping\n"
 "                       (xenamp_opts.poll_us; default 0: never)\n"
+"  -S, --scale          instead: the backend's own cost per link, one process\n"
+"                       on each side opening --links devices each (default\n"
+"                       1,16,64,256), N messages round-robin over them; then\n"
+"                       --idle-links connected idle links for --seconds\n"
+"  -I, --idle-links N   links of the --scale idle measurement (default %u,\n"
+"                       --quick %u; at most %u)\n"
 "  -v, --verbose        progress on stderr\n"
 "  -h, --help           this help\n"
 "\n"
 "Exit status: 0 every measurement completed with every message intact;\n"
 "1 a measurement failed or lost messages; 2 usage error. The targets of\n"
 "docs/performance.md are reported, never turned into a failure.\n",
-		QUICK_MESSAGES, DEFAULT_MESSAGES, MAX_LINKS);
+		QUICK_MESSAGES, DEFAULT_MESSAGES, MAX_LINKS, DEFAULT_IDLE_LINKS,
+		QUICK_IDLE_LINKS, MAX_IDLE_LINKS);
 }
 
 static int parse_links(const char *s)
@@ -138,7 +145,7 @@ static int parse_seconds(const char *arg)
 
 /* Which options were given, for --quick's defaults. */
 struct given {
-	bool messages, seconds;
+	bool messages, seconds, idle_links;
 };
 
 /* One option; -1 to go on, else the exit status. */
@@ -156,7 +163,22 @@ static int option(int ch, const char *arg, struct given *g)
 	case 's':
 		g->seconds = true;
 		return parse_seconds(arg) < 0 ? EX_USAGE : -1;
+	case 'S': B.scale = true; return -1;
+	case 'I': {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*end != '\0' || end == arg || arg[0] == '-' || v == 0 || v > MAX_IDLE_LINKS) {
+			fprintf(stderr, "xenamp-bench: --idle-links: expected 1..%u, not '%s'\n",
+				MAX_IDLE_LINKS, arg);
+			return EX_USAGE;
+		}
+		g->idle_links = true;
+		B.idle_links = (unsigned)v;
+		return -1;
+	}
 	case 'l':
+		B.links_given = true;
 		if (parse_links(arg) == 0)
 			return -1;
 		fprintf(stderr, "xenamp-bench: --links: expected a comma-separated list of 1..%u (at most %u entries), not '%s'\n",
@@ -201,18 +223,20 @@ static int parse_args(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "poll-us", required_argument, NULL, 'P' },
+		{ "scale", no_argument, NULL, 'S' },
+		{ "idle-links", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct given g = { false, false };
+	struct given g = { false, false, false };
 	int ch, rc;
 
 	B.links[0] = 1; B.links[1] = 4; B.links[2] = 16; B.links[3] = 64;
 	B.nlinks = 4;
 	B.messages = DEFAULT_MESSAGES;
 	B.idle_s = 5;
-	while ((ch = getopt_long(argc, argv, "qn:l:s:jb:o:kvP:h", lo, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "qn:l:s:jb:o:kvP:SI:h", lo, NULL)) != -1)
 		if ((rc = option(ch, optarg, &g)) >= 0)
 			return rc;
 	if (optind != argc) {
@@ -223,6 +247,15 @@ static int parse_args(int argc, char **argv)
 		B.messages = QUICK_MESSAGES;
 	if (B.quick && !g.seconds)
 		B.idle_s = 1;
+	if (B.scale && !B.links_given) {
+		static const unsigned sl[] = { 1, 16, 64, 256 }, ql[] = { 1, 4, 16 };
+
+		B.nlinks = B.quick ? 3 : 4;
+		for (unsigned i = 0; i < B.nlinks; i++)
+			B.links[i] = B.quick ? ql[i] : sl[i];
+	}
+	if (!g.idle_links)
+		B.idle_links = B.quick ? QUICK_IDLE_LINKS : DEFAULT_IDLE_LINKS;
 	return -1;
 }
 
@@ -271,6 +304,20 @@ int main(int argc, char **argv)
 	if (!sc_probe())
 		say("system calls will not be counted: %s", sc_source());
 	signal(SIGPIPE, SIG_IGN);
+	if (B.scale) {
+		if (setup() < 0)
+			return EX_FAIL;
+		rc = scale_main();
+		if (!stop_backend()) {
+			fprintf(stderr, "xenamp-bench: xenamp-backend did not stop cleanly on SIGTERM (log %s)\n",
+				B.log);
+			rc = EX_FAIL;
+		}
+		if (rc != EX_OK)
+			B.keep = true;
+		remove_dir();
+		return rc;
+	}
 	if (setup() < 0 || plan_run(&res) < 0)
 		return EX_FAIL;
 	backend_clean = stop_backend();

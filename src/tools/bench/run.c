@@ -98,7 +98,9 @@ static pid_t spawn(const struct role *r)
 	memset(&R_out, 0, sizeof(R_out));
 	R_out.link = r->link;
 	R_out.role = r->role;
-	if (r->sys == SYS_XENAMP)
+	if (r->sys == SYS_XENAMP && r->ndev > 0)
+		xa_multi_child(r);
+	else if (r->sys == SYS_XENAMP)
 		xa_child(r);
 	else
 		raw_child(r);
@@ -169,7 +171,9 @@ static void role_fill(struct role *r, const struct run *rn, unsigned l,
 	r->kind = rn->kind;
 	r->link = l;
 	r->role = k;
-	if (rn->kind == K_IDLE)
+	if (rn->ndev > 0)   /* devices 0..ndev-1 of links c0.. */
+		snprintf(r->name, sizeof(r->name), "sc%c", k ? 'r' : 's');
+	else if (rn->kind == K_IDLE)
 		snprintf(r->name, sizeof(r->name), "idle-%c", k ? 'b' : 'a');
 	else
 		snprintf(r->name, sizeof(r->name), "%c%c%u",
@@ -179,6 +183,8 @@ static void role_fill(struct role *r, const struct run *rn, unsigned l,
 	r->buf_count = rn->buf_count;
 	r->count = rn->per_link;
 	r->warmup = rn->warmup;
+	r->ndev = rn->ndev;
+	r->active = rn->active ? rn->active : rn->ndev;
 }
 
 /* Fork both children of link l; false when the measurement failed. */
@@ -249,16 +255,20 @@ static void collect(struct meas *m, int timeout_ms, const char *what)
 static void idle_sample(struct meas *m, long long *p0, long long *p1)
 {
 	const struct run *rn = m->rn;
-	long long be0, be1;
+	long long be0, be1, ns0, ns1;
 
 	usleep(500000);
 	be0 = rn->sys == SYS_XENAMP ? proc_ticks(B.backend_pid) : 0;
+	ns0 = rn->sys == SYS_XENAMP ? proc_run_ns(B.backend_pid) : -1;
 	for (unsigned i = 0; i < m->nch; i++)
 		p0[i] = proc_ticks(m->pids[i]);
 	usleep((useconds_t)(B.idle_s * 1e6));
 	be1 = rn->sys == SYS_XENAMP ? proc_ticks(B.backend_pid) : 0;
+	ns1 = rn->sys == SYS_XENAMP ? proc_run_ns(B.backend_pid) : -1;
 	for (unsigned i = 0; i < m->nch; i++)
 		p1[i] = proc_ticks(m->pids[i]);
+	m->o->run_be_ok = ns0 >= 0 && ns1 >= ns0;
+	m->o->run_be_ns = m->o->run_be_ok ? (uint64_t)(ns1 - ns0) : 0;
 	m->o->idle_be_ms = (double)ticks_ns(be1 - be0) / 1e6;
 	for (unsigned i = 0; i < m->nch; i++)
 		m->o->idle_part_ms += (double)ticks_ns(p1[i] - p0[i]) / 1e6;
@@ -288,7 +298,7 @@ static void measure_timed(struct meas *m)
 {
 	bool xa = m->rn->sys == SYS_XENAMP;
 	uint64_t k0 = 0, c0 = 0, k1 = 0, c1 = 0;
-	long long be0, be1;
+	long long be0, be1, ns0, ns1;
 	char what[96];
 	bool ctl_ok = xa && backend_notify_counts(&k0, &c0);
 	int sc = xa ? sc_start(B.backend_pid) : -1;
@@ -297,9 +307,13 @@ static void measure_timed(struct meas *m)
 		 "a partition process neither finished nor reported within %d s",
 		 STALL_S + 60);
 	be0 = xa ? proc_ticks(B.backend_pid) : 0;
+	ns0 = xa ? proc_run_ns(B.backend_pid) : -1;
 	close_one(&S.go[1]);
 	collect(m, (STALL_S + 60) * 1000, what);
 	be1 = xa ? proc_ticks(B.backend_pid) : 0;
+	ns1 = xa ? proc_run_ns(B.backend_pid) : -1;
+	m->o->run_be_ok = ns0 >= 0 && ns1 >= ns0;
+	m->o->run_be_ns = m->o->run_be_ok ? (uint64_t)(ns1 - ns0) : 0;
 	m->o->sc_ok[2] = sc_stop(sc, &m->o->sc[2]);
 	m->o->cpu_be_ns = ticks_ns(be1 - be0);
 	m->o->calls_ok = ctl_ok && backend_notify_counts(&k1, &c1);
@@ -399,7 +413,15 @@ void run_one(const struct run *rn, struct outcome *o)
 	if (m.pids == NULL || m.roles == NULL || m.res == NULL || pipes_open() < 0) {
 		fail(o, "out of memory or file descriptors");
 	} else {
+		if (rn->ndev > 0)
+			backend_mem(&o->rss0, &o->pss0);
 		start_children(&m);
+		if (rn->ndev > 0 && o->ok) {
+			int c = backend_connected_ends(rn->link_prefix == 'c' ? "sc" : "");
+
+			backend_mem(&o->rss1, &o->pss1);
+			o->connected = c > 0 ? (unsigned)c : 0;
+		}
 		if (rn->kind == K_IDLE)
 			measure_idle(&m);
 		else
