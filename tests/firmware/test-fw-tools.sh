@@ -7,6 +7,9 @@
 #    nothing but the short list of string functions the runtime provides
 #    (nm -u): the driver core reaches its environment only through the
 #    table of src/frontend/core/fe_env.h, never by a symbol.
+#  - OpenAMP's echo and matrix-multiply applications, built as firmware
+#    from their unchanged source, are bootable PV images with a resource
+#    table, main called by the SDK's start file, nothing undefined.
 # Needs $top_builddir (TESTS_ENVIRONMENT).
 set -u
 B=${top_builddir:-.}
@@ -53,5 +56,28 @@ for s in $(nm -u $objs | awk 'NF == 2 { print $2 }' | sort -u); do
 	esac
 done
 ok "the cores together need only: $left"
+
+# OpenAMP's applications built as firmware from their unchanged source
+# (src/firmware/examples/openamp): bootable PV images whose start file
+# (fw_crt_main, from libxenamp-fw.a) calls main, over the firmware's
+# platform layer, with the resource table of XENAMP_FW_RSC_TABLE_RPMSG.
+for app in rpmsg-echo matrix_multiply; do
+	elf=$B/src/firmware/examples/openamp/$app.elf
+	out=$("$LOAD" --inspect "$elf" 2>&1) || bad "--inspect $app.elf exit $?: $out"
+	for want in 'Xen ELF notes: 8 (boots as a PV guest)' \
+		'id 7 (rpmsg), notifyid 0, dfeatures 0x1 (NS)' \
+		'buf-count 256 (vring num), buf-size 512 (default)'; do
+		if printf '%s\n' "$out" | grep -qF -- "$want"; then ok "$app.elf: --inspect shows: $want"
+		else bad "$app.elf: --inspect lacks: $want"; printf '%s\n' "$out"; fi
+	done
+	syms=$(nm "$elf" | awk 'NF == 3 { print $3 }')
+	for s in main fw_main platform_init platform_create_rpmsg_vdev platform_poll \
+		platform_release_rpmsg_vdev platform_cleanup printf xenamp_fw_resource_table; do
+		if printf '%s\n' "$syms" | grep -qx "$s"; then ok "$app.elf defines $s"
+		else bad "$app.elf lacks $s"; fi
+	done
+	if [ -z "$(nm -u "$elf")" ]; then ok "$app.elf: no undefined symbol"
+	else bad "$app.elf: undefined: $(nm -u "$elf" | tr '\n' ' ')"; fi
+done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

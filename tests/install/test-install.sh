@@ -4,7 +4,10 @@
 # without a warning), the systemd unit, pkg-config against the DESTDIR,
 # and that a program builds from the installed headers and libraries
 # alone (one against <xenamp/xenamp.h>, one OpenAMP application against
-# xenamp-openamp). Prints PASS/FAIL lines and "N passed, N failed".
+# xenamp-openamp) and, when the firmware is built, firmware images built
+# from the installed SDK (pkg-config xenamp-fw) that xenamp-load --inspect
+# sees as bootable PV guests with their resource table. Prints PASS/FAIL
+# lines and "N passed, N failed".
 set -u
 : "${top_builddir:?run through make check (top_builddir unset)}"
 : "${top_srcdir:?run through make check (top_srcdir unset)}"
@@ -170,6 +173,8 @@ check "xenamp.pc: -I$D$includedir and -lxenamp" \
 oaflags=$(pkg-config --cflags --libs xenamp-openamp 2>>"$T/pc.err")
 check "pkg-config --cflags --libs xenamp-openamp" test $? -eq 0
 CC=${CC:-cc}
+# The firmware SDK is built freestanding: never with sanitizer flags.
+FWCC=$CC
 # A sanitizer build installs libraries that need the sanitizer runtime
 # first in the process: build the test programs the same way.
 SAN=$(sed -n 's/^SAN_CFLAGS = //p' "$top_builddir/Makefile")
@@ -208,5 +213,92 @@ for prog in oa-rpc-demo oa-rpc-client oa-rpc-server; do
 	check "$prog builds against the installed xenamp-openamp" test $? -eq 0
 done
 [ -s "$T/cc.log" ] && sed 's/^/# cc: /' "$T/cc.log"
+
+# The firmware SDK (only when configure built the firmware): firmware
+# images built from the installed library, linker script and headers
+# alone, through pkg-config, then inspected as xenamp-load sees them.
+# has_line TEXT RE...: TEXT has a line matching each RE.
+has_line() {
+	local text=$1 re
+	shift
+	for re in "$@"; do
+		printf '%s\n' "$text" | grep -q -- "$re" || return 1
+	done
+}
+fw_sdk_checks() {
+	local F=$D$pkglibdir/firmware W=$T/fw fwflags fwlibs out
+	for f in "$F/libxenamp-fw.a" "$F/fw.lds" "$F/include/stdio.h" \
+		"$F/include/string.h" "$F/include/platform_info.h" \
+		"$F/include/openamp/open_amp.h" "$F/include/metal/mutex.h" \
+		"$F/include/metal/log.h" "$F/include/xenamp/rpmsg.h" \
+		"$F/include/xenamp/fw.h" "$F/include/xenamp/fw_rpmsg.h" \
+		"$F/include/xenamp/fw_rsc_table.h" "$L/pkgconfig/xenamp-fw.pc"; do
+		check "firmware SDK: installed ${f#"$D"}" test -e "$f"
+	done
+	check "firmware SDK: the installed metal/mutex.h is the firmware's (no pthread)" \
+		sh -c "! grep -q pthread '$F/include/metal/mutex.h'"
+	fwflags=$(pkg-config --cflags xenamp-fw 2>>"$T/pc.err") &&
+		fwlibs=$(pkg-config --libs xenamp-fw 2>>"$T/pc.err")
+	check "pkg-config --cflags, --libs xenamp-fw" test $? -eq 0
+	check "xenamp-fw.pc: -I and -L into the install, the linker script, -lxenamp-fw" \
+		sh -c "echo '$fwflags' | grep -q -- '-I$F/include' &&
+		       echo '$fwlibs' | grep -q -- '-L$F ' && echo '$fwlibs' | grep -q -- '-Wl,-T,fw.lds' &&
+		       echo '$fwlibs' | grep -q -- '-lxenamp-fw'"
+	check "xenamp-fw.pc names nothing of the source or build tree" \
+		sh -c "! echo '$fwflags $fwlibs' | grep -q -e '$top_srcdir' -e '$top_builddir'"
+	mkdir -p "$W"
+	# OpenAMP's applications, copied out of the tree with their own
+	# headers and the resource table: nothing else of the tree is seen.
+	cp "$top_srcdir"/src/firmware/examples/openamp/*.[ch] "$W/"
+	# A firmware on the SDK's own API, with a table of 64 buffers.
+	cat >"$W/native.c" <<'C'
+#include <xenamp/fw.h>
+#include <xenamp/fw_rpmsg.h>
+#include <xenamp/fw_rsc_table.h>
+XENAMP_FW_RSC_TABLE_RPMSG(64);
+int fw_main(void)
+{
+	struct rpmsg_device *rdev;
+
+	if (fw_rpmsg_open(0, 1000, &rdev) < 0)
+		return 1;
+	fw_printf("native: %d\n", fw_rpmsg_poll(rdev, 10));
+	return 0;
+}
+C
+	local name nbufs srcs
+	while IFS='|' read -r name nbufs srcs; do
+		# shellcheck disable=SC2086
+		(cd "$W" && $FWCC $fwflags -Wall -Wextra -Werror $srcs $fwlibs -o "$name.elf") \
+			>>"$W/cc.log" 2>&1
+		check "firmware SDK: $name.elf builds from the install (pkg-config xenamp-fw)" test $? -eq 0
+		out=$(LD_LIBRARY_PATH="$L" "$D$bindir/xenamp-load" --inspect "$W/$name.elf" 2>&1)
+		check "firmware SDK: xenamp-load --inspect: $name.elf boots as a PV guest" \
+			has_line "$out" 'Xen ELF notes: 8 (boots as a PV guest)'
+		check "firmware SDK: $name.elf has the RPMsg resource table ($nbufs buffers)" \
+			has_line "$out" '^Resource table: section .* \.resource_table' \
+			'id 7 (rpmsg), notifyid 0, dfeatures 0x1 (NS)' "buf-count $nbufs (vring num)"
+	done <<'LIST'
+rpmsg-echo|256|rpmsg-echo.c rsc_table.c
+matrix_multiply|256|matrix_multiply.c rsc_table.c
+native|64|native.c
+LIST
+	[ -s "$W/cc.log" ] && sed 's/^/# fw cc: /' "$W/cc.log"
+	# One application file, two builds: the same rpmsg-echo.c also builds
+	# as a process against the installed xenamp-openamp.
+	# shellcheck disable=SC2086
+	$CC -std=gnu11 -Wall -Werror -o "$W/rpmsg-echo-local" "$W/rpmsg-echo.c" $oaflags \
+		>"$W/cc-local.log" 2>&1
+	check "the same rpmsg-echo.c builds as a process against the installed xenamp-openamp" \
+		test $? -eq 0
+	[ -s "$W/cc-local.log" ] && sed 's/^/# cc: /' "$W/cc-local.log"
+}
+if [ "${have_firmware:-no}" = yes ]; then
+	fw_sdk_checks
+else
+	echo "# firmware not built (configure: Xen firmware (PV) no): SDK not checked"
+	check "no firmware SDK installed without the firmware" \
+		test ! -e "$L/pkgconfig/xenamp-fw.pc"
+fi
 
 finish

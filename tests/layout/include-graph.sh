@@ -84,7 +84,8 @@ scan_file() {
 		target=
 		if [ "$delim" = '"' ]; then
 			[ "$name" = config.h ] && continue
-			for cand in "$dir/$name" "$root/src/$name" "$root/include/$name"; do
+			for cand in "$dir/$name" "$root/src/$name" "$root/include/$name" \
+				"$root/include/openamp/$name"; do
 				if [ -f "$cand" ]; then
 					target=$(relpath "$cand")
 					break
