@@ -301,6 +301,8 @@ static void observe(struct fw_rpmsg_dev *d, struct fw_rc_view *v, char *text,
 	unsigned long st;
 
 	memset(v, 0, sizeof(*v));
+	/* Only what was read now: a kept value could pass for an answer. */
+	d->be_state = FW_RC_ABSENT;
 	v->be_state = follow_backend(d) ? read_be_state(d) : FW_RC_ABSENT;
 	if (fe_read_uint(d, "state", &st) == 0)
 		v->fe_state = st > ST_CLOSED ? ST_CLOSED : (int)st;
