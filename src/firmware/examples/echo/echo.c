@@ -7,10 +7,12 @@
  * runtime's RPMsg device 0: the RPMsg driver core of libxenamp, compiled
  * for the firmware.
  *
- * Runs until the domain is destroyed. If the backend does not offer the
- * device within 60 s, or the link goes away, it prints one line and
- * crashes (the domain's on_crash decides what happens next). Every 100
- * messages, and after 2 s without any, it prints a count. */
+ * Runs until the domain is destroyed. A backend restart is survived (the
+ * device reconnects inside fw_rpmsg_poll, fw_rpmsg.h). If the backend does
+ * not offer the device within 60 s, or the link goes away for good (no
+ * backend back within 30 s, a refusal), it prints one line and crashes
+ * (the domain's on_crash decides what happens next). Every 100 messages,
+ * and after 2 s without any, it prints a count. */
 #include <stddef.h>
 
 #include <xenamp/rpmsg.h>
