@@ -5,7 +5,7 @@
 #                                           built with libvirt
 #   $STAGE/domu/opt/xenamp/{bin,lib}        the echo client and server,
 #                                           libxenamp, the libxenvchan
-#                                           baseline, and domu-init.sh
+#                                           baseline, matrix-client, and domu-init.sh
 #                                           (domu-xenamp.sh)
 # Prints the two directories as XENAMP_DOM0_EXTRA=... and XENAMP_DOMU_EXTRA=...
 #
@@ -58,14 +58,20 @@ for d in bin sbin lib share/xenamp; do
   cp -a "$I/$d" "$STAGE/dom0/opt/xenamp/$(dirname "$d")/"
 done
 rm -rf "$STAGE/dom0/opt/xenamp/lib/pkgconfig" "$STAGE/dom0/opt/xenamp/lib/"*.la
-# The example firmware (make install: lib/xenamp/firmware/{hello,echo}.elf)
+# The example firmware (make install: lib/xenamp/firmware/*.elf; the
+# OpenAMP ones for step 14)
 # boots from dom0 as domains of its own; debug sections are not needed there.
-for f in hello echo; do
+for f in hello echo rpmsg-echo matrix_multiply; do
   [ -f "$STAGE/dom0/opt/xenamp/lib/xenamp/firmware/$f.elf" ] \
     || die "make install did not install lib/xenamp/firmware/$f.elf"
 done
 strip --strip-debug "$STAGE/dom0/opt/xenamp/lib/xenamp/firmware/"*.elf
 cp -a "$I/bin/xenamp-echo-client" "$I/bin/xenamp-echo-server" "$STAGE/domu/opt/xenamp/bin/"
+# The matrix-multiply demo's client (a check program, so built here) for
+# host (step 14, scenario-fwoa.sh), and the OpenAMP firmware it talks to.
+make -s tests/integration/matrix-client >/dev/null 2>>make.err \
+  || { tail -n 20 make.err >&2; die "make tests/integration/matrix-client failed"; }
+cp -a "$BUILD/tests/integration/matrix-client" "$STAGE/domu/opt/xenamp/bin/"
 # The relay and libxenvchan measured the same way (step 5,
 # scenario-perf.sh): servers in fw, clients in host and dom0.
 cp -a "$BUILD/tests/xen/xenamp-vchan-bench" "$STAGE/domu/opt/xenamp/bin/"
@@ -91,6 +97,7 @@ cp -a "$BUILD/tests/xen/rpmsg-chardev-test" "$STAGE/dom0/opt/xenamp/bin/"
 cp "$HERE/domu-rpmsgd.sh" "$STAGE/domu/opt/xenamp/domu-rpmsgd.sh"
 cp "$HERE/domu-rpmsgd.sh" "$HERE/scenario-rpmsgd.sh" "$STAGE/dom0/opt/xenamp/"
 cp "$HERE/scenario-firmware.sh" "$STAGE/dom0/opt/xenamp/"   # step 13: firmware by xenamp-load
+cp "$HERE/scenario-fwoa.sh" "$STAGE/dom0/opt/xenamp/"   # step 14: OpenAMP's demos as firmware
 for f in "$STAGE"/domu/opt/xenamp/bin/* "$STAGE"/domu/opt/xenamp/lib/libxenamp.so*; do
   if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   if readelf -d "$f" 2>/dev/null | grep -q 'NEEDED.*libvirt'; then

@@ -14,6 +14,8 @@
 #   relay ID DEVNO SPEC...           xenamp-vchan-bench client relay DEVNO SPEC...
 #                                    (step 5, scenario-perf.sh)
 #   rpmsgd-* ID ARGS...              domu-rpmsgd.sh (scenario-rpmsgd.sh)
+#   matrix ID COUNT                  matrix-client COUNT on device 0
+#                                    (scenario-fwoa.sh)
 # Everything a command prints goes to the console (dom0 prints the
 # console logs at the end of the run), prefixed with the ID.
 name=$1
@@ -50,6 +52,7 @@ run() {
 	relay-server) out=$(xenamp-vchan-bench server relay "$@" 2>&1) ;;
 	relay) out=$(xenamp-vchan-bench client relay "$@" 2>&1) ;;
 	rpmsgd-*) out=$(sh /opt/xenamp/domu-rpmsgd.sh "$verb" "$@" 2>&1) ;;
+	matrix) out=$(matrix-client "$@" 2>&1) ;;
 	*) out="unknown verb $verb" ; false ;;
 	esac
 	rc=$?

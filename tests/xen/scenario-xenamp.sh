@@ -474,4 +474,5 @@ check "xl destroy hello-crash" xl destroy hello-crash
 
 # --- 13. RPMsg: Linux domUs and the bare-metal echo firmware booted by xenamp-load
 . /opt/xenamp/scenario-firmware.sh
+. /opt/xenamp/scenario-fwoa.sh   # 14. OpenAMP's demo applications as firmware
 summary
