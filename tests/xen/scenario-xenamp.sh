@@ -281,6 +281,8 @@ check "fw's echo servers kept running (no restart: $(server_exits) exits, $EXITS
 check "gntdev mappings of the new backend match its connected xen ends" maps_match
 check "dom0fw <-> fw:1 after the kills: 100 messages" \
 	env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n 100 -w 30
+# --- 9b. fw rebooted and crashed mid-stream, restarted by Xen ---------------------
+. /opt/xenamp/scenario-restart.sh
 
 # --- 10. backend stop leaves nothing behind ----------------------------------------
 kill "$BPID"
