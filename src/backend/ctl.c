@@ -16,7 +16,7 @@
  *                          ends: [{role, partition, devno, state, msgs_in,
  *                                  bytes_in, msgs_out, bytes_out,
  *                                  backpressure, faults, connects,
- *                                  ns_built, kicks, notifies}]}]}
+ *                                  ns_built, kicks, notifies, dropped}]}]}
  *   endpoints: {"links": [{name, ends: [{role, partition, devno, state,
  *                          services: [{name, addr}]}]}]}
  *   link-add:  in  {"cmd": "link-add", "name", "end-a", "end-b"
@@ -170,6 +170,7 @@ static json_object *do_stats(const struct xa_relay *r)
 			add_u64(eo, "faults", s->faults);
 			add_u64(eo, "connects", s->connects);
 			add_u64(eo, "ns_built", s->ns_built);
+			add_u64(eo, "dropped", s->dropped);
 			add_u64(eo, "kicks", s->kicks);
 			add_u64(eo, "notifies", s->notifies);
 			json_object_array_add(ends, eo);

@@ -29,6 +29,7 @@ struct xa_lv {
 	struct xa_registry *reg;
 	virConnectPtr conn;
 	int cb_id;
+	int reboot_cb_id;
 	int pipe[2];
 	pthread_t thread;
 	bool thread_started;
@@ -226,23 +227,30 @@ int xa_lv_domain_apply(struct xa_registry *reg, virDomainPtr dom)
 	return bad ? -1 : taken;
 }
 
-void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
-			const char *domname, int event)
+/* A (re)started domain: its links from its metadata. */
+static void apply_started(struct xa_registry *reg, virConnectPtr conn,
+			  const char *domname)
 {
-	if (event == VIR_DOMAIN_EVENT_STARTED) {
-		virDomainPtr dom = virDomainLookupByName(conn, domname);
+	virDomainPtr dom = virDomainLookupByName(conn, domname);
 
-		if (dom == NULL) {
-			xa_log(XA_LOG_DEBUG, "libvirt: started domain %s is gone: %s",
-			       domname, lv_err());
-			return;
-		}
-		(void)xa_lv_domain_apply(reg, dom);
-		virDomainFree(dom);
+	if (dom == NULL) {
+		xa_log(XA_LOG_DEBUG, "libvirt: started domain %s is gone: %s",
+		       domname, lv_err());
 		return;
 	}
-	if (event != VIR_DOMAIN_EVENT_STOPPED && event != VIR_DOMAIN_EVENT_CRASHED)
-		return;
+	(void)xa_lv_domain_apply(reg, dom);
+	virDomainFree(dom);
+}
+
+static const char *event_word(int event)
+{
+	return event == VIR_DOMAIN_EVENT_CRASHED ? "crashed" :
+	       event == XA_LV_EVENT_REBOOTED ? "rebooted" : "stopped";
+}
+
+/* The ends of domname are released, the partition told why. */
+static void release_ends(struct xa_registry *reg, const char *domname, int event)
+{
 	for (size_t i = 0; i < reg->nlinks; i++)
 		for (int j = 0; j < 2 && !reg->links[i].removed; j++) {
 			struct xa_end *e = &reg->links[i].end[j];
@@ -250,15 +258,36 @@ void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
 
 			if (strcmp(e->cfg->partition, domname) != 0)
 				continue;
-			xa_log(XA_LOG_INFO, "libvirt: domain %s %s: link %s: end %s absent",
-			       domname, event == VIR_DOMAIN_EVENT_CRASHED ? "crashed" : "stopped",
-			       reg->links[i].cfg->name, xa_end_label(e, label, sizeof(label)));
+			xa_log(XA_LOG_INFO, "libvirt: domain %s %s: link %s: end %s %s",
+			       domname, event_word(event), reg->links[i].cfg->name,
+			       xa_end_label(e, label, sizeof(label)),
+			       event == XA_LV_EVENT_REBOOTED ? "released" : "absent");
 			if (e->t != NULL) {
 				snprintf(why, sizeof(why), "domain %s %s", domname,
-					 event == VIR_DOMAIN_EVENT_CRASHED ? "crashed" : "stopped");
+					 event_word(event));
 				xa_reg_end_close(reg, e, 0, why);
 			}
 		}
+}
+
+void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
+			const char *domname, int event)
+{
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STARTED:
+		apply_started(reg, conn, domname);
+		break;
+	case VIR_DOMAIN_EVENT_STOPPED:
+	case VIR_DOMAIN_EVENT_CRASHED:
+		release_ends(reg, domname, event);
+		break;
+	case XA_LV_EVENT_REBOOTED:
+		release_ends(reg, domname, event);
+		apply_started(reg, conn, domname);
+		break;
+	default:
+		break;
+	}
 }
 
 int xa_lv_sync(struct xa_registry *reg, virConnectPtr conn)
@@ -305,6 +334,12 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 	return 0;
 }
 
+/* libvirt's REBOOT event: queued like a lifecycle event. */
+static void on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+	(void)on_lifecycle(conn, dom, XA_LV_EVENT_REBOOTED, 0, opaque);
+}
+
 static void wake_cb(int timer, void *opaque)
 {
 	(void)opaque;
@@ -348,7 +383,7 @@ int xa_lv_open(struct xa_lv **out, struct xa_registry *reg, const char *uri,
 		return -1;
 	}
 	lv->reg = reg;
-	lv->cb_id = -1;
+	lv->cb_id = lv->reboot_cb_id = -1;
 	lv->pipe[0] = lv->pipe[1] = -1;
 	if (pipe2(lv->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -363,7 +398,11 @@ int xa_lv_open(struct xa_lv **out, struct xa_registry *reg, const char *uri,
 						     VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 						     VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
 						     lv, NULL);
-	if (lv->cb_id < 0) {
+	if (lv->cb_id >= 0)
+		lv->reboot_cb_id = virConnectDomainEventRegisterAny(
+			lv->conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+			VIR_DOMAIN_EVENT_CALLBACK(on_reboot), lv, NULL);
+	if (lv->cb_id < 0 || lv->reboot_cb_id < 0) {
 		snprintf(err, errlen, "libvirt-uri %s: cannot follow domain events: %s",
 			 uri, lv_err());
 		goto fail;
@@ -411,6 +450,8 @@ void xa_lv_close(struct xa_lv *lv)
 		return;
 	if (lv->cb_id >= 0)
 		virConnectDomainEventDeregisterAny(lv->conn, lv->cb_id);
+	if (lv->reboot_cb_id >= 0)
+		virConnectDomainEventDeregisterAny(lv->conn, lv->reboot_cb_id);
 	if (lv->thread_started) {
 		atomic_store(&lv->quit, true);
 		/* a timer firing at once wakes virEventRunDefaultImpl */

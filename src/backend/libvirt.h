@@ -61,7 +61,16 @@ int xa_lv_parse_metadata(const char *domname, const char *xml,
  * was refused (logged). */
 int xa_lv_domain_apply(struct xa_registry *reg, virDomainPtr dom);
 
-/* The lifecycle handler, as dispatch runs it (event: virDomainEventType). */
+/* Not a virDomainEventType: libvirt's REBOOT event (VIR_DOMAIN_EVENT_ID_
+ * REBOOT), which has no lifecycle value of its own. */
+#define XA_LV_EVENT_REBOOTED (-1)
+
+/* The lifecycle handler, as dispatch runs it (event: virDomainEventType,
+ * or XA_LV_EVENT_REBOOTED). STOPPED and CRASHED: the domain's ends are
+ * released (the partition is gone with its memory). REBOOTED: the same
+ * domain goes on (same name; a toolstack may give it a new domain id):
+ * its ends are released, because the rebooted system knows nothing of
+ * its old regions, and its metadata is read again as on STARTED. */
 void xa_lv_handle_event(struct xa_registry *reg, virConnectPtr conn,
 			const char *domname, int event);
 

@@ -190,6 +190,10 @@ void xa_reg_end_close(struct xa_registry *reg, struct xa_end *e, int refusal,
 {
 	if (e->t != NULL && e->h != NULL)
 		e->t->ops->close_end(e->t, e->h, refusal, why);
+	if (e->state == XA_STATE_CONNECTED &&
+	    xa_end_peer(e)->state == XA_STATE_CONNECTED)
+		xa_end_peer(e)->orphaned = true;
+	e->orphaned = false;
 	e->t = NULL;
 	e->h = NULL;
 	e->state = XA_STATE_CLOSED;

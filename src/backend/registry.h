@@ -60,6 +60,8 @@ struct xa_end_stats {
 	uint64_t kicks;                 /* notifications it sent us (coalesced
 					 * by the transport: wake-ups taken) */
 	uint64_t notifies;              /* notifications (calls) we sent it */
+	uint64_t dropped;               /* taken from its TX ring for a peer
+					 * that went away: not delivered */
 };
 
 struct xa_link;
@@ -75,6 +77,12 @@ struct xa_end {
 	int state;                      /* XA_STATE_CLOSED, _INITWAIT, _CONNECTED */
 	char peer_desc[64];
 	struct xa_end_dev dev;          /* its rings, once Connected */
+	/* Its peer was Connected with this very connection and went away,
+	 * and has not connected again: what this end sends meanwhile was
+	 * meant for that partition, and is dropped (relay.c). Set by
+	 * xa_reg_end_close of the peer; cleared when either end connects and
+	 * when this one closes. */
+	bool orphaned;
 
 	/* name service: this end's live services (max-services), and what
 	 * the backend still has to tell this end about the peer's (room for

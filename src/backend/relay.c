@@ -312,6 +312,8 @@ static void on_region(struct xa_relay *r, const struct xa_be_event *ev)
 		return;
 	}
 	e->state = XA_STATE_CONNECTED;
+	e->orphaned = false;
+	peer_of(e)->orphaned = false;
 	xa_reg_live_add(&r->reg, e);
 	e->st.connects++;
 	e->last_fault[0] = '\0';
@@ -687,6 +689,49 @@ static void publish(struct xa_relay *r, struct xa_end *S, struct xa_end *R,
 		notify_mark(r, S);
 }
 
+/* S is orphaned (registry.h): its peer R, which this connection of S
+ * talked to, went away. What S has sent R, and sends it until R connects
+ * again, was meant for the partition that left. Delivered to the next one
+ * to connect as R, which may reuse its addresses, it would be a message
+ * from a conversation that one never had (a reply to a message its
+ * predecessor sent, say). So it is taken and returned to S unread, as a
+ * message sent to a dead core is lost; S was told R's services are gone.
+ * (A connection of S made after R left is not orphaned: what it sends
+ * waits for R, as for a late peer.) A name-service message is still
+ * tracked: R's next connection gets S's live services replayed. At most
+ * budget messages; S's TX ring is armed when empty, polling or not (the
+ * polling scan skips an end whose peer is away), so that S's next message
+ * wakes us. MORE when some are left. */
+static int drop_orphaned(struct xa_relay *r, struct xa_end *S, unsigned budget)
+{
+	struct taken m;
+	int ret = IDLE, n;
+
+	while (connected(S)) {
+		n = xa_ring_avail(&S->dev.tx, true);
+		if (n < 0) {
+			ring_fault(r, S, &S->dev.tx, n);
+			return IDLE;
+		}
+		if (n == 0)
+			break;
+		if (budget-- == 0) {
+			ret = MORE;
+			break;
+		}
+		xa_ring_quiet(&S->dev.tx);   /* we are draining it */
+		if (take_msg(r, S, &m) != XA_OK)
+			return IDLE;   /* S faulted (disconnected) */
+		if (m.is_ns)
+			ns_track(S, &m.ns);
+		xa_ring_put(&S->dev.tx, m.buf.head, 0);
+		S->st.dropped++;
+	}
+	if (connected(S) && xa_ring_publish(&S->dev.tx))
+		S->need_notify = true;
+	return ret;
+}
+
 /* Everything that is due into R: first what the backend itself has to
  * say (name service), then the peer's messages, XA_RELAY_BUDGET at most. */
 static int deliver_into(struct xa_relay *r, struct xa_end *R, unsigned budget)
@@ -698,10 +743,13 @@ static int deliver_into(struct xa_relay *r, struct xa_end *R, unsigned budget)
 	poll_mark(r, R);
 	poll_mark(r, S);
 	if (!connected(R)) {
-		/* Nobody to deliver to: S's messages wait in its ring,
-		 * and its kicks would wake us for nothing. */
-		if (connected(S))
-			xa_ring_quiet(&S->dev.tx);
+		if (!connected(S))
+			return IDLE;
+		if (S->orphaned)
+			return drop_orphaned(r, S, budget);
+		/* Nobody to deliver to yet: S's messages wait in its ring
+		 * for R, and its kicks would wake us for nothing. */
+		xa_ring_quiet(&S->dev.tx);
 		return IDLE;
 	}
 	while (R->inj_len > 0) {

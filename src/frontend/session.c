@@ -148,9 +148,6 @@ static void reconnect_loop_unlocking(struct xenamp_dev *d)
 					       d->lost_why, d->reconnect_ms);
 			return;
 		}
-		/* The next backend may be an older one that acknowledges
-		 * nothing: flags until one says otherwise. */
-		xa_fe_region_features_reset(&d->c.reg);
 		xa_fe_lock_release(&d->lk);
 		err[0] = '\0';
 		r = d->t->ops->reconnect(d->t, d->devno, &d->params,
@@ -176,6 +173,20 @@ static void reconnect_loop_unlocking(struct xenamp_dev *d)
 		if (backoff < 200)
 			backoff *= 2;
 	}
+}
+
+/* fe_transport.h's before_offer: the transport is about to offer the
+ * region to a backend. That one may be an older backend that
+ * acknowledges nothing: flags until it says otherwise. Only here, not at
+ * every attempt: an attempt that waits on its predecessor's offer must
+ * keep what the backend taking it wrote. */
+static void before_offer(void *ctx)
+{
+	struct xenamp_dev *d = ctx;
+
+	xa_fe_lock_acquire(&d->lk);
+	xa_fe_region_features_reset(&d->c.reg);
+	xa_fe_lock_release(&d->lk);
 }
 
 static void *reconnect_main(void *arg)
@@ -639,6 +650,8 @@ static int open_transport(struct xenamp_dev *d, const struct xenamp_opts *opts,
 			 d->c.reg.buf_count);
 		return RPMSG_ERR_INIT;
 	}
+	d->t->before_offer = before_offer;
+	d->t->before_offer_ctx = d;
 	if (d->t->ops->publish(d->t, ms_left_min1(deadline), err, errlen) < 0 ||
 	    xa_fe_wake_init(&d->wake, d->t->ops->event_fd(d->t), err, errlen) < 0)
 		return RPMSG_ERR_INIT;

@@ -267,6 +267,25 @@ START_TEST(lifecycle)
 	ck_assert_ptr_null(e->t);
 	ck_assert_msg(strstr(close_why, "domain fw crashed") != NULL, "%s", close_why);
 
+	/* a reboot (libvirt's REBOOT event): the same domain goes on, its
+	 * rebooted system knows nothing of the old region: the end is
+	 * released, the link stays, its metadata is read again (changed
+	 * meanwhile: the link is updated, both its ends being absent) */
+	e = (struct xa_end *)&find_link("echo")->end[1];
+	e->t = &fake;
+	e->h = (struct xa_be_end *)&fake;
+	e->state = XA_STATE_CONNECTED;
+	closes = 0;
+	ck_assert_int_eq(virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+		"<link name='echo' peer='host' buf-count='32'/>", "xenamp", NS,
+		VIR_DOMAIN_AFFECT_LIVE), 0);
+	xa_lv_handle_event(&reg, c, "fw", XA_LV_EVENT_REBOOTED);
+	ck_assert_ptr_null(e->t);
+	ck_assert_int_eq(closes, 1);
+	ck_assert_msg(strstr(close_why, "domain fw rebooted") != NULL, "%s", close_why);
+	ck_assert_uint_eq(reg.nlinks, 1);
+	ck_assert_uint_eq(find_link("echo")->cfg->buf_count, 32);
+
 	xa_lv_close(lv);
 
 	/* sync: a fresh relay reads every running domain; fw and fw2 both

@@ -22,7 +22,10 @@
  *    has more than half its RX buffers free;
  *  - the per-round flush and the polling scan walk only the ends that
  *    were served (relay.h, notify and polled lists), never every link,
- *    and an end that closes leaves both lists. */
+ *    and an end that closes leaves both lists;
+ *  - a peer that went away: what the sender's connection had queued for
+ *    it, or sends it meanwhile, is dropped, not delivered to the peer's
+ *    next connection; a late peer still gets what waited for it. */
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -701,6 +704,84 @@ START_TEST(walks_follow_served_ends)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A peer that went away                                               */
+
+/* What a had queued for b when b went away, and what that connection of
+ * a sends while b is away, was meant for that b: it is dropped (a gets
+ * its buffers back), never delivered to b's next connection, a restarted
+ * partition that reuses the old one's addresses (the echo client of
+ * tests/xen step 9b got a reply to its predecessor's message). A late
+ * peer still gets what was sent before it came: one that never
+ * connected, or one that left before the sender connected. */
+START_TEST(gone_peer_gets_nothing_meant_for_its_predecessor)
+{
+	uint32_t got[16];
+	unsigned n;
+
+	start(8);
+	part_connect(&pa, 8);
+	part_connect(&pb, 0);            /* b takes nothing yet */
+	run();
+	send_seq(&pa, 0);
+	send_seq(&pa, 1);
+	event(&pa, XA_BE_EV_KICK);
+	run();
+	ck_assert_int_eq(xa_vqdrv_used_pending(&pa.txq), 0);
+	event(&pb, XA_BE_EV_END_GONE);
+	run();
+	/* a's two messages to the b that left: returned, not delivered */
+	ck_assert_int_eq(xa_vqdrv_used_pending(&pa.txq), 2);
+	ck_assert_uint_eq(end_of(&pa)->st.dropped, 2);
+	ck_assert_uint_eq(end_of(&pa)->st.msgs_in, 0);
+	ck_assert_int_gt(pa.notifies, 0);
+	send_seq(&pa, 2);                /* while b is away (post took back 2) */
+	event(&pa, XA_BE_EV_KICK);
+	run();
+	ck_assert_int_eq(xa_vqdrv_used_pending(&pa.txq), 1);
+	ck_assert_uint_eq(end_of(&pa)->st.dropped, 3);
+
+	part_connect(&pb, 8);            /* b's next connection */
+	run();
+	send_seq(&pa, 3);
+	event(&pa, XA_BE_EV_KICK);
+	run();
+	n = recv_seqs(&pb, got, 16, NULL, NULL);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(got[0], 3);
+	ck_assert_uint_eq(end_of(&pa)->st.dropped, 3);
+
+	/* b leaves again, then a: a's next connection never talked to a b,
+	 * so what it sends waits for b. */
+	event(&pb, XA_BE_EV_END_GONE);
+	event(&pa, XA_BE_EV_END_GONE);
+	run();
+	part_connect(&pa, 8);
+	send_seq(&pa, 4);
+	event(&pa, XA_BE_EV_KICK);
+	run();
+	part_connect(&pb, 8);
+	run();
+	n = recv_seqs(&pb, got, 16, NULL, NULL);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(got[0], 4);
+	ck_assert_uint_eq(end_of(&pa)->st.dropped, 3);
+
+	/* c writes to d before d ever connected: d gets it. */
+	part_connect(&pc, 8);
+	send_seq(&pc, 7);
+	event(&pc, XA_BE_EV_KICK);
+	run();
+	part_connect(&pd, 8);
+	run();
+	n = recv_seqs(&pd, got, 16, NULL, NULL);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(got[0], 7);
+	ck_assert_uint_eq(end_of(&pc)->st.dropped, 0);
+	stop();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("relay");
@@ -715,6 +796,7 @@ int main(void)
 	tcase_add_test(tc, one_notify_per_end_per_round);
 	tcase_add_test(tc, no_notify_mid_burst);
 	tcase_add_test(tc, walks_follow_served_ends);
+	tcase_add_test(tc, gone_peer_gets_nothing_meant_for_its_predecessor);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -98,6 +98,10 @@ cp "$HERE/domu-rpmsgd.sh" "$STAGE/domu/opt/xenamp/domu-rpmsgd.sh"
 cp "$HERE/domu-rpmsgd.sh" "$HERE/scenario-rpmsgd.sh" "$STAGE/dom0/opt/xenamp/"
 cp "$HERE/scenario-firmware.sh" "$STAGE/dom0/opt/xenamp/"   # step 13: firmware by xenamp-load
 cp "$HERE/scenario-fwoa.sh" "$STAGE/dom0/opt/xenamp/"   # step 14: OpenAMP's demos as firmware
+# The backend helpers the scenarios source; the kill stress (local use).
+cp "$HERE/scenario-backend.sh" "$HERE/scenario-killstress.sh" "$STAGE/dom0/opt/xenamp/"
+# Step 9b of the xenamp scenario (a domU rebooted and crashed mid-stream).
+cp "$HERE/scenario-restart.sh" "$STAGE/dom0/opt/xenamp/"
 for f in "$STAGE"/domu/opt/xenamp/bin/* "$STAGE"/domu/opt/xenamp/lib/libxenamp.so*; do
   if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   if readelf -d "$f" 2>/dev/null | grep -q 'NEEDED.*libvirt'; then

@@ -16,6 +16,10 @@
 #   rpmsgd-* ID ARGS...              domu-rpmsgd.sh (scenario-rpmsgd.sh)
 #   matrix ID COUNT                  matrix-client COUNT on device 0
 #                                    (scenario-fwoa.sh)
+#   crash ID                         panic the kernel (sysrq c): Xen then
+#                                    applies the domain's on_crash
+#                                    (scenario-restart.sh); a result is
+#                                    written only if the kernel survived
 # Everything a command prints goes to the console (dom0 prints the
 # console logs at the end of the run), prefixed with the ID.
 name=$1
@@ -41,6 +45,19 @@ if [ -n "$devs" ]; then
 	done
 fi
 
+# panic_now: a kernel panic, as a crashing RTOS would stop. Writing to
+# /proc/sysrq-trigger works whatever kernel.sysrq allows (that mask only
+# filters the keyboard); the Debian kernel has CONFIG_MAGIC_SYSRQ. On a
+# panic a Xen PV kernel shuts the domain down with reason crash at once.
+panic_now() {
+	[ -w /proc/sysrq-trigger ] || { echo "no /proc/sysrq-trigger: cannot panic"; return 1; }
+	echo "xenamp-domu: panicking the kernel (sysrq c)" > /dev/console
+	sync
+	echo c > /proc/sysrq-trigger
+	echo "sysrq c returned: the kernel did not panic"
+	return 1
+}
+
 run() {
 	local id=$1 verb=$2 t0 t1 rc out
 	shift 2
@@ -53,6 +70,7 @@ run() {
 	relay) out=$(xenamp-vchan-bench client relay "$@" 2>&1) ;;
 	rpmsgd-*) out=$(sh /opt/xenamp/domu-rpmsgd.sh "$verb" "$@" 2>&1) ;;
 	matrix) out=$(matrix-client "$@" 2>&1) ;;
+	crash) out=$(panic_now 2>&1) ;;
 	*) out="unknown verb $verb" ; false ;;
 	esac
 	rc=$?

@@ -59,7 +59,10 @@ struct xa_fe_ops {
 	 * Closing/Closed): one attempt, of up to timeout_ms, to wait for a
 	 * backend to offer this end again and share the SAME region (rings
 	 * and buffers intact, the new backend resumes each ring at its used
-	 * index). The event fd stays the same. Returns 0 once the backend is
+	 * index). An attempt that ends before the backend answered leaves
+	 * its offer standing: the next attempt waits on it rather than make
+	 * another (a backend may be taking the first one that very moment).
+	 * The event fd stays the same. Returns 0 once the backend is
 	 * Connected again; -EPERM when the backend refused the end (no point
 	 * retrying), -EPROTO when the new backend's link parameters differ
 	 * from want; any other -errno (no backend yet...): retry later.
@@ -81,7 +84,22 @@ struct xa_fe_ops {
 struct xa_fe_transport {
 	const struct xa_fe_ops *ops;
 	void *priv;
+	/* Set by the library, NULL if none: reconnect() calls it (through
+	 * xa_fe_before_offer, without any lock of the library held) right
+	 * before it offers the region to a backend, never when it goes on
+	 * waiting on an offer it made in an earlier attempt. The library
+	 * forgets there what the last backend acknowledged in the region:
+	 * only the backend that takes this offer may acknowledge anew, and
+	 * an acknowledgement already written for a standing offer must stay. */
+	void (*before_offer)(void *ctx);
+	void *before_offer_ctx;
 };
+
+static inline void xa_fe_before_offer(struct xa_fe_transport *t)
+{
+	if (t->before_offer != NULL)
+		t->before_offer(t->before_offer_ctx);
+}
 
 /* Create a frontend transport by name ("local" or "xen"). NULL name
  * means: $XENAMP_TRANSPORT, else "xen" when running in a Xen domU with

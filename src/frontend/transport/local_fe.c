@@ -746,6 +746,9 @@ static int local_reconnect(struct xa_fe_transport *t, unsigned devno,
 	 * sleepers from waking on it until Connected. */
 	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->sock, NULL);
 	l->sock_in_epoll = false;
+	/* Each attempt is a new connection: its backend knows no earlier
+	 * offer, so this one is always new. */
+	xa_fe_before_offer(t);
 	r = local_publish(t, timeout_ms, err, errlen);
 	if (r < 0)
 		return r;

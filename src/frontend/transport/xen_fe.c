@@ -14,7 +14,8 @@
  *               A backend that drops below Connected (a restarted one
  *               offers the device anew) reads as Closed: the link is lost.
  * reconnect:    wait for the offer again, publish the same grant refs with
- *               a new event channel, wait for Connected.
+ *               a new event channel, wait for Connected; while an offer
+ *               made by an earlier attempt stands, wait on it instead.
  * close:        state Closing then Closed, unshare, unbind. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -263,8 +264,9 @@ static int xen_alloc_region(struct xa_fe_transport *t, size_t size,
 
 /* Bind a fresh unbound event channel for the backend. The port of an
  * earlier connection is released first: the backend bound to it is gone
- * (its end of the channel closed with it), and a new port cannot be
- * mistaken for the old one. */
+ * (its end of the channel closed with it). Xen may hand out the same
+ * port number again; what tells offers apart is the frontend dir, which
+ * every new offer of the backend rewrites (offer_stands). */
 static int bind_port(struct xen_fe *x, char *err, size_t errlen)
 {
 	int e;
@@ -342,15 +344,38 @@ static int write_region_keys(struct xen_fe *x, char *err, size_t errlen)
 	return -EAGAIN;
 }
 
+/* Does our last offer still stand: the frontend dir still says
+ * Initialised with the event channel we bound? Every backend that offers
+ * the device (a restarted one, or one that reset it) rewrites the dir in
+ * state Initialising first, so while it stands, the backend that offered
+ * last has it and may be mapping it and binding that very port. */
+static bool offer_stands(struct xen_fe *x)
+{
+	unsigned long st, port;
+
+	return x->port >= 0 &&
+	       xa_xs_get_uint(x->xs, x->fe_dir, "state", &st) == 0 &&
+	       st == XA_STATE_INITIALISED &&
+	       xa_xs_get_uint(x->xs, x->fe_dir, "event-channel", &port) == 0 &&
+	       port == (unsigned long)x->port;
+}
+
 /* Wait for the backend to validate the region (Connected), then say
- * Connected too. */
+ * Connected too. -EAGAIN when our offer was withdrawn meanwhile (a new
+ * backend offers the device afresh: offer again). */
 static int wait_connected(struct xen_fe *x, int64_t deadline,
 			  char *err, size_t errlen)
 {
 	for (;;) {
 		read_be_state(x);
-		if (x->be_state == XA_STATE_CONNECTED)
+		if (x->be_state == XA_STATE_CONNECTED && offer_stands(x))
 			break;
+		if (!offer_stands(x)) {
+			snprintf(err, errlen,
+				 "xenamp-backend offered device %u of domain %u afresh before it took the region",
+				 x->devno, x->domid);
+			return -EAGAIN;
+		}
 		if (x->be_state >= XA_STATE_CLOSING) {
 			snprintf(err, errlen,
 				 "xenamp-backend moved device %u of domain %u to %s instead of Connected (see the backend's log)",
@@ -433,6 +458,16 @@ static int xen_publish(struct xa_fe_transport *t, int timeout_ms,
 	return 0;
 }
 
+/* Connected again: the library's sleepers watch the backend's state. */
+static int resume_events(struct xen_fe *x, char *err, size_t errlen)
+{
+	int rc = watch_events(x, true);
+
+	if (rc < 0)
+		snprintf(err, errlen, "cannot set up the event set: %s", strerror(-rc));
+	return rc;
+}
+
 /* xa_fe_ops.reconnect. A restarted backend rewrites this device's
  * directories and offers it again (InitWait); one that stopped removed
  * them and its successor creates them anew. Either way the granted pages
@@ -456,6 +491,14 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 	}
 	(void)watch_events(x, false);
 	x->be_state = XA_STATE_UNKNOWN;
+	if (offer_stands(x)) {
+		/* An earlier attempt offered the region and ran out of time
+		 * before the backend answered. Offering again would unbind the
+		 * port that backend may have bound already: both sides would
+		 * then be Connected with no notification crossing. Wait on. */
+		rc = wait_connected(x, deadline, err, errlen);
+		return rc < 0 ? rc : resume_events(x, err, errlen);
+	}
 	if (wait_offer(x, deadline, false, &bs, &bc, &mp) == -ETIMEDOUT) {
 		snprintf(err, errlen,
 			 "xenamp-backend has not offered device %u of domain %u again yet (no InitWait at %s)",
@@ -478,15 +521,11 @@ static int xen_reconnect(struct xa_fe_transport *t, unsigned devno,
 	rc = xa_fe_reconnect_params_ok(&got, want, x->npages, err, errlen);
 	if (rc < 0)
 		return rc;
+	xa_fe_before_offer(t);
 	rc = hand_over_region(x, deadline, err, errlen);
 	if (rc < 0)   /* only the backend's word (above) ends the retries */
 		return rc == -EPERM ? -EIO : rc;
-	rc = watch_events(x, true);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot set up the event set: %s", strerror(-rc));
-		return rc;
-	}
-	return 0;
+	return resume_events(x, err, errlen);
 }
 
 static int xen_notify(struct xa_fe_transport *t)
