@@ -728,7 +728,7 @@ static int drop_orphaned(struct xa_relay *r, struct xa_end *S, unsigned budget)
 		S->st.dropped++;
 	}
 	if (connected(S) && xa_ring_publish(&S->dev.tx))
-		S->need_notify = true;
+		notify_mark(r, S);
 	return ret;
 }
 
