@@ -249,6 +249,8 @@ static int open_transports(struct backend *b)
 	bo.ctl_queue_max = (size_t)b->cfg.limits.v[XA_LIM_CTL_KIB] << 10;
 	bo.ctl_queue_total = (size_t)b->cfg.limits.v[XA_LIM_CTL_TOTAL_KIB] << 10;
 	bo.region_timeout_ms = b->cfg.limits.v[XA_LIM_REGION_MS];
+	bo.xen_region_maps = b->cfg.limits.v[XA_LIM_XEN_MAPS];
+	bo.xen_map_window_ms = b->cfg.limits.v[XA_LIM_XEN_WINDOW_MS];
 	/* Who may be which partition, who may change links. */
 	if (make_claims(b) < 0)
 		return -1;

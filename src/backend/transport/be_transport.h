@@ -170,6 +170,23 @@ struct xa_be_opts {
 	/* local: members of this group are privileged control clients */
 	bool has_admin_gid;
 	uint32_t admin_gid;
+	/* xen: region maps one (domain, device) may cause: a burst of
+	 * xen_region_maps, then that many per xen_map_window_ms
+	 * (docs/security.md; 0: 10 per 10000 ms) */
+	unsigned xen_region_maps;
+	unsigned xen_map_window_ms;
+};
+
+/* What a transport did on a partition's behalf (xenampctl status --json
+ * shows them per transport): the work a guest can cause, counted.
+ * Xen only for now. */
+struct xa_be_counters {
+	uint64_t watch_events;     /* frontend watch events taken */
+	uint64_t coalesced;        /* ... of them for an end already due
+				    * to be looked at this turn */
+	uint64_t state_reads;      /* frontend state reads they caused */
+	uint64_t region_maps;      /* region map attempts */
+	uint64_t maps_deferred;    /* maps put off by the rate limit */
 };
 
 struct xa_be_ops {
@@ -225,6 +242,10 @@ struct xa_be_ops {
 	 * that does not read its replies is dropped. */
 	int (*ctl_reply)(struct xa_be_transport *t, struct xa_be_ctl *ctl,
 			 const char *json, size_t len);
+
+	/* The transport's counters (struct xa_be_counters). May be NULL:
+	 * the transport counts nothing. */
+	void (*counters)(struct xa_be_transport *t, struct xa_be_counters *out);
 
 	/* Close every end and the listening side; free t. */
 	void (*destroy)(struct xa_be_transport *t);
