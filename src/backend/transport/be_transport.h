@@ -200,6 +200,17 @@ struct xa_be_ops {
 	int (*declare_end)(struct xa_be_transport *t, const char *partition,
 			   unsigned devno);
 
+	/* (partition, devno) is no longer an end of any link (link-remove,
+	 * a registrant's exit, a dynamic link re-pointed): stop offering
+	 * it. Xen: the device of a running domain is removed from xenstore,
+	 * unless an accepted handle still holds it; close_end() of such a
+	 * handle then does not offer it again. Called before the backend
+	 * closes the end's accepted handle, if any. May be NULL: the
+	 * transport offers nothing (local: partitions come to the backend,
+	 * and one that names a removed end is refused). */
+	void (*withdraw_end)(struct xa_be_transport *t, const char *partition,
+			     unsigned devno);
+
 	/* Readable when next_event() may have something. Level-triggered:
 	 * it stays readable while the kernel holds unread input. */
 	int (*event_fd)(struct xa_be_transport *t);

@@ -1030,18 +1030,68 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 	bool alive = !e->dead &&
 		     xa_xs_get_uint(x->xs, e->fe_state_path, NULL, &st) == 0;
 
-	reoffer = alive && e->accepted && !x->stopping;
-	if (reoffer) {
+	bool withdrawn = decl_of(x, e) == NULL;
+
+	reoffer = alive && e->accepted && !x->stopping && !withdrawn;
+	if (withdrawn && alive && !x->stopping && e->region_sent && why != NULL) {
+		/* its frontend was connected: the dirs stay, Closed, with
+		 * the error node that tells it why (a final refusal), until
+		 * the domain goes */
+		xlog(x, XA_BE_LOG_INFO,
+		     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now; its frontend was told why, its nodes stay Closed",
+		     e->devno, e->domid, e->partition);
+	} else if (reoffer) {
 		char error[240];
 
 		if (why != NULL)
 			snprintf(error, sizeof(error), "%d %s", refusal, why);
 		(void)new_end(x, e->domid, e->partition, e->devno,
 			      why != NULL ? error : NULL);
-	} else if (!alive || x->stopping) {
+	} else if (!alive || x->stopping || withdrawn) {
+		if (withdrawn && alive && !x->stopping)
+			xlog(x, XA_BE_LOG_INFO,
+			     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now",
+			     e->devno, e->domid, e->partition);
 		remove_nodes(x, e);
 	}
 	free(e);
+}
+
+/* No link names (partition, devno) any longer: forget the declaration,
+ * so that no domain of that name is offered the device again, and remove
+ * the offers not taken yet (their END_APPEARED purged: the backend never
+ * sees them). An accepted end is the backend's to close; close_end()
+ * then finds no declaration and does not offer it again. */
+static void xb_withdraw_end(struct xa_be_transport *t, const char *partition,
+			    unsigned devno)
+{
+	struct xb *x = xb_of(t);
+	struct xa_be_end **pp = &x->ends, *e;
+
+	for (unsigned i = 0; i < x->ndecl; i++)
+		if (x->decl[i].devno == devno &&
+		    strcmp(x->decl[i].partition, partition) == 0) {
+			x->decl[i] = x->decl[--x->ndecl];
+			break;
+		}
+	while ((e = *pp) != NULL) {
+		if (e->accepted || e->devno != devno ||
+		    strcmp(e->partition, partition) != 0) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		q_purge(x, e);
+		xlog(x, XA_BE_LOG_INFO,
+		     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now",
+		     devno, e->domid, e->partition);
+		unmap_end(x, e);
+		remove_nodes(x, e);
+		free(e);
+	}
+	q_clear(x);
+	if (x->qhead != NULL)
+		q_signal(x);
 }
 
 static int xb_ctl_reply(struct xa_be_transport *t, struct xa_be_ctl *ctl,
@@ -1097,6 +1147,7 @@ static void xb_destroy(struct xa_be_transport *t)
 static const struct xa_be_ops xb_ops = {
 	.name = "xen",
 	.declare_end = xb_declare_end,
+	.withdraw_end = xb_withdraw_end,
 	.event_fd = xb_event_fd,
 	.next_event = xb_next_event,
 	.accept = xb_accept,
