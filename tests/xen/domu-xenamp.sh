@@ -11,6 +11,7 @@
 #   vchan-server ID PEER PATH        xenamp-vchan-bench server PEER PATH
 #   vchan ID PEER PATH COUNT         xenamp-vchan-bench client PEER PATH COUNT
 #   rpmsgd-* ID ARGS...              domu-rpmsgd.sh (scenario-rpmsgd.sh)
+#   churn ID DEVNO SECS              domu-churn.sh (scenario-churn.sh)
 # Everything a command prints goes to the console (dom0 prints the
 # console logs at the end of the run), prefixed with the ID.
 name=$1
@@ -45,6 +46,7 @@ run() {
 	vchan-server) out=$(xenamp-vchan-bench server "$@" 2>&1) ;;
 	vchan) out=$(xenamp-vchan-bench client "$@" 2>&1) ;;
 	rpmsgd-*) out=$(sh /opt/xenamp/domu-rpmsgd.sh "$verb" "$@" 2>&1) ;;
+	churn) out=$(sh /opt/xenamp/domu-churn.sh "$@" 2>&1) ;;
 	*) out="unknown verb $verb" ; false ;;
 	esac
 	rc=$?

@@ -1,0 +1,131 @@
+# shellcheck shell=dash
+# A guest churning its frontend nodes (docs/security.md, "A Xen guest
+# cannot make the backend busy"), and link-remove withdrawing a link's Xen
+# devices. Sourced by scenario-xenamp.sh after step 4 (the backend of
+# step 1 runs, host and fw are up, fw's echo servers are connected),
+# installed as /opt/xenamp/scenario-churn.sh. Uses its helpers (ctl, cmd,
+# result, wait_end, wait_log) and $BPID, $HOST.
+#
+#   - link churn (host:3 <-> churnpeer:0, the peer never comes) is
+#     registered with link-add (xenamp-load --xl, a stub for xl), so the
+#     backend offers host its device 3 and watches its frontend state;
+#   - host rewrites device 3's state, num-pages, ring-refs and
+#     event-channel as fast as it can for CHURN_SECS (domu-churn.sh);
+#   - meanwhile the dom0 partition dom0fw echoes with fw:1, again and
+#     again: every run intact and as fast as before the churn (3 times
+#     the baseline at most: dom0's xenstored serves the guest's writes
+#     on the same CPUs), and xenampctl status answers within 5 s;
+#   - the backend's region maps stay within the rate limit (burst 10,
+#     then one per second by default), its CPU time and its watch
+#     counters (events, coalesced, state reads, maps, deferred) are
+#     printed;
+#   - link-remove --force churn removes host's device 3 from xenstore
+#     (both dirs); before, the backend offered it again and left it.
+CHURN_SECS=${XENAMP_XEN_CHURN_SECS:-30}
+CHURN_N=200
+
+# xen_ctr KEY: the xen transport's counter KEY (xenampctl status --json)
+xen_ctr() {
+	ctl status --json | awk -v k="\"$1\":" '/"counters"/ { c = 1 }
+		c && $1 == k { v = $2; gsub(/[^0-9]/, "", v); print v; exit }'
+}
+# cpu_ticks: the backend's user + system time, in clock ticks (1/100 s)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BPID/stat"; }
+# echo_run: one dom0fw <-> fw:1 echo of CHURN_N messages; prints
+# "SECS RESULT-LINE", status of the client
+echo_run() {
+	local _a _b _o _rc
+	_a=$(uptime_s)
+	_o=$(env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n $CHURN_N -w 30 2>&1)
+	_rc=$?
+	_b=$(uptime_s)
+	echo "$(awk -v a="$_a" -v b="$_b" 'BEGIN { printf "%.2f", b - a }') rc=$_rc $(echo "$_o" | tail -n 1)"
+}
+
+register_churn() {
+	XENAMP_XL=true xenamp-load --xl churnpeer --out /tmp/churnpeer.cfg --force \
+		--link churn --peer host:3 --devno 0 "$X/lib/xenamp/firmware/echo.elf"
+}
+check "churn: link churn (host:3 <-> churnpeer:0) registered with link-add" register_churn
+check "churn: host's device 3 offered and watched (domid $HOST)" \
+	wait_end host 3 "InitWait xen xen domid $HOST" 20
+
+B=$(echo_run)
+BASE=${B%% *}
+echo "  churn: baseline dom0fw <-> fw:1, $CHURN_N messages: $B"
+case $B in
+*" rc=0 "*"received $CHURN_N, mismatches 0"*) pass "churn: baseline echo before the churn" ;;
+*) fail "churn: baseline echo before the churn: $B" ;;
+esac
+
+W0=$(xen_ctr watch_events); C0=$(xen_ctr coalesced); S0=$(xen_ctr state_reads)
+M0=$(xen_ctr region_maps); D0=$(xen_ctr maps_deferred); T0=$(cpu_ticks)
+L0=$(grep -c "asks for its region too often" /tmp/backend.log)
+U0=$(uptime_s)
+cmd host c1 churn 3 "$CHURN_SECS"
+# the guest has started once the backend sees its events
+n=0
+while [ "$(xen_ctr watch_events)" -le "$((W0 + 2))" ] && [ $n -lt 60 ]; do sleep 0.5; n=$((n + 1)); done
+runs=0 bad=0 slow=0 worst=0 stat_max=0 stat_bad=0
+while :; do
+	E=$(echo_run)
+	runs=$((runs + 1))
+	secs=${E%% *}
+	case $E in
+	*" rc=0 "*"received $CHURN_N, mismatches 0"*) ;;
+	*) bad=$((bad + 1)); echo "  churn: echo run $runs: $E" ;;
+	esac
+	awk -v s="$secs" -v b="$BASE" 'BEGIN { exit !(s > 3 * b) }' && slow=$((slow + 1))
+	worst=$(awk -v s="$secs" -v w="$worst" 'BEGIN { print (s > w) ? s : w }')
+	a=$(uptime_s)
+	timeout 5 xenampctl status > /dev/null 2>&1 || stat_bad=$((stat_bad + 1))
+	stat_max=$(awk -v a="$a" -v b="$(uptime_s)" -v m="$stat_max" 'BEGIN { d = b - a; print (d > m) ? d : m }')
+	xenstore-exists "/local/domain/$HOST/data/result-c1" && break
+	[ $runs -lt 200 ] || break
+done
+R=$(result host c1 60)
+U1=$(uptime_s)
+W1=$(xen_ctr watch_events); C1=$(xen_ctr coalesced); S1=$(xen_ctr state_reads)
+M1=$(xen_ctr region_maps); D1=$(xen_ctr maps_deferred); T1=$(cpu_ticks)
+L1=$(grep -c "asks for its region too often" /tmp/backend.log)
+ELAPSED=$(awk -v a="$U0" -v b="$U1" 'BEGIN { printf "%.0f", b - a + 0.5 }')
+echo "  churn: host: $R"
+echo "  churn: $runs echo runs of $CHURN_N messages during the churn: worst $worst s (baseline $BASE s); xenampctl status answered in at most $stat_max s"
+echo "  churn: backend CPU time during the churn: $(awk -v t=$((T1 - T0)) -v s="$ELAPSED" 'BEGIN { printf "%.2f s in %d s (%.1f %%)", t / 100, s, t / s }')"
+echo "  churn: xen watch events $((W1 - W0)), coalesced $((C1 - C0)), state reads $((S1 - S0)), region maps $((M1 - M0)), deferred $((D1 - D0)); 'too often' lines $((L1 - L0))"
+case $R in
+"rc=0 "*"churn: "*" rounds"*) pass "churn: host churned device 3's frontend nodes for $CHURN_SECS s" ;;
+*) fail "churn: host's churn: $R" ;;
+esac
+check "churn: every echo dom0fw <-> fw:1 during the churn intact ($runs runs, $bad failed)" \
+	test "$bad" = 0 -a "$runs" -ge 2
+check "churn: ... and none slower than 3 times the baseline $BASE s ($slow were; worst $worst s)" \
+	test "$slow" = 0
+check "churn: xenampctl status answered every time within 5 s ($stat_bad did not)" test "$stat_bad" = 0
+# xen-region-maps 10 per 10 s: a burst of 10, then one per second.
+check "churn: region maps within the rate limit: $((M1 - M0)) <= 10 + $ELAPSED" \
+	test $((M1 - M0)) -le $((10 + ELAPSED))
+check "churn: the rate limit held maps back ($((D1 - D0)) deferred)" test $((D1 - D0)) -gt 0
+check "churn: state reads no more than watch events ($((S1 - S0)) <= $((W1 - W0)))" \
+	test $((S1 - S0)) -le $((W1 - W0))
+check "churn: the 'too often' line rate-limited to one per 10 s ($((L1 - L0)) lines in $ELAPSED s)" \
+	test $((L1 - L0)) -ge 1 -a $((L1 - L0)) -le $((ELAPSED / 10 + 1))
+check "churn: host:0 still offered" wait_end host 0 "InitWait xen" 10
+check "churn: fw:1 still connected" wait_end fw 1 "Connected xen" 10
+
+# link-remove withdraws the offer: both dirs of host's device 3 go.
+check "churn: xenampctl --force link-remove churn" xenampctl --force link-remove churn
+nodes_gone() {
+	local _n=0
+	while xenstore-exists "/local/domain/0/backend/rpmsg/$HOST/3" ||
+	      xenstore-exists "/local/domain/$HOST/device/rpmsg/3"; do
+		_n=$((_n + 1))
+		[ $_n -lt 20 ] || { xenstore-ls "/local/domain/$HOST/device/rpmsg/3"; return 1; }
+		sleep 0.5
+	done
+}
+check "churn: host's device 3 withdrawn from xenstore (backend and frontend dirs)" nodes_gone
+check "churn: ... and said so in the backend log" \
+	wait_log "xen: withdrawing rpmsg device 3 of domain $HOST" 5
+check "churn: host's device 0 still offered (xenstore)" \
+	xenstore-exists "/local/domain/0/backend/rpmsg/$HOST/0"
