@@ -86,7 +86,7 @@ cp -a "$I/sbin/xenamp-rpmsgd" "$I/bin/xenamp-tty-demo" "$BUILD/tests/xen/rpmsg-c
 cp -a "$BUILD/tests/xen/rpmsg-chardev-test" "$STAGE/dom0/opt/xenamp/bin/"
 cp "$HERE/domu-rpmsgd.sh" "$STAGE/domu/opt/xenamp/domu-rpmsgd.sh"
 cp "$HERE/domu-rpmsgd.sh" "$HERE/scenario-rpmsgd.sh" "$STAGE/dom0/opt/xenamp/"
-cp "$HERE/domu-churn.sh" "$STAGE/domu/opt/xenamp/"; cp "$HERE/scenario-churn.sh" "$STAGE/dom0/opt/xenamp/"
+cp "$HERE/domu-churn.sh" "$STAGE/domu/opt/xenamp/"; cp "$BUILD/tests/xen/xs-churn" "$STAGE/domu/opt/xenamp/bin/"; cp "$HERE/scenario-churn.sh" "$STAGE/dom0/opt/xenamp/"
 for f in "$STAGE"/domu/opt/xenamp/bin/* "$STAGE"/domu/opt/xenamp/lib/libxenamp.so*; do
   if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   if readelf -d "$f" 2>/dev/null | grep -q 'NEEDED.*libvirt'; then

@@ -10,7 +10,8 @@
 #     registered with link-add (xenamp-load --xl, a stub for xl), so the
 #     backend offers host its device 3 and watches its frontend state;
 #   - host rewrites device 3's state, num-pages, ring-refs and
-#     event-channel as fast as it can for CHURN_SECS (domu-churn.sh);
+#     event-channel as fast as xenstore answers, one request per write,
+#     for CHURN_SECS (domu-churn.sh, xs-churn.c);
 #   - meanwhile the dom0 partition dom0fw echoes with fw:1, again and
 #     again: every run intact, on average at most twice as long as
 #     during a control run of the same guest load written where the
