@@ -108,6 +108,16 @@ struct qev {
 	char detail[200];
 };
 
+/* A device to offer again whose xenstore transaction kept failing (its
+ * guest rewrites the dir all the time): tried again once a second, so
+ * that a churning guest cannot make the backend lose the device. */
+struct reoffer {
+	struct reoffer *next;
+	unsigned domid, devno;
+	char partition[XA_PARTITION_NAME_MAX];
+	char error[240];          /* "" : none */
+};
+
 /* A domain the backend has looked at (so its name is read once). */
 struct seen {
 	unsigned domid;
@@ -128,6 +138,7 @@ struct xb {
 	uint32_t map_burst;       /* xen-region-maps */
 	uint64_t map_interval_ms; /* xen-map-window-ms / xen-region-maps */
 	struct xa_be_counters ctr;
+	struct reoffer *reoffers;
 	struct decl *decl;
 	unsigned ndecl;
 	struct xa_be_end *ends;
@@ -640,6 +651,8 @@ static void frontend_event(struct xb *x, const char *path)
 }
 
 /* The timerfd fired: every deferred end is looked at again. */
+static void retry_reoffers(struct xb *x);
+
 static void timer_fired(struct xb *x)
 {
 	uint64_t n;
@@ -650,6 +663,7 @@ static void timer_fired(struct xb *x)
 	for (struct xa_be_end *e = x->ends; e; e = e->next)
 		if (e->deferred)
 			e->fe_dirty = true;
+	retry_reoffers(x);
 }
 
 static bool seen_has(struct xb *x, unsigned domid)
@@ -999,6 +1013,78 @@ static void sweep_stale(struct xb *x)
 	free(doms);
 }
 
+/* Offer e's device again later (new_end() failed). */
+static void queue_reoffer(struct xb *x, const struct xa_be_end *e,
+			  const char *error)
+{
+	struct reoffer *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->domid = e->domid;
+	r->devno = e->devno;
+	snprintf(r->partition, sizeof(r->partition), "%s", e->partition);
+	snprintf(r->error, sizeof(r->error), "%s", error);
+	r->next = x->reoffers;
+	x->reoffers = r;
+	arm_timer(x, now_ms() + 1000u);
+}
+
+/* The timer fired: try the queued offers again. One whose domain is gone
+ * or renamed, or whose end no link names now, is dropped; one that fails
+ * again waits another second (new_end() logs each failure). */
+static void retry_reoffers(struct xb *x)
+{
+	struct reoffer **pp = &x->reoffers, *r;
+
+	while ((r = *pp) != NULL) {
+		char path[64], *name;
+		unsigned len;
+		bool drop = true;
+		struct xa_be_end probe = { .devno = r->devno };
+
+		snprintf(probe.partition, sizeof(probe.partition), "%s", r->partition);
+		snprintf(path, sizeof(path), "/local/domain/%u/name", r->domid);
+		name = xs_read(x->xs, XBT_NULL, path, &len);
+		if (name != NULL && strcmp(name, r->partition) == 0 &&
+		    decl_of(x, &probe) != NULL)
+			drop = new_end(x, r->domid, r->partition, r->devno,
+				       r->error[0] ? r->error : NULL) != NULL;
+		free(name);
+		if (drop) {
+			*pp = r->next;
+			free(r);
+			continue;
+		}
+		arm_timer(x, now_ms() + 1000u);
+		pp = &r->next;
+	}
+}
+
+/* Forget the queued offers of (partition, devno), removing their nodes
+ * (withdraw_end); all of them when partition is NULL (destroy). */
+static void drop_reoffers(struct xb *x, const char *partition, unsigned devno)
+{
+	struct reoffer **pp = &x->reoffers, *r;
+
+	while ((r = *pp) != NULL) {
+		if (partition != NULL &&
+		    (r->devno != devno || strcmp(r->partition, partition) != 0)) {
+			pp = &r->next;
+			continue;
+		}
+		struct xa_be_end stale = { .domid = r->domid, .devno = r->devno };
+
+		set_paths(&stale, r->domid, r->devno);
+		xlog(x, XA_BE_LOG_INFO,
+		     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now",
+		     r->devno, r->domid, r->partition);
+		remove_nodes(x, &stale);
+		*pp = r->next;
+		free(r);
+	}
+}
+
 static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 			 int refusal, const char *why)
 {
@@ -1045,8 +1131,9 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 
 		if (why != NULL)
 			snprintf(error, sizeof(error), "%d %s", refusal, why);
-		(void)new_end(x, e->domid, e->partition, e->devno,
-			      why != NULL ? error : NULL);
+		if (new_end(x, e->domid, e->partition, e->devno,
+			    why != NULL ? error : NULL) == NULL)
+			queue_reoffer(x, e, why != NULL ? error : "");
 	} else if (!alive || x->stopping || withdrawn) {
 		if (withdrawn && alive && !x->stopping)
 			xlog(x, XA_BE_LOG_INFO,
@@ -1074,6 +1161,7 @@ static void xb_withdraw_end(struct xa_be_transport *t, const char *partition,
 			x->decl[i] = x->decl[--x->ndecl];
 			break;
 		}
+	drop_reoffers(x, partition, devno);
 	while ((e = *pp) != NULL) {
 		if (e->accepted || e->devno != devno ||
 		    strcmp(e->partition, partition) != 0) {
@@ -1115,6 +1203,12 @@ static void xb_destroy(struct xa_be_transport *t)
 	x->stopping = true;
 	while (x->ends != NULL)
 		xb_close_end(t, x->ends, 0, NULL);
+	while (x->reoffers != NULL) {
+		struct reoffer *r = x->reoffers;
+
+		x->reoffers = r->next;
+		free(r);
+	}
 	while (x->qhead) {
 		struct qev *q = x->qhead;
 
