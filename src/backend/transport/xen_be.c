@@ -286,9 +286,10 @@ static int write_initial_tx(struct xb *x, xs_transaction_t tx,
 /* (Re)write both dirs of an end in state Initialising. A non-NULL error
  * goes into the frontend dir in the same transaction, so that a frontend
  * waiting to reconnect never sees the new offer without it. */
-static int write_initial(struct xb *x, struct xa_be_end *e, const char *error)
+static int write_initial(struct xb *x, struct xa_be_end *e, const char *error,
+			 int tries)
 {
-	for (int attempt = 0; attempt < 20; attempt++) {
+	for (int attempt = 0; attempt < tries; attempt++) {
 		xs_transaction_t tx = xs_transaction_start(x->xs);
 		int rc;
 
@@ -317,9 +318,12 @@ static void set_paths(struct xa_be_end *e, unsigned domid, unsigned devno)
 	snprintf(e->fe_state_path, sizeof(e->fe_state_path), "%s/state", e->fe_dir);
 }
 
-static struct xa_be_end *new_end(struct xb *x, unsigned domid,
-				 const char *name, unsigned devno,
-				 const char *error)
+/* A new end for device devno of domain domid, offered in xenstore; NULL
+ * when out of memory or the offer's transaction failed tries times
+ * (logged unless quiet). */
+static struct xa_be_end *new_end_n(struct xb *x, unsigned domid,
+				   const char *name, unsigned devno,
+				   const char *error, int tries, bool quiet)
 {
 	struct xa_be_end *e = calloc(1, sizeof(*e));
 	int rc;
@@ -332,11 +336,12 @@ static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 	snprintf(e->partition, sizeof(e->partition), "%s", name);
 	snprintf(e->peer, sizeof(e->peer), "domid %u", domid);
 	set_paths(e, domid, devno);
-	rc = write_initial(x, e, error);
+	rc = write_initial(x, e, error, tries);
 	if (rc < 0) {
-		xlog(x, XA_BE_LOG_WARNING,
-		     "xen: cannot create the rpmsg device %u of domain %u ('%s') in xenstore: %s",
-		     devno, domid, name, strerror(-rc));
+		if (!quiet)
+			xlog(x, XA_BE_LOG_WARNING,
+			     "xen: cannot create the rpmsg device %u of domain %u ('%s') in xenstore: %s",
+			     devno, domid, name, strerror(-rc));
 		free(e);
 		return NULL;
 	}
@@ -344,6 +349,13 @@ static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 	x->ends = e;
 	q_push(x, XA_BE_EV_END_APPEARED, e, 0, NULL);
 	return e;
+}
+
+static struct xa_be_end *new_end(struct xb *x, unsigned domid,
+				 const char *name, unsigned devno,
+				 const char *error)
+{
+	return new_end_n(x, domid, name, devno, error, 20, false);
 }
 
 static void offer_domain(struct xb *x, unsigned domid, const char *name)
@@ -1030,9 +1042,12 @@ static void queue_reoffer(struct xb *x, const struct xa_be_end *e,
 	arm_timer(x, now_ms() + 1000u);
 }
 
-/* The timer fired: try the queued offers again. One whose domain is gone
- * or renamed, or whose end no link names now, is dropped; one that fails
- * again waits another second (new_end() logs each failure). */
+/* The timer fired: try the queued offers again, one transaction each (a
+ * guest that keeps rewriting its dir makes each try conflict: this is
+ * all the work it gets per device per second, and the failure was
+ * logged once already). One whose domain is gone or renamed, or whose
+ * end no link names now, is dropped; one that fails again waits another
+ * second. */
 static void retry_reoffers(struct xb *x)
 {
 	struct reoffer **pp = &x->reoffers, *r;
@@ -1048,8 +1063,8 @@ static void retry_reoffers(struct xb *x)
 		name = xs_read(x->xs, XBT_NULL, path, &len);
 		if (name != NULL && strcmp(name, r->partition) == 0 &&
 		    decl_of(x, &probe) != NULL)
-			drop = new_end(x, r->domid, r->partition, r->devno,
-				       r->error[0] ? r->error : NULL) != NULL;
+			drop = new_end_n(x, r->domid, r->partition, r->devno,
+					 r->error[0] ? r->error : NULL, 1, true) != NULL;
 		free(name);
 		if (drop) {
 			*pp = r->next;
