@@ -20,7 +20,9 @@
 #     and xenampctl status answers within 5 s;
 #   - the backend's region maps stay within the rate limit (burst 10,
 #     then one per second by default), state reads within the watch
-#     events, its CPU time and its watch counters (events, coalesced,
+#     events; a re-offer that the churn keeps failing is retried once a
+#     second and logged once; host:3 is offered again after the churn;
+#     the backend's CPU time and its watch counters (events, coalesced,
 #     state reads, maps, deferred) are printed;
 #   - link-remove --force churn removes host's device 3 from xenstore
 #     (both dirs); before, the backend offered it again and left it.
@@ -119,15 +121,20 @@ check "churn: every echo dom0fw <-> fw:1 during the churn intact ($RUNS runs, $B
 check "churn: ... on average at most twice as long as under the control load ($MEAN s vs $CTL_MEAN s)" \
 	awk -v m="$MEAN" -v c="$CTL_MEAN" 'BEGIN { exit !(m <= 2 * c) }'
 check "churn: xenampctl status answered every time within 5 s ($STAT_BAD did not)" test "$STAT_BAD" = 0
-check "churn: the backend saw the churn ($((W1 - W0)) watch events)" test $((W1 - W0)) -gt 100
-# xen-region-maps 10 per 10 s: a burst of 10, then one per second.
+# What this churn reaches: the first Initialised the backend sees costs one
+# failed map; the close re-offers the device, and that transaction
+# conflicts with the guest's writes for as long as it churns, so the
+# re-offer is retried once a second, quietly, until it goes through. (The
+# region-map rate limit needs a frontend that lets the re-offer through
+# between flaps; tests/unit/test_xen_bound covers it.)
 check "churn: region maps within the rate limit: $((M1 - M0)) <= 10 + $ELAPSED" \
 	test $((M1 - M0)) -le $((10 + ELAPSED))
-check "churn: the rate limit held maps back ($((D1 - D0)) deferred)" test $((D1 - D0)) -gt 0
 check "churn: state reads no more than watch events ($((S1 - S0)) <= $((W1 - W0)))" \
 	test $((S1 - S0)) -le $((W1 - W0))
-check "churn: the 'too often' line rate-limited to one per 10 s ($((L1 - L0)) lines in $ELAPSED s)" \
-	test $((L1 - L0)) -ge 1 -a $((L1 - L0)) -le $((ELAPSED / 10 + 1))
+check "churn: a failed re-offer of host:3 logged once at most, not per retry" \
+	test "$(grep -c "cannot create the rpmsg device 3 of domain $HOST" /tmp/backend.log)" -le 1
+check "churn: host:3 offered again once the churn stopped" \
+	wait_end host 3 "InitWait xen xen domid $HOST" 20
 check "churn: host:0 still offered" wait_end host 0 "InitWait xen" 10
 check "churn: fw:1 still connected" wait_end fw 1 "Connected xen" 10
 
