@@ -574,7 +574,8 @@ static void link_key(struct ctx *c, const char *key, const char *v)
 	}
 }
 
-/* The [backend] limits against local clients (docs/security.md). Returns
+/* The [backend] limits against local clients and Xen domains
+ * (docs/security.md). Returns
  * false when key is not one of them. Ranges: no limit can be set so low
  * that the backend could not serve a small system, nor so high that it
  * stops being a limit. */
@@ -592,6 +593,8 @@ static bool limits_key(struct ctx *c, const char *key, const char *v)
 		[XA_LIM_CTL_KIB] = { "ctl-queue-kib", 64, 65536, "KiB" },
 		[XA_LIM_CTL_TOTAL_KIB] = { "ctl-queue-total-kib", 64, 1048576, "KiB" },
 		[XA_LIM_REGION_MS] = { "region-timeout-ms", 100, 600000, "milliseconds" },
+		[XA_LIM_XEN_MAPS] = { "xen-region-maps", 1, 1000, "region maps" },
+		[XA_LIM_XEN_WINDOW_MS] = { "xen-map-window-ms", 100, 3600000, "milliseconds" },
 	};
 	struct xa_cfg_limits *l = &c->cfg->limits;
 

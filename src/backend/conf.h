@@ -16,6 +16,9 @@
  *   ctl-queue-kib = 1024                ; unread replies queued to one control client
  *   ctl-queue-total-kib = 16384         ; ... to all clients together
  *   region-timeout-ms = 10000           ; from PARAMS to REGION
+ *   ; limits against Xen domains (docs/security.md; unset: default)
+ *   xen-region-maps = 10                ; region maps per (domain, device) at once,
+ *   xen-map-window-ms = 10000           ; ... and as many per this many ms
  *   admin-group = xenamp                ; may change links (link-add, link-remove)
  *
  *   [partition NAME]                    ; who may be local partition NAME
@@ -89,10 +92,11 @@ struct xa_cfg_partition {
 	unsigned ngid;
 };
 
-/* Limits against local clients ([backend] keys; see limits_key() in
+/* Limits against local clients and Xen domains ([backend] keys; see limits_key() in
  * conf.c). 0: not set, the transport's default applies. */
 enum { XA_LIM_MAX_CLIENTS, XA_LIM_PER_UID, XA_LIM_RESERVED, XA_LIM_HELLO_MS,
-       XA_LIM_CTL_KIB, XA_LIM_CTL_TOTAL_KIB, XA_LIM_REGION_MS, XA_LIM_N };
+       XA_LIM_CTL_KIB, XA_LIM_CTL_TOTAL_KIB, XA_LIM_REGION_MS,
+       XA_LIM_XEN_MAPS, XA_LIM_XEN_WINDOW_MS, XA_LIM_N };
 
 struct xa_cfg_limits {
 	uint32_t v[XA_LIM_N];

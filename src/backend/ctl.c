@@ -3,7 +3,11 @@
  * scripts read them):
  *
  *   status:    {"backend": {version, pid, config, socket, max_pages,
- *                           max_services, transports: [..]},
+ *                           max_services, transports: [..],
+ *                           counters: {TRANSPORT: {watch_events,
+ *                             coalesced, state_reads, region_maps,
+ *                             maps_deferred}} (transports that count:
+ *                             xen; be_transport.h)},
  *               "peers_shown": bool,
  *               "links": [{name, buf_size, buf_count, dynamic, registrant,
  *                          ends: [{role "a"|"b", partition, devno, state,
@@ -86,6 +90,31 @@ static json_object *end_base(const struct xa_end *e)
 	return o;
 }
 
+/* "counters": {TRANSPORT: {watch_events, ...}} of the transports that
+ * count (be_transport.h, struct xa_be_counters). */
+static void add_counters(json_object *be, const struct xa_relay *r)
+{
+	json_object *all = json_object_new_object();
+
+	for (unsigned i = 0; i < r->reg.ntr; i++) {
+		struct xa_be_transport *t = r->reg.tr[i];
+		struct xa_be_counters c;
+		json_object *o;
+
+		if (t->ops->counters == NULL)
+			continue;
+		t->ops->counters(t, &c);
+		o = json_object_new_object();
+		add_int(o, "watch_events", (int64_t)c.watch_events);
+		add_int(o, "coalesced", (int64_t)c.coalesced);
+		add_int(o, "state_reads", (int64_t)c.state_reads);
+		add_int(o, "region_maps", (int64_t)c.region_maps);
+		add_int(o, "maps_deferred", (int64_t)c.maps_deferred);
+		json_object_object_add(all, t->ops->name, o);
+	}
+	json_object_object_add(be, "counters", all);
+}
+
 static json_object *do_status(const struct xa_relay *r, bool priv)
 {
 	json_object *root = json_object_new_object();
@@ -102,6 +131,7 @@ static json_object *do_status(const struct xa_relay *r, bool priv)
 	for (unsigned i = 0; i < r->reg.ntr; i++)
 		json_object_array_add(tr, json_object_new_string(r->reg.tr[i]->ops->name));
 	json_object_object_add(be, "transports", tr);
+	add_counters(be, r);
 	json_object_object_add(root, "backend", be);
 	json_object_object_add(root, "peers_shown", json_object_new_boolean(priv));
 

@@ -20,6 +20,7 @@
 #include "backend/conf.h"
 #include "backend/ctl.h"
 #include "backend/log.h"
+#include "backend/loop.h"
 #include "backend/relay.h"
 #ifdef HAVE_LIBVIRT
 #include "backend/libvirt.h"
@@ -249,6 +250,8 @@ static int open_transports(struct backend *b)
 	bo.ctl_queue_max = (size_t)b->cfg.limits.v[XA_LIM_CTL_KIB] << 10;
 	bo.ctl_queue_total = (size_t)b->cfg.limits.v[XA_LIM_CTL_TOTAL_KIB] << 10;
 	bo.region_timeout_ms = b->cfg.limits.v[XA_LIM_REGION_MS];
+	bo.xen_region_maps = b->cfg.limits.v[XA_LIM_XEN_MAPS];
+	bo.xen_map_window_ms = b->cfg.limits.v[XA_LIM_XEN_WINDOW_MS];
 	/* Who may be which partition, who may change links. */
 	if (make_claims(b) < 0)
 		return -1;
@@ -389,18 +392,61 @@ static bool stop_signalled(int sfd)
 	return quit;
 }
 
+/* The sources of one loop turn (loop.h) over the backend's state. */
+static int turn_pump(void *ctx, unsigned i)
+{
+	struct backend *b = ctx;
+
+	return pump(&b->relay, b->relay.reg.tr[i], EVENTS_PER_TURN);
+}
+
+static void turn_failed(void *ctx, unsigned i, int rc)
+{
+	struct backend *b = ctx;
+
+	xa_log(XA_LOG_ERROR, "%s transport failed: %s",
+	       b->relay.reg.tr[i]->ops->name, strerror(-rc));
+}
+
+static void turn_reap(void *ctx)
+{
+	xa_reg_reap_owners(&((struct backend *)ctx)->relay.reg);
+}
+
+static void turn_lv(void *ctx)
+{
+#ifdef HAVE_LIBVIRT
+	xa_lv_dispatch(((struct backend *)ctx)->lv);
+#else
+	(void)ctx;
+#endif
+}
+
+static void turn_round(void *ctx)
+{
+	xa_relay_round(&((struct backend *)ctx)->relay);
+}
+
+static const struct xa_loop_ops turn_ops = {
+	.pump = turn_pump,
+	.failed = turn_failed,
+	.reap_owners = turn_reap,
+	.lv_dispatch = turn_lv,
+	.relay_round = turn_round,
+};
+
 /* The event loop, until a signal or a failure: 0 or EXIT_RUNTIME. */
 static int run_loop(struct backend *b)
 {
 	struct xa_relay *r = &b->relay;
 	struct xa_registry *reg = &r->reg;
-	int status = 0;
-	bool quit = false;
 
-	while (!quit) {
+	for (;;) {
 		struct pollfd pfd[3 + XA_REG_MAX_TRANSPORTS];
-		unsigned n = 0, owners;
+		unsigned n = 0;
+		bool has_lv = false;
 
+		/* The layout of loop.h: signals, transports, owners, libvirt. */
 		pfd[n].fd = b->sfd;
 		pfd[n++].events = POLLIN;
 		for (unsigned i = 0; i < reg->ntr; i++) {
@@ -409,13 +455,13 @@ static int run_loop(struct backend *b)
 		}
 		/* Registrants of dynamic links exiting (registry.h); -1,
 		 * which poll skips, when none can be watched. */
-		owners = n;
 		pfd[n].fd = xa_reg_owner_fd(reg);
 		pfd[n++].events = POLLIN;
 #ifdef HAVE_LIBVIRT
 		if (b->lv != NULL) {
 			pfd[n].fd = xa_lv_fd(b->lv);
 			pfd[n++].events = POLLIN;
+			has_lv = true;
 		}
 #endif
 		/* Sleep only when no end has relay work left and the
@@ -427,31 +473,10 @@ static int run_loop(struct backend *b)
 			return EXIT_RUNTIME;
 		}
 		if (polled > 0 && (pfd[0].revents & POLLIN) && stop_signalled(b->sfd))
-			break;
-		for (unsigned i = 0; i < reg->ntr; i++) {
-			/* Only a readable event fd has events (level-triggered:
-			 * one left over from the last turn keeps it readable);
-			 * skipping the others saves a system call per turn. */
-			if (polled == 0 || (polled > 0 && !pfd[1 + i].revents))
-				continue;
-			int rc = pump(r, reg->tr[i], EVENTS_PER_TURN);
-
-			if (rc < 0) {
-				xa_log(XA_LOG_ERROR, "%s transport failed: %s",
-				       reg->tr[i]->ops->name, strerror(-rc));
-				status = EXIT_RUNTIME;
-				quit = true;
-			}
-		}
-		if (polled > 0 && (pfd[owners].revents & POLLIN))
-			xa_reg_reap_owners(reg);
-#ifdef HAVE_LIBVIRT
-		if (b->lv != NULL && polled > 0 && (pfd[n - 1].revents & POLLIN))
-			xa_lv_dispatch(b->lv);
-#endif
-		xa_relay_round(r);
+			return 0;
+		if (xa_loop_turn(&turn_ops, b, polled, pfd, reg->ntr, has_lv))
+			return EXIT_RUNTIME;
 	}
-	return status;
 }
 
 static void teardown(struct backend *b)

@@ -333,6 +333,19 @@ static void declare_everywhere(struct xa_registry *reg, const struct xa_link *L)
 			xa_log(XA_LOG_WARNING, "link %s: %s", L->cfg->name, err);
 }
 
+/* L's ends are no longer ends of any link: the transports stop offering
+ * them (be_transport.h, withdraw_end). */
+static void withdraw_everywhere(struct xa_registry *reg, const struct xa_link *L)
+{
+	for (unsigned i = 0; i < reg->ntr; i++) {
+		struct xa_be_transport *t = reg->tr[i];
+
+		for (int j = 0; j < 2 && t->ops->withdraw_end != NULL; j++)
+			t->ops->withdraw_end(t, L->end[j].cfg->partition,
+					     L->end[j].cfg->devno);
+	}
+}
+
 /* c asks for L, which the backend already has under L's name or end-b. */
 static int link_update(struct xa_registry *reg, struct xa_link *L,
 		       const struct xa_cfg_link *c, struct xa_end *ea,
@@ -375,6 +388,9 @@ static int link_update(struct xa_registry *reg, struct xa_link *L,
 		}
 		L->bounce = b;
 	}
+	/* The old ends are offered no longer (both are Absent), the new
+	 * ones are declared below. */
+	withdraw_everywhere(reg, L);
 	/* L->cfg points into dyn_cfg, and each end's cfg into it. */
 	*(struct xa_cfg_link *)L->cfg = want;
 	declare_everywhere(reg, L);
@@ -493,11 +509,14 @@ static void owner_forget(struct xa_registry *reg, struct xa_link *L)
 	L->owner_pid = 0;
 }
 
-/* L goes: its ends, if held, are told why (the link no longer exists:
- * final), its registrant is no longer watched, its slot is free. */
+/* L goes: its ends are withdrawn from every transport (a Xen domain is
+ * no longer offered the device), then, if held, told why (the link no
+ * longer exists: final); its registrant is no longer watched, its slot
+ * is free. */
 static void link_drop(struct xa_registry *reg, struct xa_link *L,
 		      const char *why)
 {
+	withdraw_everywhere(reg, L);
 	for (int j = 0; j < 2; j++)
 		if (L->end[j].t != NULL)
 			xa_reg_end_close(reg, &L->end[j], XA_REFUSE_NO_LINK, why);

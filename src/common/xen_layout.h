@@ -43,7 +43,12 @@
  * channel and state 3, and the new backend resumes the rings where they
  * stand (docs/protocol.md, "Backend restart"). Devices an earlier
  * backend offered that no link of this one names are removed after its
- * first scan. */
+ * first scan, and so are those of a link removed at run time
+ * (link-remove, its registrant's exit), unless a connected frontend was
+ * told why: its dirs stay Closed with the `error` node. The backend
+ * reacts to `state` only: a frontend's other nodes are read when it
+ * moves to Initialised, and how often that may map a region is limited
+ * (docs/security.md). */
 #ifndef XENAMP_COMMON_XEN_LAYOUT_H
 #define XENAMP_COMMON_XEN_LAYOUT_H
 

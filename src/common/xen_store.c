@@ -20,6 +20,12 @@ static int build_path(char path[XA_XS_PATH_MAX], const char *dir, const char *ke
 int xa_xs_get(struct xs_handle *xs, const char *dir, const char *key,
 	      char **out)
 {
+	return xa_xs_get_tx(xs, XBT_NULL, dir, key, out);
+}
+
+int xa_xs_get_tx(struct xs_handle *xs, xs_transaction_t tx, const char *dir,
+		 const char *key, char **out)
+{
 	char path[XA_XS_PATH_MAX];
 	unsigned len;
 	int rc = build_path(path, dir, key);
@@ -27,7 +33,7 @@ int xa_xs_get(struct xs_handle *xs, const char *dir, const char *key,
 	*out = NULL;
 	if (rc < 0)
 		return rc;
-	*out = xs_read(xs, XBT_NULL, path, &len);
+	*out = xs_read(xs, tx, path, &len);
 	if (*out == NULL)
 		return errno != 0 ? -errno : -ENOENT;
 	return 0;
@@ -36,8 +42,14 @@ int xa_xs_get(struct xs_handle *xs, const char *dir, const char *key,
 int xa_xs_get_uint(struct xs_handle *xs, const char *dir, const char *key,
 		   unsigned long *v)
 {
+	return xa_xs_get_uint_tx(xs, XBT_NULL, dir, key, v);
+}
+
+int xa_xs_get_uint_tx(struct xs_handle *xs, xs_transaction_t tx,
+		      const char *dir, const char *key, unsigned long *v)
+{
 	char *s, *end;
-	int rc = xa_xs_get(xs, dir, key, &s);
+	int rc = xa_xs_get_tx(xs, tx, dir, key, &s);
 
 	if (rc < 0)
 		return rc;

@@ -25,6 +25,12 @@ int xa_xs_get(struct xs_handle *xs, const char *dir, const char *key,
 int xa_xs_get_uint(struct xs_handle *xs, const char *dir, const char *key,
 		   unsigned long *v);
 
+/* The same two inside transaction tx (XBT_NULL: none). */
+int xa_xs_get_tx(struct xs_handle *xs, xs_transaction_t tx, const char *dir,
+		 const char *key, char **out);
+int xa_xs_get_uint_tx(struct xs_handle *xs, xs_transaction_t tx,
+		      const char *dir, const char *key, unsigned long *v);
+
 /* Write printf-formatted value to dir/key in transaction tx (XBT_NULL:
  * none). */
 int xa_xs_put(struct xs_handle *xs, xs_transaction_t tx, const char *dir,

@@ -192,6 +192,13 @@ check "dynamic: ... and none of them is left" no_junk
 timeout 5 "$CTL" link-remove legit >"$T/rm.out" 2>&1
 check "link-remove: removes a dynamic link (rc $?)" grep -qx 'link legit removed' "$T/rm.out"
 check "link-remove: ... it is gone" gone_link legit
+# Nothing of a removed link is still offered: a partition that names its
+# end is refused as for any unknown end (the Xen side removes the device
+# from xenstore: tests/xen/scenario-churn.sh).
+bg $FAKE -S "$SOCK" -p la -t 3000 sleep:100 >"$T/la.out" 2>&1
+check "link-remove: a partition that names a removed end is refused (code 1, no link)" \
+	wait_for_line "$T/la.out" '^error code=1 msg=no link of the backend configuration has the end la:0' 3
+stop_pid "$LAST_PID"
 timeout 5 "$CTL" link-remove echo >"$T/rm-echo.out" 2>&1
 rc=$?
 check "link-remove: refuses a link of xenamp.conf (rc $rc)" \

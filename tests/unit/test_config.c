@@ -139,6 +139,22 @@ START_TEST(good_example_file)
 }
 END_TEST
 
+/* The Xen region-map rate (docs/security.md): set, and unset (0: the
+ * transport's default). */
+START_TEST(good_xen_limits)
+{
+	ck_assert_int_eq(load("[backend]\nxen-region-maps = 3\nxen-map-window-ms = 60000\n"
+			      "[link l]\nend-a = a\nend-b = fw\n"), 0);
+	ck_assert_uint_eq(cfg.limits.v[XA_LIM_XEN_MAPS], 3);
+	ck_assert_uint_eq(cfg.limits.v[XA_LIM_XEN_WINDOW_MS], 60000);
+	ck_assert_uint_eq(cfg.limits.line[XA_LIM_XEN_WINDOW_MS], 3);
+	xa_config_free(&cfg);
+	ck_assert_int_eq(load("[link l]\nend-a = a\nend-b = fw\n"), 0);
+	ck_assert_uint_eq(cfg.limits.v[XA_LIM_XEN_MAPS], 0);
+	ck_assert_uint_eq(cfg.limits.v[XA_LIM_XEN_WINDOW_MS], 0);
+}
+END_TEST
+
 /* [partition NAME] with users and groups by number and by name (root and
  * its group 0 exist everywhere), admin-group, region-timeout-ms. */
 START_TEST(good_partitions)
@@ -223,6 +239,8 @@ static const struct bad bad_cases[] = {
 	{ "[backend]\nadmin-group = 1\nadmin-group = 2\n" L, 3, "admin-group is set twice in [backend] (first on line 2)" },
 	{ "[backend]\nregion-timeout-ms = 99\n" L, 2, "region-timeout-ms = '99': expected a number of milliseconds from 100 to 600000" },
 	{ "[backend]\nregion-timeout-ms = 600001\n" L, 2, "region-timeout-ms = '600001'" },
+	{ "[backend]\nxen-region-maps = 0\n" L, 2, "xen-region-maps = '0': expected a number of region maps from 1 to 1000" },
+	{ "[backend]\nxen-map-window-ms = 3600001\n" L, 2, "xen-map-window-ms = '3600001': expected a number of milliseconds from 100 to 3600000" },
 	{ "[backend]\n[link]\nend-a=a\n", 2, "section [link] needs a name" },
 	{ "[link a b]\nend-a=a\nend-b=b\n", 1, "link name 'a b' is not valid" },
 	{ L "[link l]\nend-a=c\nend-b=d\n", 4, "link 'l' is defined twice (first on line 1)" },
@@ -391,6 +409,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, good_example_file);
 	tcase_add_test(tc, region_pages);
 	tcase_add_test(tc, good_partitions);
+	tcase_add_test(tc, good_xen_limits);
 	tcase_add_test(tc, log_levels);
 	suite_add_tcase(s, tc);
 

@@ -25,8 +25,11 @@
  *    and an end that closes leaves both lists;
  *  - a peer that went away: what the sender's connection had queued for
  *    it, or sends it meanwhile, is dropped, not delivered to the peer's
- *    next connection; a late peer still gets what waited for it. */
+ *    next connection; a late peer still gets what waited for it;
+ *  - a dynamic link that goes is withdrawn from the transports before
+ *    its held end is closed. */
 #include <check.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,10 +161,24 @@ static int f_notify(struct xa_be_transport *t, struct xa_be_end *h)
 	return 0;
 }
 
+/* What withdraw_end and close_end were called for, in order: "w:e:0 c:e " */
+static char calls[256];
+
+static void f_withdraw(struct xa_be_transport *t, const char *p, unsigned d)
+{
+	size_t n = strlen(calls);
+
+	(void)t;
+	snprintf(calls + n, sizeof(calls) - n, "w:%s:%u ", p, d);
+}
+
 static void f_close(struct xa_be_transport *t, struct xa_be_end *h, int code,
 		    const char *why)
 {
+	size_t n = strlen(calls);
+
 	(void)t, (void)code;
+	snprintf(calls + n, sizeof(calls) - n, "c:%s ", of(h)->name);
 	of(h)->closes++;
 	of(h)->cookie = NULL;
 	snprintf(of(h)->why, sizeof(of(h)->why), "%s", why ? why : "");
@@ -174,6 +191,7 @@ static const struct xa_be_ops fake_ops = {
 	.set_state = f_set_state,
 	.notify = f_notify,
 	.close_end = f_close,
+	.withdraw_end = f_withdraw,
 };
 static struct xa_be_transport fake = { .ops = &fake_ops };
 
@@ -184,6 +202,7 @@ static struct xa_cfg_link links[2];
 static struct xa_config cfg;
 static struct xa_relay relay;
 static struct part pa, pb, pc, pd;
+static unsigned dyn_links;   /* cfg.dynamic_links of the next start() */
 
 static void set_link(struct xa_cfg_link *l, const char *name, const char *a,
 		     const char *b, unsigned num)
@@ -211,6 +230,8 @@ static void start(unsigned num)
 	cfg.log_level = -1;
 	cfg.links = links;
 	cfg.nlinks = 2;
+	cfg.dynamic_links = dyn_links;
+	calls[0] = '\0';
 	for (int i = 0; i < 4; i++) {
 		memset(ps[i], 0, sizeof(*ps[i]));
 		ps[i]->name = names[i];
@@ -782,6 +803,47 @@ START_TEST(gone_peer_gets_nothing_meant_for_its_predecessor)
 }
 END_TEST
 
+/* A dynamic link that goes is withdrawn from the transports (a Xen
+ * domain is no longer offered its device) before its held end is
+ * closed, so that the transport does not offer that end again; a link
+ * of xenamp.conf, or one refused with -EBUSY, is not. Re-pointing a
+ * dynamic link withdraws its old ends. */
+START_TEST(link_remove_withdraws_ends)
+{
+	struct xa_registry *reg;
+	struct xa_cfg_link c;
+	static struct part pe = { .name = "e", .num = 8 };
+	char err[256];
+	bool added, updated;
+
+	dyn_links = 2;
+	start(8);
+	dyn_links = 0;
+	reg = &relay.reg;
+	set_link(&c, "ef", "e", "f", 8);
+	ck_assert_int_eq(xa_reg_link_add(reg, &c, &added, &updated, NULL, err, sizeof(err)), 0);
+	ck_assert(added);
+	event(&pe, XA_BE_EV_END_APPEARED);   /* e takes its end: InitWait */
+	ck_assert_ptr_nonnull(pe.cookie);
+
+	ck_assert_int_eq(xa_reg_link_remove(reg, "ef", false, err, sizeof(err)), -EBUSY);
+	ck_assert_int_eq(xa_reg_link_remove(reg, "ab", true, err, sizeof(err)), -EPERM);
+	ck_assert_str_eq(calls, "");
+	ck_assert_int_eq(xa_reg_link_remove(reg, "ef", true, err, sizeof(err)), 0);
+	ck_assert_str_eq(calls, "w:e:0 w:f:0 c:e ");
+	ck_assert_uint_eq(pe.closes, 1);
+
+	calls[0] = '\0';
+	set_link(&c, "gh", "g", "h", 8);
+	ck_assert_int_eq(xa_reg_link_add(reg, &c, &added, &updated, NULL, err, sizeof(err)), 0);
+	set_link(&c, "gh", "g", "i", 8);
+	ck_assert_int_eq(xa_reg_link_add(reg, &c, &added, &updated, NULL, err, sizeof(err)), 0);
+	ck_assert(updated);
+	ck_assert_str_eq(calls, "w:g:0 w:h:0 ");
+	stop();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("relay");
@@ -797,6 +859,7 @@ int main(void)
 	tcase_add_test(tc, no_notify_mid_burst);
 	tcase_add_test(tc, walks_follow_served_ends);
 	tcase_add_test(tc, gone_peer_gets_nothing_meant_for_its_predecessor);
+	tcase_add_test(tc, link_remove_withdraws_ends);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -102,6 +102,7 @@ cp "$HERE/scenario-fwoa.sh" "$STAGE/dom0/opt/xenamp/"   # step 14: OpenAMP's dem
 cp "$HERE/scenario-backend.sh" "$HERE/scenario-killstress.sh" "$STAGE/dom0/opt/xenamp/"
 # Step 9b of the xenamp scenario (a domU rebooted and crashed mid-stream).
 cp "$HERE/scenario-restart.sh" "$STAGE/dom0/opt/xenamp/"
+cp "$HERE/domu-churn.sh" "$STAGE/domu/opt/xenamp/"; cp "$BUILD/tests/xen/xs-churn" "$STAGE/domu/opt/xenamp/bin/"; cp "$HERE/scenario-churn.sh" "$STAGE/dom0/opt/xenamp/"
 for f in "$STAGE"/domu/opt/xenamp/bin/* "$STAGE"/domu/opt/xenamp/lib/libxenamp.so*; do
   if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   if readelf -d "$f" 2>/dev/null | grep -q 'NEEDED.*libvirt'; then

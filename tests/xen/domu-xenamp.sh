@@ -20,6 +20,7 @@
 #                                    applies the domain's on_crash
 #                                    (scenario-restart.sh); a result is
 #                                    written only if the kernel survived
+#   churn ID DEVNO SECS              domu-churn.sh (scenario-churn.sh)
 # Everything a command prints goes to the console (dom0 prints the
 # console logs at the end of the run), prefixed with the ID.
 name=$1
@@ -71,6 +72,7 @@ run() {
 	rpmsgd-*) out=$(sh /opt/xenamp/domu-rpmsgd.sh "$verb" "$@" 2>&1) ;;
 	matrix) out=$(matrix-client "$@" 2>&1) ;;
 	crash) out=$(panic_now 2>&1) ;;
+	churn) out=$(sh /opt/xenamp/domu-churn.sh "$@" 2>&1) ;;
 	*) out="unknown verb $verb" ; false ;;
 	esac
 	rc=$?

@@ -143,6 +143,7 @@ check "dom0 local partition dom0fw <-> fw:1: 200 messages echoed" \
 	env XENAMP_TRANSPORT=local xenamp-echo-client -q -p dom0fw -d 0 -n 200 -w 30
 check "name service: fw:1's rpmsg-echo create seen by the backend" sh -c 'xenampctl endpoints | grep -q "fw:1 .*rpmsg-echo" || { xenampctl endpoints; exit 1; }'
 check "dom0fw:0 connected once over the local transport" sh -c "xenampctl stats | awk '\$2 == \"dom0fw:0\" && \$10 >= 1 { ok = 1 } END { exit !ok }'"
+. /opt/xenamp/scenario-churn.sh
 
 # --- 5. the relay beside libxenvchan, in steady state ---------------------------
 . /opt/xenamp/scenario-perf.sh

@@ -170,6 +170,23 @@ struct xa_be_opts {
 	/* local: members of this group are privileged control clients */
 	bool has_admin_gid;
 	uint32_t admin_gid;
+	/* xen: region maps one (domain, device) may cause: a burst of
+	 * xen_region_maps, then that many per xen_map_window_ms
+	 * (docs/security.md; 0: 10 per 10000 ms) */
+	unsigned xen_region_maps;
+	unsigned xen_map_window_ms;
+};
+
+/* What a transport did on a partition's behalf (xenampctl status --json
+ * shows them per transport): the work a guest can cause, counted.
+ * Xen only for now. */
+struct xa_be_counters {
+	uint64_t watch_events;     /* frontend watch events taken */
+	uint64_t coalesced;        /* ... of them for an end already due
+				    * to be looked at this turn */
+	uint64_t state_reads;      /* frontend state reads they caused */
+	uint64_t region_maps;      /* region map attempts */
+	uint64_t maps_deferred;    /* maps put off by the rate limit */
 };
 
 struct xa_be_ops {
@@ -182,6 +199,17 @@ struct xa_be_ops {
 	 * partitions come to the backend, accepts it and does nothing. */
 	int (*declare_end)(struct xa_be_transport *t, const char *partition,
 			   unsigned devno);
+
+	/* (partition, devno) is no longer an end of any link (link-remove,
+	 * a registrant's exit, a dynamic link re-pointed): stop offering
+	 * it. Xen: the device of a running domain is removed from xenstore,
+	 * unless an accepted handle still holds it; close_end() of such a
+	 * handle then does not offer it again. Called before the backend
+	 * closes the end's accepted handle, if any. May be NULL: the
+	 * transport offers nothing (local: partitions come to the backend,
+	 * and one that names a removed end is refused). */
+	void (*withdraw_end)(struct xa_be_transport *t, const char *partition,
+			     unsigned devno);
 
 	/* Readable when next_event() may have something. Level-triggered:
 	 * it stays readable while the kernel holds unread input. */
@@ -225,6 +253,10 @@ struct xa_be_ops {
 	 * that does not read its replies is dropped. */
 	int (*ctl_reply)(struct xa_be_transport *t, struct xa_be_ctl *ctl,
 			 const char *json, size_t len);
+
+	/* The transport's counters (struct xa_be_counters). May be NULL:
+	 * the transport counts nothing. */
+	void (*counters)(struct xa_be_transport *t, struct xa_be_counters *out);
 
 	/* Close every end and the listening side; free t. */
 	void (*destroy)(struct xa_be_transport *t);

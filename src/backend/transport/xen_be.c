@@ -23,7 +23,16 @@
  *
  * Grants stay mapped only between REGION_READY and close_end(); the
  * memory cannot vanish under the backend in between (a dying domain's
- * granted pages stay until we unmap them). */
+ * granted pages stay until we unmap them).
+ *
+ * What a domain can make the backend do (xen_bound.h states the bound;
+ * docs/security.md): a watch event costs a path parse and a lookup, no
+ * xenstore round trip; an end named by any number of events in one turn
+ * has its state read once (fe_dirty); a region map reads the frontend
+ * dir's listing first and maps only a complete, consistent set of refs
+ * (one transaction); and region maps per (domain, device) are
+ * rate-limited (struct decl's tat), a deferred end being looked at again
+ * when the timerfd fires. */
 #include <config.h>
 
 #include <errno.h>
@@ -37,6 +46,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenctrl.h>
@@ -45,6 +56,7 @@
 #include <xenstore.h>
 
 #include "backend/transport/be_transport.h"
+#include "backend/transport/xen_bound.h"
 #include "common/partition_name.h"
 #include "common/xen_layout.h"
 #include "common/xen_store.h"
@@ -57,6 +69,11 @@
 struct decl {
 	char partition[XA_PARTITION_NAME_MAX];
 	unsigned devno;
+	/* region-map rate limit of this (domain, device): kept here, not
+	 * in the end, because each reconnection makes a new end */
+	uint64_t tat;             /* xa_xb_rate_take()'s state */
+	uint64_t logged_ms;       /* last "maps deferred" line; 0: none */
+	unsigned unlogged;        /* deferrals since that line */
 };
 
 struct xa_be_end {
@@ -75,6 +92,8 @@ struct xa_be_end {
 	bool gone_sent;
 	bool region_sent;
 	bool kick_queued;
+	bool fe_dirty;    /* a watch event named it this turn */
+	bool deferred;    /* Initialised, its map waits for the rate limit */
 	struct xa_link_params params;
 	int lport;        /* bound local port, -1 */
 	void *region;
@@ -87,6 +106,16 @@ struct qev {
 	struct xa_be_end *end;
 	int code;
 	char detail[200];
+};
+
+/* A device to offer again whose xenstore transaction kept failing (its
+ * guest rewrites the dir all the time): tried again once a second, so
+ * that a churning guest cannot make the backend lose the device. */
+struct reoffer {
+	struct reoffer *next;
+	unsigned domid, devno;
+	char partition[XA_PARTITION_NAME_MAX];
+	char error[240];          /* "" : none */
 };
 
 /* A domain the backend has looked at (so its name is read once). */
@@ -104,6 +133,12 @@ struct xb {
 	xengnttab_handle *xgt;
 	int epfd;
 	int qfd;          /* eventfd: readable while events are queued */
+	int tfd;          /* timerfd: a deferred region map may go now */
+	uint64_t timer_at;        /* when tfd fires (monotonic ms); 0: off */
+	uint32_t map_burst;       /* xen-region-maps */
+	uint64_t map_interval_ms; /* xen-map-window-ms / xen-region-maps */
+	struct xa_be_counters ctr;
+	struct reoffer *reoffers;
 	struct decl *decl;
 	unsigned ndecl;
 	struct xa_be_end *ends;
@@ -251,9 +286,10 @@ static int write_initial_tx(struct xb *x, xs_transaction_t tx,
 /* (Re)write both dirs of an end in state Initialising. A non-NULL error
  * goes into the frontend dir in the same transaction, so that a frontend
  * waiting to reconnect never sees the new offer without it. */
-static int write_initial(struct xb *x, struct xa_be_end *e, const char *error)
+static int write_initial(struct xb *x, struct xa_be_end *e, const char *error,
+			 int tries)
 {
-	for (int attempt = 0; attempt < 20; attempt++) {
+	for (int attempt = 0; attempt < tries; attempt++) {
 		xs_transaction_t tx = xs_transaction_start(x->xs);
 		int rc;
 
@@ -282,9 +318,12 @@ static void set_paths(struct xa_be_end *e, unsigned domid, unsigned devno)
 	snprintf(e->fe_state_path, sizeof(e->fe_state_path), "%s/state", e->fe_dir);
 }
 
-static struct xa_be_end *new_end(struct xb *x, unsigned domid,
-				 const char *name, unsigned devno,
-				 const char *error)
+/* A new end for device devno of domain domid, offered in xenstore; NULL
+ * when out of memory or the offer's transaction failed tries times
+ * (logged unless quiet). */
+static struct xa_be_end *new_end_n(struct xb *x, unsigned domid,
+				   const char *name, unsigned devno,
+				   const char *error, int tries, bool quiet)
 {
 	struct xa_be_end *e = calloc(1, sizeof(*e));
 	int rc;
@@ -297,11 +336,12 @@ static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 	snprintf(e->partition, sizeof(e->partition), "%s", name);
 	snprintf(e->peer, sizeof(e->peer), "domid %u", domid);
 	set_paths(e, domid, devno);
-	rc = write_initial(x, e, error);
+	rc = write_initial(x, e, error, tries);
 	if (rc < 0) {
-		xlog(x, XA_BE_LOG_WARNING,
-		     "xen: cannot create the rpmsg device %u of domain %u ('%s') in xenstore: %s",
-		     devno, domid, name, strerror(-rc));
+		if (!quiet)
+			xlog(x, XA_BE_LOG_WARNING,
+			     "xen: cannot create the rpmsg device %u of domain %u ('%s') in xenstore: %s",
+			     devno, domid, name, strerror(-rc));
 		free(e);
 		return NULL;
 	}
@@ -309,6 +349,13 @@ static struct xa_be_end *new_end(struct xb *x, unsigned domid,
 	x->ends = e;
 	q_push(x, XA_BE_EV_END_APPEARED, e, 0, NULL);
 	return e;
+}
+
+static struct xa_be_end *new_end(struct xb *x, unsigned domid,
+				 const char *name, unsigned devno,
+				 const char *error)
+{
+	return new_end_n(x, domid, name, devno, error, 20, false);
 }
 
 static void offer_domain(struct xb *x, unsigned domid, const char *name)
@@ -374,43 +421,107 @@ static void probe_refs(struct xb *x, uint32_t domid, const uint32_t *refs,
 			 bad, first, refs[first]);
 }
 
-/* The frontend moved to Initialised: map its region, bind its port. */
+/* The frontend's num-pages, event-channel and grant refs, read in
+ * transaction tx so that they are one consistent set (the frontend
+ * writes them in one transaction with state 3). The listing comes first:
+ * nothing is read per page unless every ring-ref is there and the dir
+ * is no larger than the layout allows (xen_bound.h). 0, or -EPROTO /
+ * -ENOMEM / -EAGAIN (the transaction) with msg. *refs is malloc'd. */
+static int read_region_tx(struct xb *x, xs_transaction_t tx,
+			  struct xa_be_end *e, unsigned long *n,
+			  unsigned long *port, uint32_t **refs, char *msg,
+			  size_t msglen)
+{
+	unsigned long v, missing = 0;
+	unsigned num = 0;
+	char key[32], **names;
+	int rc;
+
+	if (xa_xs_get_uint_tx(x->xs, tx, e->fe_dir, "num-pages", n) < 0 ||
+	    *n == 0 || *n > e->params.max_pages) {
+		snprintf(msg, msglen, "num-pages is missing or outside 1..%u (max-pages)",
+			 e->params.max_pages);
+		return -EPROTO;
+	}
+	names = xs_directory(x->xs, tx, e->fe_dir, &num);
+	rc = names != NULL ? xa_xb_refs_listed(names, num, *n, &missing) : -ENOENT;
+	free(names);
+	if (rc == -E2BIG) {
+		snprintf(msg, msglen, "its device dir holds %u nodes, more than %u for %lu pages",
+			 num, xa_xb_listing_cap(*n), *n);
+		return -EPROTO;
+	}
+	if (rc < 0) {
+		snprintf(msg, msglen, "ring-ref%lu of its %lu pages is missing", missing, *n);
+		return -EPROTO;
+	}
+	if (xa_xs_get_uint_tx(x->xs, tx, e->fe_dir, "event-channel", port) < 0 ||
+	    *port == 0 || *port > 0xffffffffUL) {
+		snprintf(msg, msglen, "event-channel is missing or invalid");
+		return -EPROTO;
+	}
+	*refs = calloc(*n, sizeof(**refs));
+	if (*refs == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned long i = 0; i < *n; i++) {
+		snprintf(key, sizeof(key), "ring-ref%lu", i);
+		if (xa_xs_get_uint_tx(x->xs, tx, e->fe_dir, key, &v) < 0 ||
+		    v > 0xffffffffUL) {
+			snprintf(msg, msglen, "%s is missing or invalid", key);
+			return -EPROTO;
+		}
+		(*refs)[i] = (uint32_t)v;
+	}
+	return 0;
+}
+
+/* read_region_tx() in a read-only transaction, tried twice: a frontend
+ * that rewrites its nodes while they are read gets no third try. */
+static int read_region(struct xb *x, struct xa_be_end *e, unsigned long *n,
+		       unsigned long *port, uint32_t **refs, char *msg,
+		       size_t msglen)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		xs_transaction_t tx = xs_transaction_start(x->xs);
+		int rc;
+
+		if (tx == XBT_NULL) {
+			snprintf(msg, msglen, "cannot start a xenstore transaction: %s",
+				 strerror(errno));
+			return -EIO;
+		}
+		rc = read_region_tx(x, tx, e, n, port, refs, msg, msglen);
+		if (rc < 0) {
+			xs_transaction_end(x->xs, tx, true);
+			free(*refs);
+			*refs = NULL;
+			return rc;
+		}
+		if (xs_transaction_end(x->xs, tx, false))
+			return 0;
+		free(*refs);
+		*refs = NULL;
+		if (errno != EAGAIN)
+			break;
+	}
+	snprintf(msg, msglen, "its grant refs kept changing while they were read");
+	return -EPROTO;
+}
+
+/* The frontend is Initialised: map its region, bind its port. */
 static void take_region(struct xb *x, struct xa_be_end *e)
 {
-	unsigned long n, v, port;
+	unsigned long n = 0, port = 0;
 	uint32_t *refs = NULL;
-	char key[32], msg[200];
-	int rc = 0;
+	char msg[200];
+	int rc;
 
-	if (xa_xs_get_uint(x->xs, e->fe_dir, "num-pages", &n) < 0 || n == 0 ||
-	    n > e->params.max_pages) {
-		snprintf(msg, sizeof(msg),
-			 "num-pages is missing or outside 1..%u (max-pages)",
-			 e->params.max_pages);
-		rc = -EPROTO;
+	x->ctr.region_maps++;
+	rc = read_region(x, e, &n, &port, &refs, msg, sizeof(msg));
+	if (rc < 0)
 		goto fail;
-	}
-	if (xa_xs_get_uint(x->xs, e->fe_dir, "event-channel", &port) < 0 || port == 0 ||
-	    port > 0xffffffffUL) {
-		snprintf(msg, sizeof(msg), "event-channel is missing or invalid");
-		rc = -EPROTO;
-		goto fail;
-	}
-	refs = calloc(n, sizeof(*refs));
-	if (refs == NULL) {
-		snprintf(msg, sizeof(msg), "out of memory");
-		rc = -ENOMEM;
-		goto fail;
-	}
-	for (unsigned long i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "ring-ref%lu", i);
-		if (xa_xs_get_uint(x->xs, e->fe_dir, key, &v) < 0 || v > 0xffffffffUL) {
-			snprintf(msg, sizeof(msg), "%s is missing or invalid", key);
-			rc = -EPROTO;
-			goto fail;
-		}
-		refs[i] = (uint32_t)v;
-	}
 	e->region = xengnttab_map_domain_grant_refs(x->xgt, (uint32_t)n, e->domid,
 						    refs, PROT_READ | PROT_WRITE);
 	if (e->region == NULL) {
@@ -442,26 +553,129 @@ fail:
 	report_gone(x, e, rc, msg);
 }
 
-/* Look at every accepted end's frontend state. */
-static void check_frontends(struct xb *x)
+static uint64_t now_ms(void)
 {
-	for (struct xa_be_end *e = x->ends; e; e = e->next) {
-		unsigned long st;
+	struct timespec ts;
 
-		if (!e->accepted || e->gone_sent || e->dead)
-			continue;
-		if (xa_xs_get_uint(x->xs, e->fe_state_path, NULL, &st) < 0) {
-			if (e->region_sent)
-				report_gone(x, e, 0, "its xenstore device node went away");
-			continue;
-		}
-		if (st == XA_STATE_INITIALISED && !e->region_sent)
-			take_region(x, e);
-		else if ((st == XA_STATE_CLOSING || st == XA_STATE_CLOSED) &&
-			 e->region_sent)
-			report_gone(x, e, 0, st == XA_STATE_CLOSING ?
-				    "frontend Closing" : "frontend Closed");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct decl *decl_of(struct xb *x, const struct xa_be_end *e)
+{
+	for (unsigned i = 0; i < x->ndecl; i++)
+		if (x->decl[i].devno == e->devno &&
+		    strcmp(x->decl[i].partition, e->partition) == 0)
+			return &x->decl[i];
+	return NULL;
+}
+
+/* Have the timerfd fire at monotonic time at (ms), unless it fires
+ * earlier already. */
+static void arm_timer(struct xb *x, uint64_t at)
+{
+	struct itimerspec its = { 0 };
+
+	if (x->timer_at != 0 && x->timer_at <= at)
+		return;
+	its.it_value.tv_sec = (time_t)(at / 1000u);
+	its.it_value.tv_nsec = (long)(at % 1000u) * 1000000L;
+	if (timerfd_settime(x->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		x->timer_at = at;
+}
+
+/* One line per XA_XB_LOG_EVERY_MS per (domain, device) at most. */
+static void log_deferred(struct xb *x, struct decl *d, struct xa_be_end *e,
+			 uint64_t now, uint64_t wait)
+{
+	if (d->logged_ms != 0 && now - d->logged_ms < XA_XB_LOG_EVERY_MS) {
+		d->unlogged++;
+		return;
 	}
+	xlog(x, XA_BE_LOG_WARNING,
+	     "xen: domain %u ('%s') device %u asks for its region too often (at most %u maps, then %u per %llu ms: xen-region-maps, xen-map-window-ms); the next map waits %llu ms (%u more deferred since the last such line)",
+	     e->domid, e->partition, e->devno, x->map_burst, x->map_burst,
+	     (unsigned long long)(x->map_interval_ms * x->map_burst),
+	     (unsigned long long)wait, d->unlogged);
+	d->logged_ms = now;
+	d->unlogged = 0;
+}
+
+/* Initialised: map now, or once the rate limit of its (domain, device)
+ * allows. */
+static void region_due(struct xb *x, struct xa_be_end *e)
+{
+	struct decl *d = decl_of(x, e);
+	uint64_t now = now_ms(), wait;
+
+	if (d == NULL)
+		return;   /* withdrawn: no link names this end now */
+	wait = xa_xb_rate_take(&d->tat, now, x->map_burst, x->map_interval_ms);
+	if (wait != 0) {
+		e->deferred = true;
+		x->ctr.maps_deferred++;
+		arm_timer(x, now + wait);
+		log_deferred(x, d, e, now, wait);
+		return;
+	}
+	e->deferred = false;
+	take_region(x, e);
+}
+
+/* Look at one accepted end's frontend state: one xenstore read. */
+static void check_frontend(struct xb *x, struct xa_be_end *e)
+{
+	unsigned long st;
+
+	e->fe_dirty = false;
+	if (!e->accepted || e->gone_sent || e->dead)
+		return;
+	x->ctr.state_reads++;
+	if (xa_xs_get_uint(x->xs, e->fe_state_path, NULL, &st) < 0) {
+		if (e->region_sent)
+			report_gone(x, e, 0, "its xenstore device node went away");
+		return;
+	}
+	if (st == XA_STATE_INITIALISED && !e->region_sent)
+		region_due(x, e);
+	else if ((st == XA_STATE_CLOSING || st == XA_STATE_CLOSED) &&
+		 e->region_sent)
+		report_gone(x, e, 0, st == XA_STATE_CLOSING ?
+			    "frontend Closing" : "frontend Closed");
+}
+
+/* A frontend watch fired for path: mark the end it names, if any, to be
+ * looked at once this turn. No xenstore I/O. */
+static void frontend_event(struct xb *x, const char *path)
+{
+	unsigned domid, devno;
+
+	x->ctr.watch_events++;
+	if (xa_xb_fe_path(path, XA_XEN_DEVTYPE, &domid, &devno) < 0)
+		return;
+	for (struct xa_be_end *e = x->ends; e; e = e->next)
+		if (e->domid == domid && e->devno == devno && e->watching) {
+			if (e->fe_dirty)
+				x->ctr.coalesced++;
+			e->fe_dirty = true;
+			return;
+		}
+}
+
+/* The timerfd fired: every deferred end is looked at again. */
+static void retry_reoffers(struct xb *x);
+
+static void timer_fired(struct xb *x)
+{
+	uint64_t n;
+
+	if (read(x->tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	x->timer_at = 0;
+	for (struct xa_be_end *e = x->ends; e; e = e->next)
+		if (e->deferred)
+			e->fe_dirty = true;
+	retry_reoffers(x);
 }
 
 static bool seen_has(struct xb *x, unsigned domid)
@@ -560,7 +774,6 @@ static void read_input(struct xb *x)
 {
 	xenevtchn_port_or_error_t p;
 	char **w;
-	bool fe = false;
 
 	while ((p = xenevtchn_pending(x->xce)) >= 0) {
 		struct xa_be_end *e = end_by_port(x, p);
@@ -571,19 +784,24 @@ static void read_input(struct xb *x)
 			q_push(x, XA_BE_EV_KICK, e, 0, NULL);
 		}
 	}
-	while ((w = xs_check_watch(x->xs)) != NULL) {
+	/* At most a batch per turn; the fd stays readable for the rest. */
+	for (unsigned i = 0; i < XA_XB_WATCH_EVENTS_PER_TURN &&
+			     (w = xs_check_watch(x->xs)) != NULL; i++) {
 		if (strcmp(w[XS_WATCH_TOKEN], TOK_DOM) == 0)
 			x->rescan = true;
-		else
-			fe = true;
+		else if (strcmp(w[XS_WATCH_TOKEN], TOK_FE) == 0)
+			frontend_event(x, w[XS_WATCH_PATH]);
 		free(w);
 	}
+	timer_fired(x);
 	if (x->rescan) {
 		x->rescan = false;
 		scan_domains(x);
 	}
-	if (fe)
-		check_frontends(x);
+	/* each named end once, however many events named it */
+	for (struct xa_be_end *e = x->ends; e; e = e->next)
+		if (e->fe_dirty)
+			check_frontend(x, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -605,6 +823,7 @@ static int xb_declare_end(struct xa_be_transport *t, const char *partition,
 	if (d == NULL)
 		return -ENOMEM;
 	x->decl = d;
+	memset(&d[x->ndecl], 0, sizeof(*d));
 	snprintf(d[x->ndecl].partition, XA_PARTITION_NAME_MAX, "%s", partition);
 	d[x->ndecl].devno = devno;
 	x->ndecl++;
@@ -806,6 +1025,81 @@ static void sweep_stale(struct xb *x)
 	free(doms);
 }
 
+/* Offer e's device again later (new_end() failed). */
+static void queue_reoffer(struct xb *x, const struct xa_be_end *e,
+			  const char *error)
+{
+	struct reoffer *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->domid = e->domid;
+	r->devno = e->devno;
+	snprintf(r->partition, sizeof(r->partition), "%s", e->partition);
+	snprintf(r->error, sizeof(r->error), "%s", error);
+	r->next = x->reoffers;
+	x->reoffers = r;
+	arm_timer(x, now_ms() + 1000u);
+}
+
+/* The timer fired: try the queued offers again, one transaction each (a
+ * guest that keeps rewriting its dir makes each try conflict: this is
+ * all the work it gets per device per second, and the failure was
+ * logged once already). One whose domain is gone or renamed, or whose
+ * end no link names now, is dropped; one that fails again waits another
+ * second. */
+static void retry_reoffers(struct xb *x)
+{
+	struct reoffer **pp = &x->reoffers, *r;
+
+	while ((r = *pp) != NULL) {
+		char path[64], *name;
+		unsigned len;
+		bool drop = true;
+		struct xa_be_end probe = { .devno = r->devno };
+
+		snprintf(probe.partition, sizeof(probe.partition), "%s", r->partition);
+		snprintf(path, sizeof(path), "/local/domain/%u/name", r->domid);
+		name = xs_read(x->xs, XBT_NULL, path, &len);
+		if (name != NULL && strcmp(name, r->partition) == 0 &&
+		    decl_of(x, &probe) != NULL)
+			drop = new_end_n(x, r->domid, r->partition, r->devno,
+					 r->error[0] ? r->error : NULL, 1, true) != NULL;
+		free(name);
+		if (drop) {
+			*pp = r->next;
+			free(r);
+			continue;
+		}
+		arm_timer(x, now_ms() + 1000u);
+		pp = &r->next;
+	}
+}
+
+/* Forget the queued offers of (partition, devno), removing their nodes
+ * (withdraw_end); all of them when partition is NULL (destroy). */
+static void drop_reoffers(struct xb *x, const char *partition, unsigned devno)
+{
+	struct reoffer **pp = &x->reoffers, *r;
+
+	while ((r = *pp) != NULL) {
+		if (partition != NULL &&
+		    (r->devno != devno || strcmp(r->partition, partition) != 0)) {
+			pp = &r->next;
+			continue;
+		}
+		struct xa_be_end stale = { .domid = r->domid, .devno = r->devno };
+
+		set_paths(&stale, r->domid, r->devno);
+		xlog(x, XA_BE_LOG_INFO,
+		     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now",
+		     r->devno, r->domid, r->partition);
+		remove_nodes(x, &stale);
+		*pp = r->next;
+		free(r);
+	}
+}
+
 static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 			 int refusal, const char *why)
 {
@@ -837,24 +1131,81 @@ static void xb_close_end(struct xa_be_transport *t, struct xa_be_end *e,
 	bool alive = !e->dead &&
 		     xa_xs_get_uint(x->xs, e->fe_state_path, NULL, &st) == 0;
 
-	reoffer = alive && e->accepted && !x->stopping;
-	if (reoffer) {
+	bool withdrawn = decl_of(x, e) == NULL;
+
+	reoffer = alive && e->accepted && !x->stopping && !withdrawn;
+	if (withdrawn && alive && !x->stopping && e->region_sent && why != NULL) {
+		/* its frontend was connected: the dirs stay, Closed, with
+		 * the error node that tells it why (a final refusal), until
+		 * the domain goes */
+		xlog(x, XA_BE_LOG_INFO,
+		     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now; its frontend was told why, its nodes stay Closed",
+		     e->devno, e->domid, e->partition);
+	} else if (reoffer) {
 		char error[240];
 
 		if (why != NULL)
 			snprintf(error, sizeof(error), "%d %s", refusal, why);
-		(void)new_end(x, e->domid, e->partition, e->devno,
-			      why != NULL ? error : NULL);
-	} else if (!alive || x->stopping) {
+		if (new_end(x, e->domid, e->partition, e->devno,
+			    why != NULL ? error : NULL) == NULL)
+			queue_reoffer(x, e, why != NULL ? error : "");
+	} else if (!alive || x->stopping || withdrawn) {
+		if (withdrawn && alive && !x->stopping)
+			xlog(x, XA_BE_LOG_INFO,
+			     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now",
+			     e->devno, e->domid, e->partition);
 		remove_nodes(x, e);
 	}
 	free(e);
+}
+
+/* No link names (partition, devno) any longer: forget the declaration,
+ * so that no domain of that name is offered the device again, and remove
+ * the offers not taken yet (their END_APPEARED purged: the backend never
+ * sees them). An accepted end is the backend's to close; close_end()
+ * then finds no declaration and does not offer it again. */
+static void xb_withdraw_end(struct xa_be_transport *t, const char *partition,
+			    unsigned devno)
+{
+	struct xb *x = xb_of(t);
+	struct xa_be_end **pp = &x->ends, *e;
+
+	for (unsigned i = 0; i < x->ndecl; i++)
+		if (x->decl[i].devno == devno &&
+		    strcmp(x->decl[i].partition, partition) == 0) {
+			x->decl[i] = x->decl[--x->ndecl];
+			break;
+		}
+	drop_reoffers(x, partition, devno);
+	while ((e = *pp) != NULL) {
+		if (e->accepted || e->devno != devno ||
+		    strcmp(e->partition, partition) != 0) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		q_purge(x, e);
+		xlog(x, XA_BE_LOG_INFO,
+		     "xen: withdrawing rpmsg device %u of domain %u ('%s'): no link names it now",
+		     devno, e->domid, e->partition);
+		unmap_end(x, e);
+		remove_nodes(x, e);
+		free(e);
+	}
+	q_clear(x);
+	if (x->qhead != NULL)
+		q_signal(x);
 }
 
 static int xb_ctl_reply(struct xa_be_transport *t, struct xa_be_ctl *ctl,
 			const char *json, size_t len)
 {
 	return -ENOTSUP;
+}
+
+static void xb_counters(struct xa_be_transport *t, struct xa_be_counters *out)
+{
+	*out = xb_of(t)->ctr;
 }
 
 static void xb_destroy(struct xa_be_transport *t)
@@ -867,6 +1218,12 @@ static void xb_destroy(struct xa_be_transport *t)
 	x->stopping = true;
 	while (x->ends != NULL)
 		xb_close_end(t, x->ends, 0, NULL);
+	while (x->reoffers != NULL) {
+		struct reoffer *r = x->reoffers;
+
+		x->reoffers = r->next;
+		free(r);
+	}
 	while (x->qhead) {
 		struct qev *q = x->qhead;
 
@@ -888,6 +1245,8 @@ static void xb_destroy(struct xa_be_transport *t)
 		close(x->epfd);
 	if (x->qfd >= 0)
 		close(x->qfd);
+	if (x->tfd >= 0)
+		close(x->tfd);
 	free(x->decl);
 	free(x->seen);
 	free(x->info);
@@ -897,6 +1256,7 @@ static void xb_destroy(struct xa_be_transport *t)
 static const struct xa_be_ops xb_ops = {
 	.name = "xen",
 	.declare_end = xb_declare_end,
+	.withdraw_end = xb_withdraw_end,
 	.event_fd = xb_event_fd,
 	.next_event = xb_next_event,
 	.accept = xb_accept,
@@ -904,6 +1264,7 @@ static const struct xa_be_ops xb_ops = {
 	.notify = xb_notify,
 	.close_end = xb_close_end,
 	.ctl_reply = xb_ctl_reply,
+	.counters = xb_counters,
 	.destroy = xb_destroy,
 };
 
@@ -921,9 +1282,15 @@ int xa_be_xen_new(const struct xa_be_opts *opts,
 	}
 	x->pub.ops = &xb_ops;
 	x->pub.priv = x;
-	x->epfd = x->qfd = -1;
+	x->epfd = x->qfd = x->tfd = -1;
 	if (opts)
 		x->opts = *opts;
+	x->map_burst = x->opts.xen_region_maps ? x->opts.xen_region_maps
+					       : XA_XB_MAPS_DEFAULT;
+	x->map_interval_ms = (x->opts.xen_map_window_ms ? x->opts.xen_map_window_ms
+							: XA_XB_WINDOW_MS_DEFAULT) / x->map_burst;
+	if (x->map_interval_ms == 0)
+		x->map_interval_ms = 1;
 	x->seen = calloc(MAX_DOMS, sizeof(*x->seen));
 	x->info = calloc(MAX_DOMS, sizeof(*x->info));
 	if (x->seen == NULL || x->info == NULL) {
@@ -949,14 +1316,15 @@ int xa_be_xen_new(const struct xa_be_opts *opts,
 		goto fail_errno;
 	fl = fcntl(xenevtchn_fd(x->xce), F_GETFL);
 	(void)fcntl(xenevtchn_fd(x->xce), F_SETFL, fl | O_NONBLOCK);
-	what = "an eventfd or epoll set";
+	what = "an eventfd, timerfd or epoll set";
 	x->qfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	x->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	x->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (x->qfd < 0 || x->epfd < 0)
+	if (x->qfd < 0 || x->tfd < 0 || x->epfd < 0)
 		goto fail_errno;
-	int fds[3] = { xs_fileno(x->xs), xenevtchn_fd(x->xce), x->qfd };
+	int fds[4] = { xs_fileno(x->xs), xenevtchn_fd(x->xce), x->qfd, x->tfd };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 
 		if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
