@@ -71,7 +71,7 @@ pc() {
 target_srcs() {
 	case $1 in
 	vring|rsc|rpmsg) core_srcs ;;
-	elf) core_srcs; echo "$top/src/loader/fw_image.c" "$top/src/loader/inspect.c" ;;
+	elf) core_srcs; echo "$top/src/loader/fw_image.c" "$top/src/loader/inspect.c" "$top/src/loader/xen_notes.c" ;;
 	ctl) core_srcs; echo "$top/src/backend/ctl.c" "$top/src/backend/relay.c" \
 		"$top/src/backend/registry.c" "$top/src/backend/end_device.c" \
 		"$top/src/backend/conf.c" "$top/src/backend/log.c" \
